@@ -1,0 +1,1 @@
+"""The pipeline engine: resolve, configure, build, impact-analysis, deploy, verify."""

@@ -1,0 +1,1 @@
+"""CI reporters: one back-end per CI, chosen from the environment."""
