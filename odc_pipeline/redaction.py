@@ -98,8 +98,6 @@ class RedactingFilter(logging.Filter):
         record.msg = self._registry.redact(message)
         record.args = None
         if record.exc_info and record.exc_info[1] is not None:
-            record.exc_text = self._registry.redact(
-                logging.Formatter().formatException(record.exc_info)
-            )
+            record.exc_text = self._registry.redact(logging.Formatter().formatException(record.exc_info))
             record.exc_info = None
         return True

@@ -27,7 +27,7 @@ def _run(*cmd: str | os.PathLike[str], check: bool = True) -> int:
 
 
 def ensure_venv(*, dev: bool) -> None:
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - runs before the version is known
         sys.exit(f"odc-pipeline needs Python 3.11 or newer (this is {sys.version.split()[0]})")
     if not PY.exists():
         venv.EnvBuilder(with_pip=True).create(VENV)

@@ -1,0 +1,155 @@
+"""Settings for reaching one ODC organization, read from the environment by pydantic-settings.
+
+The pipeline runs unattended in CI, so every knob comes from environment variables
+(``ODC_PORTAL_URL``, ``ODC_CLIENT_ID``, ``ODC_CLIENT_SECRET``, ...). Validation happens here,
+once, so that the HTTP layer can trust what it gets: the portal URL is normalized to
+``https://host[:port]`` and plain ``http`` is refused except for loopback hosts (the embedded
+simulator), because a token sent in clear text over a network is a leaked token.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from odc_pipeline.errors import ConfigurationError
+
+LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
+
+
+def is_loopback_host(host: str) -> bool:
+    """True for ``localhost`` and loopback IP literals (127.0.0.0/8, ::1)."""
+    host = host.strip("[]").lower()
+    if host in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def normalize_portal_url(value: str) -> str:
+    """``acme.outsystems.app`` / ``https://acme.outsystems.app/`` → ``https://acme.outsystems.app``.
+
+    Paths are dropped on purpose: people paste the Portal URL of whatever page they were on,
+    but every API lives under ``/api/...`` and ``/identity/...`` of the host.
+    """
+    raw = value.strip()
+    if not raw:
+        raise ValueError("the portal URL is empty")
+    if "://" not in raw:
+        raw = "https://" + raw
+    parts = urlsplit(raw)
+    scheme = parts.scheme.lower()
+    host = parts.hostname
+    if not host:
+        raise ValueError(f"{value!r} has no host name")
+    if parts.username or parts.password:
+        raise ValueError("the portal URL must not contain credentials")
+    if scheme == "http":
+        if not is_loopback_host(host):
+            raise ValueError(
+                f"http:// is only accepted for loopback hosts (the simulator); use https://{host}"
+            )
+    elif scheme != "https":
+        raise ValueError(f"unsupported URL scheme {parts.scheme!r}; use https://")
+    netloc = f"[{host}]" if ":" in host else host
+    if parts.port is not None:
+        netloc += f":{parts.port}"
+    return f"{scheme}://{netloc}"
+
+
+class Settings(BaseSettings):
+    """Everything the API client needs; the secret stays a ``SecretStr`` end to end."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="ODC_", extra="ignore", populate_by_name=True, frozen=True
+    )
+
+    portal_url: str = Field(description="ODC portal host or https URL (ODC_PORTAL_URL)")
+    client_id: str = Field(min_length=1, description="API client id (ODC_CLIENT_ID)")
+    client_secret: SecretStr = Field(description="API client secret (ODC_CLIENT_SECRET)")
+    ca_bundle: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("ODC_CA_BUNDLE", "REQUESTS_CA_BUNDLE", "ca_bundle"),
+        description="PEM bundle to verify TLS with; TLS verification is never switched off",
+    )
+    connect_timeout: float = Field(default=10.0, gt=0, description="seconds to open a connection")
+    read_timeout: float = Field(default=60.0, gt=0, description="seconds to wait for a response")
+    max_attempts: int = Field(default=8, ge=1, description="attempts per request incl. retries")
+    backoff_initial: float = Field(default=1.0, gt=0, description="first backoff ceiling (s)")
+    backoff_max: float = Field(default=60.0, gt=0, description="largest single backoff (s)")
+    rate_limit_backoff_initial: float = Field(
+        default=5.0, ge=0, description="minimum wait after a 429 without Retry-After (s)"
+    )
+
+    @field_validator("portal_url")
+    @classmethod
+    def _normalize_portal_url(cls, value: str) -> str:
+        return normalize_portal_url(value)
+
+    @field_validator("ca_bundle")
+    @classmethod
+    def _empty_ca_bundle_is_none(cls, value: str | None) -> str | None:
+        return value or None
+
+    @property
+    def verify(self) -> str | bool:
+        """What ``requests`` takes as ``verify``: the CA bundle path, else the default store."""
+        return self.ca_bundle or True
+
+    @property
+    def timeout(self) -> tuple[float, float]:
+        return (self.connect_timeout, self.read_timeout)
+
+    @property
+    def organization(self) -> str:
+        """The rate-limit scope: limits are per organization, i.e. per portal host."""
+        return urlsplit(self.portal_url).netloc
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Settings from ``env`` (default ``os.environ``), as a ConfigurationError when invalid.
+
+        The error lists field names and reasons only; pydantic's input echo is dropped so a
+        misplaced secret can never be printed.
+        """
+        try:
+            if env is None:
+                return cls(**overrides)
+            values = {k: v for k, v in env.items() if k.startswith("ODC_") or k == "REQUESTS_CA_BUNDLE"}
+            return _from_mapping(cls, values, overrides)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'ODC_' + str(err['loc'][0]).upper() if err['loc'] else 'settings'}: {err['msg']}"
+                for err in exc.errors(include_input=False, include_url=False)
+            )
+            raise ConfigurationError(f"invalid ODC settings: {problems}") from None
+
+
+def _from_mapping(cls: type[Settings], env: Mapping[str, str], overrides: Mapping[str, Any]) -> Settings:
+    """Settings from an explicit mapping only (tests, CI input mapping), ignoring os.environ.
+
+    """
+    values: dict[str, Any] = {}
+    for name in cls.model_fields:
+        key = f"ODC_{name.upper()}"
+        if key in env:
+            values[name] = env[key]
+    if "ca_bundle" not in values and env.get("REQUESTS_CA_BUNDLE"):
+        values["ca_bundle"] = env["REQUESTS_CA_BUNDLE"]
+    values.update(overrides)
+    return _ExplicitSettings(**values)
+
+
+class _ExplicitSettings(Settings):
+    """Settings that read only their keyword arguments (no os.environ, no dotenv)."""
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, *args: Any, **kwargs: Any):  # type: ignore[no-untyped-def,override]
+        return (init_settings,)
