@@ -100,10 +100,22 @@ class Operation:
         return tuple(str(p) for p in raw)
 
     def request_schema(self) -> dict[str, Any] | None:
-        return request_schema(load_spec(self.spec_file), self.method, self.template)
+        """Cached: the simulator asks for it on every request (callers must not mutate it)."""
+        return _cached_request_schema(self.spec_file, self.method, self.template)
 
     def response_schema(self, status: int) -> dict[str, Any] | None:
-        return response_schema(load_spec(self.spec_file), self.method, self.template, status)
+        """Cached like :meth:`request_schema`."""
+        return _cached_response_schema(self.spec_file, self.method, self.template, status)
+
+
+@cache
+def _cached_request_schema(spec_file: str, method: str, template: str) -> dict[str, Any] | None:
+    return request_schema(load_spec(spec_file), method, template)
+
+
+@cache
+def _cached_response_schema(spec_file: str, method: str, template: str, status: int) -> dict[str, Any] | None:
+    return response_schema(load_spec(spec_file), method, template, status)
 
 
 def _template_regex(template: str) -> re.Pattern[str]:
@@ -174,11 +186,33 @@ def iter_operations(file_name: str) -> Iterator[tuple[str, str, Mapping[str, Any
 
 def to_json_schema(schema: Mapping[str, Any], spec: Mapping[str, Any]) -> dict[str, Any]:
     """A self-contained draft 2020-12 schema for ``schema`` (an OAS 3.0 schema of ``spec``)."""
-    defs = {name: _convert(body) for name, body in spec.get("components", {}).get("schemas", {}).items()}
+    components = spec.get("components", {}).get("schemas", {})
     root = _convert(copy.deepcopy(dict(schema)))
+    defs: dict[str, Any] = {}
+    pending = _refs(root)
+    while pending:  # only the referenced closure: keeps each schema small and fast to check
+        name = pending.pop()
+        if name in defs or name not in components:
+            continue
+        defs[name] = _convert(copy.deepcopy(components[name]))
+        pending |= _refs(defs[name])
     root["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     root["$defs"] = defs
     return root
+
+
+def _refs(node: Any) -> set[str]:
+    found: set[str] = set()
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/"):
+            found.add(ref.rsplit("/", 1)[-1])
+        for value in node.values():
+            found |= _refs(value)
+    elif isinstance(node, list):
+        for item in node:
+            found |= _refs(item)
+    return found
 
 
 def _convert(node: Any) -> Any:
