@@ -67,9 +67,7 @@ def normalize_portal_url(value: str) -> str:
 class Settings(BaseSettings):
     """Everything the API client needs; the secret stays a ``SecretStr`` end to end."""
 
-    model_config = SettingsConfigDict(
-        env_prefix="ODC_", extra="ignore", populate_by_name=True, frozen=True
-    )
+    model_config = SettingsConfigDict(env_prefix="ODC_", extra="ignore", populate_by_name=True, frozen=True)
 
     portal_url: str = Field(description="ODC portal host or https URL (ODC_PORTAL_URL)")
     client_id: str = Field(min_length=1, description="API client id (ODC_CLIENT_ID)")
@@ -133,9 +131,7 @@ class Settings(BaseSettings):
 
 
 def _from_mapping(cls: type[Settings], env: Mapping[str, str], overrides: Mapping[str, Any]) -> Settings:
-    """Settings from an explicit mapping only (tests, CI input mapping), ignoring os.environ.
-
-    """
+    """Settings from an explicit mapping only (tests, CI input mapping), ignoring os.environ."""
     values: dict[str, Any] = {}
     for name in cls.model_fields:
         key = f"ODC_{name.upper()}"

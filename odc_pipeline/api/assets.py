@@ -1,0 +1,108 @@
+"""Asset Repository: find assets and revisions, set version tags and release notes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from odc_pipeline.api.endpoints import ASSET_REPOSITORY
+from odc_pipeline.api.errors import BadRequestError, NotFoundError
+from odc_pipeline.api.http import HttpClient
+from odc_pipeline.api.models.assets import AssetRevision, AssetRevisionPatch
+from odc_pipeline.api.pagination import DEFAULT_PAGE_SIZE, iter_offset_pages
+
+TAG_IN_USE = "OS-APPS-40021"
+
+
+class AssetsApi:
+    def __init__(self, http: HttpClient) -> None:
+        self._http = http
+
+    def find_by_name(self, name: str) -> list[AssetRevision]:
+        """Assets whose name equals ``name`` exactly (the API only offers "contains")."""
+
+        def fetch(offset: int, limit: int) -> dict:
+            return self._http.request(
+                "GET",
+                ASSET_REPOSITORY,
+                "/assets",
+                params={"nameContains": name, "limit": limit, "offset": offset},
+            )
+
+        wanted = name.casefold()
+        return [
+            asset
+            for asset in (AssetRevision.model_validate(item) for item in iter_offset_pages(fetch))
+            if asset.name.casefold() == wanted
+        ]
+
+    def get(self, key: str) -> AssetRevision:
+        """The asset (its latest revision)."""
+        return self._one("/assets/{assetKey}", key)
+
+    def latest_revision(self, key: str) -> AssetRevision:
+        return self._one("/assets/{assetKey}/latest-revision", key)
+
+    def highest_tag_revision(self, key: str) -> AssetRevision | None:
+        """The highest-tagged revision, or None when the asset was never tagged (404)."""
+        try:
+            return self._one("/assets/{assetKey}/highest-tag-revision", key)
+        except NotFoundError:
+            return None
+
+    def list_revisions(
+        self, key: str, *, is_tagged: bool | None = None, sort: str = "-revision"
+    ) -> Iterator[AssetRevision]:
+        """Every revision, newest first by default (pages fetched lazily)."""
+
+        def fetch(offset: int, limit: int) -> dict:
+            return self._http.request(
+                "GET",
+                ASSET_REPOSITORY,
+                "/assets/{assetKey}/revisions",
+                path_params={"assetKey": key},
+                params={"isTagged": is_tagged, "sort": sort, "limit": limit, "offset": offset},
+            )
+
+        for item in iter_offset_pages(fetch, limit=DEFAULT_PAGE_SIZE):
+            yield AssetRevision.model_validate(item)
+
+    def get_revision(self, key: str, n: int) -> AssetRevision:
+        body = self._http.request(
+            "GET",
+            ASSET_REPOSITORY,
+            "/assets/{assetKey}/revisions/{revisionNumber}",
+            path_params={"assetKey": key, "revisionNumber": n},
+        )
+        return AssetRevision.model_validate(body)
+
+    def set_tag(
+        self,
+        key: str,
+        n: int,
+        *,
+        tag: str,
+        release_notes: str | None = None,
+        commit_message: str | None = None,
+    ) -> None:
+        """Tag revision ``n`` (PATCH, 204).
+
+        A retried PATCH whose first attempt did land answers "Tag already in use"; when the
+        revision already carries exactly this tag the goal is reached, so that is success.
+        """
+        patch = AssetRevisionPatch(tag=tag, release_notes=release_notes, commit_message=commit_message)
+        try:
+            self._http.request(
+                "PATCH",
+                ASSET_REPOSITORY,
+                "/assets/{assetKey}/revisions/{revisionNumber}",
+                path_params={"assetKey": key, "revisionNumber": n},
+                json=patch.to_json(),
+            )
+        except BadRequestError as exc:
+            if exc.error_code == TAG_IN_USE and self.get_revision(key, n).tag == tag:
+                return
+            raise
+
+    def _one(self, template: str, key: str) -> AssetRevision:
+        body = self._http.request("GET", ASSET_REPOSITORY, template, path_params={"assetKey": key})
+        return AssetRevision.model_validate(body)

@@ -1,0 +1,446 @@
+"""The one HTTP layer every API domain shares: auth, retries, rate limits, error mapping.
+
+Why it is built this way (odc-api-notes §1, §5, §7):
+
+* one ``requests.Session`` → keep-alive across the hundreds of polls of a long run; proxies
+  and ``REQUESTS_CA_BUNDLE``-style settings come from the environment (``trust_env``), TLS is
+  verified against ``ODC_CA_BUNDLE`` when given and is never switched off;
+* retries with jittered exponential backoff (``backoff.expo`` + ``backoff.full_jitter``) on
+  connection errors, 429, 502, 503, 504, honouring ``Retry-After`` (seconds or HTTP date);
+  every wait goes through the injected Clock;
+* a POST that may have reached the server (connection dropped after sending, 502/504) is
+  never re-sent blindly: the caller may pass ``find_again``, which looks the operation up
+  (``None`` = it did not happen, so re-sending is safe); without it the call fails with
+  :class:`OutcomeUnknownError`. 429 and 503 mean "not processed" and are always retried;
+* one transparent re-authentication on 401, then :class:`AuthenticationError`;
+* 403 → :class:`PermissionDeniedError` naming the spec's ``x-os-permissions``;
+* ``call_counts`` per endpoint template, which the run report and the benchmarks read.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import quote
+
+import backoff
+import requests
+from requests.adapters import HTTPAdapter
+
+from odc_pipeline import openapi
+from odc_pipeline.api.auth import TokenProvider
+from odc_pipeline.api.endpoints import ApiDomain
+from odc_pipeline.api.errors import (
+    ApiConnectionError,
+    ApiError,
+    AuthenticationError,
+    OutcomeUnknownError,
+    PermissionDeniedError,
+    ProblemDetails,
+    error_for_status,
+    permission_names,
+)
+from odc_pipeline.api.ratelimit import Limit, RateLimiter
+from odc_pipeline.clock import Clock
+from odc_pipeline.redaction import SecretRegistry
+from odc_pipeline.settings import Settings
+
+log = logging.getLogger(__name__)
+
+FindAgain = Callable[[], Mapping[str, Any] | None]
+"""Looks up the effect of a POST whose outcome is unknown; returns its response body or None."""
+
+RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
+NOT_PROCESSED_STATUSES = frozenset({429, 503})  # the server did not act on the request
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "PATCH"})
+MAX_RETRY_AFTER = 600.0  # a Retry-After beyond 10 min is a server bug, not advice
+USER_AGENT = "odc-pipeline"
+
+
+@dataclass(frozen=True)
+class _FoundAgain:
+    body: Mapping[str, Any]
+
+
+class HttpClient:
+    """Authenticated, rate-limited, retrying JSON calls against one ODC organization."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Clock,
+        secrets: SecretRegistry,
+        session: requests.Session | None = None,
+        rate_limiter: RateLimiter | None = None,
+        jitter: Callable[[float], float] = backoff.full_jitter,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.secrets = secrets
+        self.session = session or _new_session()
+        self.rate_limiter = rate_limiter or RateLimiter(clock)
+        self.jitter = jitter  # tests replace it with identity for exact schedules
+        self._counts: Counter[str] = Counter()
+        self._counts_lock = threading.Lock()
+        self.retries: Counter[str] = Counter()  # retry reasons ("429", "503", "connection")
+        self.auth = TokenProvider(settings, send=self._send_unauthenticated, clock=clock, secrets=secrets)
+
+    @property
+    def call_counts(self) -> Mapping[str, int]:
+        """Requests sent per ``"METHOD /api/<domain>/<v>/<template>"`` (retries included)."""
+        with self._counts_lock:
+            return dict(self._counts)
+
+    # ------------------------------------------------------------------ public calls
+
+    def request(
+        self,
+        method: str,
+        domain: ApiDomain,
+        template: str,
+        *,
+        path_params: Mapping[str, Any] | None = None,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        find_again: FindAgain | None = None,
+    ) -> Any:
+        """Call ``template`` of ``domain`` and return the parsed JSON body (None when empty).
+
+        Raises an :class:`ApiError` subclass for every non-2xx answer.
+        """
+        method = method.upper()
+        path = domain.base_path + _fill(template, path_params or {})
+        url = self.settings.portal_url + path
+        key = f"{method} {domain.base_path}{template}"
+        limits = [Limit(f"domain:{domain.base_path}", domain.per_minute)]
+        if method == "POST" and domain.post_limited(template):
+            limits.append(Limit(f"post:{key}", domain.post_per_minute))
+        query = _query(params)
+        reauthenticated = False
+        while True:
+            token = self.auth.token()
+            outcome = self._send(
+                method,
+                url,
+                key=key,
+                limits=limits,
+                headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+                params=query,
+                json=json,
+                find_again=find_again,
+            )
+            if isinstance(outcome, _FoundAgain):
+                return dict(outcome.body)
+            if outcome.status_code == 401 and not reauthenticated:
+                log.info("%s answered 401; re-authenticating once", key)
+                self.auth.invalidate(token)
+                reauthenticated = True
+                continue
+            return self._result(outcome, method=method, path=path, domain=domain, template=template)
+
+    def put_external(self, url: str, data: bytes, *, content_type: str = "application/zip") -> None:
+        """PUT ``data`` to a pre-signed URL (no bearer token: it is not an ODC API)."""
+        outcome = self._send(
+            "PUT",
+            url,
+            key="PUT <pre-signed upload URL>",
+            limits=[],
+            headers={"Content-Type": content_type},
+            data=data,
+        )
+        assert isinstance(outcome, requests.Response)
+        if not outcome.ok:
+            raise error_for_status(outcome.status_code)(
+                f"upload to the pre-signed URL failed with HTTP {outcome.status_code}",
+                status=outcome.status_code,
+                problem=ProblemDetails(status=outcome.status_code, detail=outcome.text[:300] or None),
+                method="PUT",
+                path="<pre-signed upload URL>",
+            )
+
+    # ------------------------------------------------------------------ internals
+
+    def _send_unauthenticated(self, method: str, url: str, *, key: str, data: Any) -> requests.Response:
+        """Transport for the token provider: retried like any call, safe to repeat."""
+        outcome = self._send(
+            method,
+            url,
+            key=key,
+            limits=[],
+            headers={"Accept": "application/json"},
+            data=data,
+            repeatable=True,
+        )
+        assert isinstance(outcome, requests.Response)
+        return outcome
+
+    def _count(self, key: str) -> None:
+        with self._counts_lock:
+            self._counts[key] += 1
+
+    def _waits(self) -> Iterator[float]:
+        gen = backoff.expo(base=2, factor=self.settings.backoff_initial, max_value=self.settings.backoff_max)
+        next(gen)  # backoff's generators yield None first (they are primed with send(None))
+        return (self.jitter(float(v)) for v in gen if v is not None)
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        *,
+        key: str,
+        limits: list[Limit],
+        headers: Mapping[str, str],
+        params: list[tuple[str, str]] | None = None,
+        json: Any = None,
+        data: Any = None,
+        find_again: FindAgain | None = None,
+        repeatable: bool | None = None,
+    ) -> requests.Response | _FoundAgain:
+        """Send with retries; returns the final response (any status) or what find_again found."""
+        if repeatable is None:
+            repeatable = method in IDEMPOTENT_METHODS
+        waits = self._waits()
+        attempt = 0
+        while True:
+            attempt += 1
+            last_attempt = attempt >= self.settings.max_attempts
+            if limits:
+                self.rate_limiter.acquire(limits)
+            self._count(key)
+            try:
+                response = self.session.request(
+                    method,
+                    url,
+                    params=params,
+                    json=json,
+                    data=data,
+                    headers={"User-Agent": USER_AGENT, **headers},
+                    timeout=self.settings.timeout,
+                    verify=self.settings.verify,
+                )
+            except requests.exceptions.SSLError as exc:
+                raise ApiConnectionError(
+                    self.secrets.redact(
+                        f"TLS verification failed for {key}: {_reason(exc)}. If a proxy re-signs "
+                        "traffic, point ODC_CA_BUNDLE (or REQUESTS_CA_BUNDLE) at its CA certificate."
+                    ),
+                    method=method,
+                    path=key.split(" ", 1)[1],
+                ) from None
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                reason = _reason(exc)
+                sent = _may_have_reached_server(exc)
+                if sent and not repeatable:
+                    found = self._recover(key, reason, find_again, waits, status=None)
+                    if found is not None:
+                        return found
+                if last_attempt:
+                    raise ApiConnectionError(
+                        self.secrets.redact(
+                            f"{key}: no answer after {attempt} attempts ({reason}); is ODC_PORTAL_URL "
+                            "reachable (proxy settings: HTTPS_PROXY / NO_PROXY)?"
+                        ),
+                        method=method,
+                        path=key.split(" ", 1)[1],
+                    ) from None
+                if not (sent and not repeatable):
+                    self._pause(key, "connection", next(waits), reason)
+                continue
+
+            status = response.status_code
+            if status not in RETRYABLE_STATUSES:
+                return response
+            if status not in NOT_PROCESSED_STATUSES and not repeatable:
+                response.close()
+                found = self._recover(key, f"HTTP {status}", find_again, waits, status=status)
+                if found is not None:
+                    return found
+                if last_attempt:
+                    return response
+                continue
+            if last_attempt:
+                return response
+            delay = _retry_after(response, self.clock.now())
+            if delay is None:
+                delay = next(waits)
+                if status == 429:
+                    # Limits are per minute and shared by the organization: hammering is useless.
+                    delay += self.settings.rate_limit_backoff_initial
+            response.close()
+            self._pause(key, str(status), delay, f"HTTP {status}")
+
+    def _recover(
+        self,
+        key: str,
+        reason: str,
+        find_again: FindAgain | None,
+        waits: Iterator[float],
+        *,
+        status: int | None,
+    ) -> _FoundAgain | None:
+        """After an ambiguous POST failure: wait, ask find_again; None means re-send is safe."""
+        if find_again is None:
+            raise OutcomeUnknownError(
+                f"{key} may or may not have taken effect ({reason}); not re-sending it blindly. "
+                "Check the ODC Portal before running again.",
+                status=status,
+                method=key.split(" ", 1)[0],
+                path=key.split(" ", 1)[1],
+            )
+        self._pause(key, "ambiguous-post", next(waits), reason)
+        found = find_again()
+        if found is not None:
+            log.info("%s: found the operation again after %s; not re-sending", key, reason)
+            return _FoundAgain(found)
+        log.info("%s: the request did not take effect (%s); sending it again", key, reason)
+        return None
+
+    def _pause(self, key: str, kind: str, seconds: float, reason: str) -> None:
+        self.retries[kind] += 1
+        log.info("%s: %s; retrying in %.1f s", key, reason, seconds)
+        self.clock.sleep(seconds)
+
+    def _result(
+        self, response: requests.Response, *, method: str, path: str, domain: ApiDomain, template: str
+    ) -> Any:
+        status = response.status_code
+        body = _json_or_none(response)
+        if 200 <= status < 300:
+            if response.content and body is None:
+                raise ApiError(
+                    f"{method} {path} answered HTTP {status} with a body that is not JSON",
+                    status=status,
+                    method=method,
+                    path=path,
+                )
+            return body
+        problem = ProblemDetails.from_body(body, status=status, text=response.text)
+        problem = problem.redacted(self.secrets.redact)
+        where = f"{method} {path}"
+        if status == 401:
+            raise AuthenticationError(
+                f"{where}: the access token of API client {self.settings.client_id!r} was refused "
+                f"again after re-authenticating (HTTP 401: {problem.summary()})",
+                status=status,
+                problem=problem,
+                method=method,
+                path=path,
+            )
+        if status == 403:
+            permissions = _permissions(domain, method, template)
+            needs = f"; it needs {' / '.join(permissions)}" if permissions else ""
+            raise PermissionDeniedError(
+                self.secrets.redact(
+                    f"{where}: API client {self.settings.client_id!r} lacks a permission{needs} "
+                    f"(HTTP 403: {problem.summary()})"
+                ),
+                permissions=permissions,
+                status=status,
+                problem=problem,
+                method=method,
+                path=path,
+            )
+        raise error_for_status(status)(
+            self.secrets.redact(f"{where} failed with HTTP {status}: {problem.summary()}"),
+            status=status,
+            problem=problem,
+            method=method,
+            path=path,
+        )
+
+
+def _new_session() -> requests.Session:
+    session = requests.Session()
+    session.trust_env = True  # HTTPS_PROXY / NO_PROXY / REQUESTS_CA_BUNDLE
+    adapter = HTTPAdapter(pool_connections=8, pool_maxsize=16)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session
+
+
+def _fill(template: str, path_params: Mapping[str, Any]) -> str:
+    path = template
+    for name, value in path_params.items():
+        path = path.replace("{" + name + "}", quote(str(value), safe=""))
+    if "{" in path:
+        raise ValueError(f"missing path parameter in {path}")
+    return path
+
+
+def _query(params: Mapping[str, Any] | None) -> list[tuple[str, str]] | None:
+    """Query pairs; None dropped, booleans lower-case, sequences as repeated keys (§2.3)."""
+    if not params:
+        return None
+    pairs: list[tuple[str, str]] = []
+    for name, value in params.items():
+        values = value if isinstance(value, list | tuple | set | frozenset) else [value]
+        for item in values:
+            if item is None:
+                continue
+            if isinstance(item, bool):
+                pairs.append((name, "true" if item else "false"))
+            elif isinstance(item, datetime):
+                pairs.append((name, item.isoformat()))
+            else:
+                pairs.append((name, str(item)))
+    return pairs or None
+
+
+def _retry_after(response: requests.Response, now: datetime) -> float | None:
+    """Seconds to wait per ``Retry-After`` (delta-seconds or HTTP-date), None when absent/bad."""
+    raw = response.headers.get("Retry-After")
+    if not raw:
+        return None
+    raw = raw.strip()
+    try:
+        seconds = float(raw)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(raw)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            return None
+        seconds = (when - now).total_seconds()
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
+
+
+def _may_have_reached_server(exc: Exception) -> bool:
+    """False only when the request certainly never left (DNS, refused, connect timeout)."""
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return False
+    text = repr(exc)
+    markers = ("NewConnectionError", "NameResolutionError", "Failed to resolve", "Connection refused")
+    return not any(marker in text for marker in markers)
+
+
+def _reason(exc: Exception) -> str:
+    inner = exc.args[0] if exc.args else exc
+    reason = getattr(inner, "reason", None)
+    return f"{type(exc).__name__}: {reason or inner}"[:300]
+
+
+def _permissions(domain: ApiDomain, method: str, template: str) -> list[str]:
+    try:
+        operation = openapi.load_spec(domain.spec_file)["paths"][template][method.lower()]
+    except (KeyError, FileNotFoundError):
+        return []
+    raw = operation.get("x-os-permissions")
+    if not raw:
+        return []
+    return permission_names([raw] if isinstance(raw, str) else [str(r) for r in raw])
+
+
+def _json_or_none(response: requests.Response) -> Any:
+    try:
+        return response.json() if response.content else None
+    except ValueError:
+        return None
