@@ -1,0 +1,502 @@
+"""The pipeline file as typed, frozen objects: what the engine consumes.
+
+Keys are kebab-case in YAML (``max-parallel``) and snake_case attributes in Python
+(``max_parallel``). Every model forbids unknown keys so that a typo is an error with a
+suggestion rather than a setting silently ignored. Defaults live here, once, and the JSON
+Schema (``odc-pipeline schema``) is generated from these classes, so the two cannot disagree.
+
+Reading guide for the engine:
+
+* ``PipelineFile.stages.<stage>`` is ``None`` when the stage is absent (it does not run) and a
+  model with defaults when the file says ``<stage>: {}`` or ``<stage>:``.
+* ``Asset.revision`` is always a :class:`RevisionSelector` after loading (the file-level
+  ``revision:`` or ``latest`` filled in).
+* Durations are ``float`` seconds.
+* Configuration values are :class:`ConfigValue` objects that remember whether they came from
+  the environment (then ``secret`` is true and the value must be masked).
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
+
+from odc_pipeline.pipeline_file.durations import DURATION_PATTERN, format_duration, parse_duration
+from odc_pipeline.pipeline_file.revisions import REVISION_PATTERN, RevisionSelector, parse_revision
+
+STAGE_ORDER: tuple[str, ...] = ("configure", "build", "impact-analysis", "deploy", "verify")
+"""The five stages in the order the product runs them (the file cannot reorder them)."""
+
+SUPPORTED_VERSION = 1
+
+
+def _kebab(name: str) -> str:
+    return name.replace("_", "-")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(
+        alias_generator=_kebab,
+        extra="forbid",
+        frozen=True,
+        use_attribute_docstrings=False,
+    )
+
+
+# --- scalar field types -------------------------------------------------------------------
+
+
+def _strict_int(value: object) -> object:
+    """YAML ``true`` is not a number; Python's ``bool`` subclassing ``int`` must not leak in."""
+    if isinstance(value, bool):
+        raise ValueError("must be a whole number, not true/false")
+    return value
+
+
+_TRUE = {"true", "yes", "on"}
+_FALSE = {"false", "no", "off"}
+
+
+def _strict_bool(value: object) -> object:
+    """Only booleans (or their text, e.g. from ``${VAR}``); ``1`` or ``"maybe"`` are mistakes."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        lowered = value.strip().lower()
+        if lowered in _TRUE:
+            return True
+        if lowered in _FALSE:
+            return False
+    raise ValueError("must be true or false")
+
+
+def _empty_if_none(value: object) -> object:
+    """``build:`` with nothing after it means ``build: {}``: run with defaults."""
+    return {} if value is None else value
+
+
+def _duration(value: object) -> float:
+    return parse_duration(value)
+
+
+Int = Annotated[int, BeforeValidator(_strict_int)]
+Bool = Annotated[bool, BeforeValidator(_strict_bool)]
+Duration = Annotated[
+    float,
+    BeforeValidator(_duration),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": DURATION_PATTERN, "examples": ["90s", "20m", "1h30m"]},
+                {"type": "number", "exclusiveMinimum": 0},
+            ]
+        }
+    ),
+]
+"""Seconds (``float``); written ``90s``, ``20m``, ``1h30m`` or a plain number of seconds."""
+
+Revision = Annotated[
+    RevisionSelector,
+    BeforeValidator(parse_revision),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {
+                    "type": "string",
+                    "pattern": REVISION_PATTERN,
+                    "examples": ["latest", "highest-tag", "tag:1.4.0", "from:QA"],
+                },
+                {"type": "integer", "minimum": 1},
+            ]
+        }
+    ),
+]
+
+
+def _name(value: object) -> object:
+    if isinstance(value, str) and not value.strip():
+        raise ValueError("must not be empty")
+    return value
+
+
+Name = Annotated[str, BeforeValidator(_name)]
+
+
+# --- configuration values ----------------------------------------------------------------
+
+
+class ValueSource(StrEnum):
+    """Where a configuration value came from."""
+
+    LITERAL = "literal"
+    """Written in the file."""
+    ENV = "env"
+    """Produced by ``${VAR}`` interpolation (also when the ``:-default`` supplied it)."""
+
+
+class ConfigValue(BaseModel):
+    """One setting, timer or integration value as written, before conversion to ODC's type.
+
+    ``value`` is what YAML read (``str``, ``int``, ``float`` or ``bool``); ``text`` is the
+    source text (``yes`` for ``True``, ``010`` for ``10``), which the engine converts to the
+    setting's data type. ``secret`` is true for values from the environment: the engine must
+    mask them in every report (the loader has already registered them in ``SECRETS``).
+    ``repr()`` masks secret values so they never appear in a debug log.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    value: str | int | float | bool
+    text: str
+    source: ValueSource = ValueSource.LITERAL
+
+    @property
+    def secret(self) -> bool:
+        return self.source is ValueSource.ENV
+
+    def __repr_args__(self) -> Any:
+        if self.secret:
+            return [("value", "***"), ("text", "***"), ("source", self.source)]
+        return super().__repr_args__()
+
+    @classmethod
+    def literal(cls, value: str | int | float | bool) -> ConfigValue:
+        return cls(value=value, text=scalar_text(value))
+
+
+def scalar_text(value: str | int | float | bool) -> str:
+    """YAML's spelling of a scalar (``true``, ``1.5``), used when no source text is known."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _config_value(value: object) -> object:
+    if isinstance(value, ConfigValue):
+        return value
+    if value is None:
+        raise ValueError('needs a value (write "" for an empty text)')
+    if isinstance(value, str | int | float | bool):
+        return ConfigValue.literal(value)
+    raise ValueError("must be text, a number or true/false, not a list or a mapping")
+
+
+ConfigValueField = Annotated[
+    ConfigValue,
+    BeforeValidator(_config_value),
+    WithJsonSchema(
+        {
+            "type": ["string", "number", "boolean"],
+            "description": "Converted to the data type ODC declares for it. ${VAR} values are secret.",
+        }
+    ),
+]
+
+ConfigValues = Annotated[dict[str, ConfigValueField], BeforeValidator(_empty_if_none)]
+
+
+class AssetConfiguration(_Model):
+    """The configuration of one asset in the target stage, by Portal names (keys accepted)."""
+
+    settings: ConfigValues = Field(
+        default_factory=dict,
+        description="Setting name (as in the ODC Portal) or key → value, e.g. ApiBaseUrl: https://api.example.com",
+    )
+    timers: Annotated[dict[str, ConfigValues], BeforeValidator(_empty_if_none)] = Field(
+        default_factory=dict,
+        description="Timer name → its configuration values, e.g. NightlySync: {IsActive: false}",
+    )
+    integrations: Annotated[dict[str, ConfigValues], BeforeValidator(_empty_if_none)] = Field(
+        default_factory=dict,
+        description="Integration name → its configuration values, e.g. PaymentsGateway: {BaseUrl: https://...}",
+    )
+
+
+# --- stages ------------------------------------------------------------------------------
+
+
+class FailOn(StrEnum):
+    """Which impact-analysis findings stop the pipeline."""
+
+    ERRORS = "errors"
+    WARNINGS = "warnings"
+    NEVER = "never"
+
+
+class OnUnavailable(StrEnum):
+    """What to do when a check cannot be made (not analysed, feature not available)."""
+
+    WARN = "warn"
+    FAIL = "fail"
+
+
+class BuildStage(_Model):
+    """Build the selected revisions (reusing an existing Release build unless forced)."""
+
+    force_rebuild: Bool = Field(
+        default=False, description="Build again even when a Release build of the revision already exists."
+    )
+
+
+class ImpactAnalysisStage(_Model):
+    """Ask ODC what deploying these revisions to the target would break."""
+
+    fail_on: FailOn = Field(
+        default=FailOn.ERRORS, description="Stop on errors (default), on warnings too, or never."
+    )
+    on_unavailable: OnUnavailable = Field(
+        default=OnUnavailable.WARN, description="When the analysis cannot run: warn and continue, or fail."
+    )
+
+
+class DeployStage(_Model):
+    """Deploy to the target stage, producers (libraries) before their consumers."""
+
+    max_parallel: Annotated[int, Field(ge=1, le=20), BeforeValidator(_strict_int)] = Field(
+        default=4, description="How many deployments run at once (1 to 20)."
+    )
+    rollback_on_failure: Bool = Field(
+        default=False,
+        description="When a deployment fails, redeploy the revisions that ran before (deployed in this run).",
+    )
+    force: Bool = Field(
+        default=False, description="Deploy even when the same revision already runs in the target."
+    )
+
+
+class HttpCheck(_Model):
+    """GET a path of a deployed app and expect a status code."""
+
+    asset: Name = Field(description="The asset (name or key, as listed in assets) whose URL is requested.")
+    path: str = Field(default="/", pattern=r"^/", description="Path below the app's URL, starting with /.")
+    expect_status: Annotated[int, Field(ge=100, le=599), BeforeValidator(_strict_int)] = Field(
+        default=200, description="The HTTP status that counts as success."
+    )
+    contains: str | None = Field(default=None, description="Text the response body must contain.")
+    timeout: Duration = Field(default=10.0, description="Time allowed for one request.")
+    retries: Annotated[int, Field(ge=0, le=100), BeforeValidator(_strict_int)] = Field(
+        default=3, description="Further attempts after a failed one (apps can take a moment to warm up)."
+    )
+    interval: Duration = Field(default=5.0, description="Wait between attempts.")
+
+
+class CodeQualityGate(_Model):
+    """Fail verification when the deployed revisions have too many code-quality findings."""
+
+    max_critical: Annotated[int, Field(ge=0), BeforeValidator(_strict_int)] | None = Field(
+        default=None, description="Most critical findings allowed (no limit when absent)."
+    )
+    max_high: Annotated[int, Field(ge=0), BeforeValidator(_strict_int)] | None = Field(
+        default=None, description="Most high findings allowed."
+    )
+    max_medium: Annotated[int, Field(ge=0), BeforeValidator(_strict_int)] | None = Field(
+        default=None, description="Most medium findings allowed."
+    )
+    max_low: Annotated[int, Field(ge=0), BeforeValidator(_strict_int)] | None = Field(
+        default=None, description="Most low findings allowed."
+    )
+    on_unavailable: OnUnavailable = Field(
+        default=OnUnavailable.WARN,
+        description="When a revision was not analysed: warn and continue, or fail.",
+    )
+
+
+class VerifyStage(_Model):
+    """Check that what was deployed is what runs, and that it answers."""
+
+    deployed_revision: Bool = Field(
+        default=True, description="Check that the target runs exactly the revisions this run selected."
+    )
+    http: list[HttpCheck] = Field(default_factory=list, description="HTTP checks against deployed apps.")
+    code_quality: Annotated[CodeQualityGate | None, BeforeValidator(_empty_if_none)] = Field(
+        default=None, description="Limits on code-quality findings (not checked when absent)."
+    )
+
+
+class Stages(_Model):
+    """Which stages run. Absent: does not run; ``{}`` or empty: runs with defaults.
+
+    The order is always configure → build → impact-analysis → deploy → verify.
+    """
+
+    configure: Annotated[dict[Name, AssetConfiguration] | None, BeforeValidator(_empty_if_none)] = Field(
+        default=None,
+        description="Asset (name or key, as listed in assets) → its settings, timers and integrations "
+        "in the target stage.",
+    )
+    build: Annotated[BuildStage | None, BeforeValidator(_empty_if_none)] = Field(
+        default=None, description="Build the selected revisions."
+    )
+    impact_analysis: Annotated[ImpactAnalysisStage | None, BeforeValidator(_empty_if_none)] = Field(
+        default=None, description="Analyse the impact of deploying them to the target."
+    )
+    deploy: Annotated[DeployStage | None, BeforeValidator(_empty_if_none)] = Field(
+        default=None, description="Deploy them to the target."
+    )
+    verify: Annotated[VerifyStage | None, BeforeValidator(_empty_if_none)] = Field(
+        default=None, description="Verify the target after deployment."
+    )
+
+    @property
+    def enabled(self) -> tuple[str, ...]:
+        """The stages that run, in product order (``("build", "deploy")``)."""
+        return tuple(name for name in STAGE_ORDER if getattr(self, name.replace("-", "_")) is not None)
+
+    @model_validator(mode="after")
+    def _at_least_one(self) -> Stages:
+        if not self.enabled:
+            raise ValueError("name at least one stage: " + ", ".join(STAGE_ORDER))
+        return self
+
+
+class Timeouts(_Model):
+    """How long each stage may wait for ODC before failing with exit code 5."""
+
+    configure: Duration = Field(default=300.0, description="Applying configuration (default 5m).")
+    build: Duration = Field(default=1200.0, description="All builds (default 20m).")
+    impact_analysis: Duration = Field(default=600.0, description="All impact analyses (default 10m).")
+    deploy: Duration = Field(default=1800.0, description="All deployments (default 30m).")
+    verify: Duration = Field(default=600.0, description="All verifications (default 10m).")
+
+    def for_stage(self, stage: str) -> float:
+        """Seconds allowed for ``stage`` (a name from :data:`STAGE_ORDER`)."""
+        return float(getattr(self, stage.replace("-", "_")))
+
+    def describe(self) -> dict[str, str]:
+        """``{"build": "20m", ...}`` for plans and reports."""
+        return {stage: format_duration(self.for_stage(stage)) for stage in STAGE_ORDER}
+
+
+# --- assets and the file -----------------------------------------------------------------
+
+
+class AssetType(StrEnum):
+    """ODC asset types (a hint: a mismatch with ODC is reported when resolving)."""
+
+    WEB_APPLICATION = "WebApplication"
+    MOBILE_APPLICATION = "MobileApplication"
+    LOW_CODE_LIBRARY = "LowCodeLibrary"
+    EXTENSION_LIBRARY = "ExtensionLibrary"
+    EXTERNAL_LIBRARY = "ExternalLibrary"
+    EXTERNAL_CONNECTION = "ExternalConnection"
+    AGENT = "Agent"
+
+
+_UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
+class Asset(_Model):
+    """One asset the pipeline moves: by exact Portal ``name`` or by ``key``, never both.
+
+    A bare string in ``assets:`` is shorthand for ``{name: <string>}``.
+    """
+
+    name: Name | None = Field(default=None, description="The asset's name, matched exactly.")
+    key: str | None = Field(default=None, description="The asset's key (a UUID), instead of its name.")
+    revision: Revision = Field(
+        default_factory=RevisionSelector.latest,
+        description="latest (default) | <number> | tag:<version> | highest-tag | from:<stage>",
+    )
+    type: AssetType | None = Field(default=None, description="Optional hint, checked against ODC.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, data: object) -> object:
+        if isinstance(data, str):
+            return {"name": data}
+        return data
+
+    @model_validator(mode="after")
+    def _name_or_key(self) -> Asset:
+        if self.name is None and self.key is None:
+            raise ValueError("give the asset's name or its key")
+        if self.name is not None and self.key is not None:
+            raise ValueError("give the asset's name or its key, not both")
+        if self.key is not None and not _UUID_RE.match(self.key):
+            raise ValueError("key must be an asset key (a UUID); use name: for the asset's name")
+        return self
+
+    @property
+    def ref(self) -> str:
+        """How the file refers to this asset (its name, else its key)."""
+        return self.name if self.name is not None else str(self.key)
+
+
+def _version(value: object) -> object:
+    if value == str(SUPPORTED_VERSION):
+        return SUPPORTED_VERSION
+    if isinstance(value, bool) or value != SUPPORTED_VERSION:
+        raise ValueError(f"unsupported version {value!r}; this odc-pipeline reads version: 1")
+    return SUPPORTED_VERSION
+
+
+_PORTAL_RE = r"^(https?://)?[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?/?$"
+
+
+class PipelineFile(_Model):
+    """A whole pipeline file (version 1).
+
+    ``target`` and ``portal`` may be ``None``: the ``--target`` option and ``ODC_PORTAL_URL``
+    win over the file and may be the only place they are given.
+    """
+
+    version: Annotated[int, BeforeValidator(_version), WithJsonSchema({"const": 1})] = Field(
+        description="Format version; always 1."
+    )
+    portal: str | None = Field(
+        default=None,
+        pattern=_PORTAL_RE,
+        description="The ODC Portal host, e.g. acme.outsystems.app (ODC_PORTAL_URL wins when set).",
+    )
+    target: Name | None = Field(
+        default=None, description="The stage (by name) or environment key to deploy to (--target wins)."
+    )
+    revision: Revision | None = Field(
+        default=None, description="Default revision selector for assets that do not give one, e.g. from:QA."
+    )
+    assets: Annotated[list[Asset], Field(min_length=1)] = Field(
+        description="The assets this pipeline moves: a name, or {name | key, revision, type}."
+    )
+    stages: Stages = Field(description="Which stages run (absent: does not run; {}: runs with defaults).")
+    timeouts: Annotated[Timeouts, BeforeValidator(_empty_if_none)] = Field(
+        default_factory=Timeouts, description="Per-stage time limits."
+    )
+
+    @model_validator(mode="after")
+    def _default_revision(self) -> PipelineFile:
+        if self.revision is None:
+            return self
+        assets = [
+            asset
+            if "revision" in asset.model_fields_set
+            else asset.model_copy(update={"revision": self.revision})
+            for asset in self.assets
+        ]
+        object.__setattr__(self, "assets", assets)
+        return self
+
+    @property
+    def portal_url(self) -> str | None:
+        """``portal`` as a URL (``https://`` added when the file gives only the host)."""
+        if self.portal is None:
+            return None
+        portal = self.portal.rstrip("/")
+        return portal if "://" in portal else f"https://{portal}"
+
+    def asset(self, ref: str) -> Asset | None:
+        """The listed asset whose name or key is ``ref``."""
+        for asset in self.assets:
+            if ref in (asset.name, asset.key):
+                return asset
+        return None
+
+    def configuration_for(self, asset: Asset) -> AssetConfiguration | None:
+        """The ``stages.configure`` entry for ``asset`` (by name or key), if any."""
+        configure = self.stages.configure or {}
+        for ref in (asset.name, asset.key):
+            if ref is not None and ref in configure:
+                return configure[ref]
+        return None
