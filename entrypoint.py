@@ -1,0 +1,147 @@
+#!/usr/bin/env python3
+"""The container's entrypoint: one image for GitHub Actions, GitLab CI and Azure DevOps.
+
+GitHub runs the image's ENTRYPOINT with the action's inputs as ``INPUT_<NAME>`` variables (name
+upper-cased, hyphens kept: ``INPUT_PIPELINE-FILE``). GitLab and Azure instead start the image
+with their own command (GitLab ``sh -c <script>``, Azure a node keep-alive such as
+``bash -c "'/__a/externals/node20/bin/node' -e 'setInterval(…)'"``) and expect it to run, so
+a shell or an absolute path to an executable is handed over unchanged (``exec``). Everything
+else runs ``odc-pipeline``; with no arguments at all that is ``odc-pipeline run``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+SHELLS = frozenset({"sh", "bash", "dash", "ash", "zsh", "ksh", "busybox"})
+USAGE_EXIT = 2
+
+# action.yml input -> run flag (value inputs) ...
+VALUE_FLAGS: tuple[tuple[str, str], ...] = (
+    ("target", "--target"),
+    ("only", "--only"),
+    ("skip", "--skip"),
+    ("report-file", "--report-file"),
+    ("log-level", "--log-level"),
+)
+# ... boolean inputs ...
+BOOL_FLAGS: tuple[tuple[str, str], ...] = (("plan", "--plan"), ("force", "--force"))
+# ... and inputs that become settings in the environment (never argv: secrets stay out of ps).
+ENV_INPUTS: tuple[tuple[str, str], ...] = (
+    ("portal-url", "ODC_PORTAL_URL"),
+    ("client-id", "ODC_CLIENT_ID"),
+    ("client-secret", "ODC_CLIENT_SECRET"),
+)
+DEFAULT_PIPELINE_FILE = "odc-pipeline.yml"
+
+
+class InputError(ValueError):
+    """An action input has a value we cannot use; reported as one ``::error::``, exit 2."""
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """What to run: ``odc-pipeline`` arguments plus environment variables to set first."""
+
+    argv: tuple[str, ...]
+    env: Mapping[str, str] = field(default_factory=dict)
+
+
+def is_handover(arg0: str) -> bool:
+    """A shell by name, or an absolute path to an executable file (CI-provided commands)."""
+    if arg0 in SHELLS:
+        return True
+    return os.path.isabs(arg0) and os.path.isfile(arg0) and os.access(arg0, os.X_OK)
+
+
+def read_input(env: Mapping[str, str], name: str) -> str:
+    """``INPUT_<NAME>`` as the runner sets it (hyphens kept), then the ``_`` spelling."""
+    upper = name.upper().replace(" ", "_")
+    for key in (f"INPUT_{upper}", f"INPUT_{upper.replace('-', '_')}"):
+        value = env.get(key)
+        if value is not None and value.strip():
+            return value.strip()
+    return ""
+
+
+def parse_bool(name: str, value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in {"", "false", "no", "0", "off"}:
+        return False
+    if lowered in {"true", "yes", "1", "on"}:
+        return True
+    raise InputError(f"input '{name}' must be true or false, not {value!r}")
+
+
+def github_invocation(env: Mapping[str, str]) -> Invocation:
+    """Map the action's inputs to ``odc-pipeline run`` arguments and ``ODC_*`` settings."""
+    argv = ["run", read_input(env, "pipeline-file") or DEFAULT_PIPELINE_FILE]
+    for name, flag in VALUE_FLAGS:
+        value = read_input(env, name)
+        if value:
+            argv += [flag, value]
+    for name, flag in BOOL_FLAGS:
+        if parse_bool(name, read_input(env, name)):
+            argv.append(flag)
+    settings = {var: value for name, var in ENV_INPUTS if (value := read_input(env, name))}
+    report_file = read_input(env, "report-file")
+    if report_file:
+        settings["ODC_PIPELINE_REPORT_FILE"] = report_file
+    return Invocation(argv=tuple(argv), env=settings)
+
+
+def plan(argv: Sequence[str], env: Mapping[str, str]) -> Invocation:
+    """Decide what ``odc-pipeline`` gets, without side effects (unit-tested directly)."""
+    if argv:
+        return Invocation(argv=tuple(argv))
+    if env.get("GITHUB_ACTIONS", "").lower() == "true":
+        return github_invocation(env)
+    return Invocation(argv=("run",))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args and is_handover(args[0]):
+        sys.stdout.flush()
+        os.execvp(args[0], args)  # GitLab's `sh -c …`, Azure's keep-alive: not ours to run
+    try:
+        invocation = plan(args, os.environ)
+    except InputError as exc:
+        from odc_pipeline.reporting.escaping import github_data
+
+        print(f"::error title=odc-pipeline::{github_data(str(exc))}", flush=True)
+        return USAGE_EXIT
+    os.environ.update(invocation.env)
+
+    from odc_pipeline.cli import main as cli_main
+    from odc_pipeline.redaction import SECRETS
+
+    SECRETS.register(os.environ.get("ODC_CLIENT_SECRET"))
+    code = cli_main(list(invocation.argv))
+    if code and invocation.argv[:1] == ("run",):
+        report_early_failure(code)
+    return code
+
+
+def report_early_failure(code: int) -> None:
+    """Outputs even when ``run`` stopped before reporting (bad inputs, unreadable pipeline file).
+
+    Downstream jobs branch on ``exit-code`` / ``ODC_EXIT_CODE`` / ``$(odc.exit_code)``, so they
+    must be set whatever happened; the message itself was already printed by the CLI.
+    """
+    from odc_pipeline.report import RunReport
+    from odc_pipeline.reporting.core import run_was_reported
+    from odc_pipeline.reporting.select import reporter_from_env
+
+    if run_was_reported():
+        return
+    reporter = reporter_from_env(os.environ)
+    reason = f"odc-pipeline stopped before the run started (exit code {code}); see the message above"
+    reporter.finish(RunReport(status="error", exit_code=code, target="", error=reason))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,106 @@
+"""GitHub Actions: workflow commands on stdout, outputs and job summary through file commands.
+
+* ``::add-mask::`` for every secret the moment it is registered (and for those already known
+  when the reporter is created), so the runner masks it even in lines we do not write.
+* ``::group::`` per stage (groups cannot nest, so an open one is closed first).
+* ``::error::`` / ``::warning::`` annotations up to the runner's per-step limit (10 each); the
+  rest stay as log lines and the summary says how many were not annotated. One error slot is
+  kept for the final failure so the reason a run failed is always annotated.
+* Outputs appended to ``$GITHUB_OUTPUT`` (heredoc with a random delimiter for multi-line
+  values), Markdown appended to ``$GITHUB_STEP_SUMMARY``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+from odc_pipeline.report import RunReport, StepStatus
+
+from .core import StreamReporter
+from .escaping import github_data, github_property
+from .summary import SUMMARY_LIMIT_BYTES, render_summary
+
+ANNOTATION_LIMIT = 10  # per kind and step: actions/toolkit docs/problem-matchers.md
+
+
+def format_output(name: str, value: str, *, delimiter: str | None = None) -> str:
+    """One entry of a ``GITHUB_OUTPUT`` file, parsed by the runner's ``EnvFileKeyValuePairs``."""
+    if "=" in name or "<<" in name or "\n" in name or "\r" in name or not name:
+        raise ValueError(f"invalid output name {name!r}")
+    if "\n" not in value and "\r" not in value:
+        return f"{name}={value}\n"
+    delimiter = delimiter or f"ghadelimiter_{uuid.uuid4()}"
+    if delimiter in name or delimiter in value:
+        raise ValueError("output value contains its heredoc delimiter")
+    return f"{name}<<{delimiter}\n{value}\n{delimiter}\n"
+
+
+class GitHubReporter(StreamReporter):
+    ci_name = "github"
+
+    def setup(self) -> None:
+        self._group_open = False
+        self._annotations = {"error": 0, "warning": 0}
+        self.unannotated = {"error": 0, "warning": 0}
+        self._annotated: set[str] = set()
+
+    def on_secret(self, secret: str) -> None:
+        self.emit(f"::add-mask::{github_data(secret)}")
+
+    def _annotate(self, kind: str, message: str, asset: str | None, *, final: bool = False) -> None:
+        limit = ANNOTATION_LIMIT if (final or kind == "warning") else ANNOTATION_LIMIT - 1
+        if self._annotations[kind] >= limit:
+            self.unannotated[kind] += 1
+            self.message_line(kind, message, asset)
+            return
+        self._annotations[kind] += 1
+        self._annotated.add(self.clean(message))
+        props = f" title={github_property(self.clean(asset).strip())}" if asset else ""
+        self.emit(f"::{kind}{props}::{github_data(self.clean(message))}")
+
+    def stage_started(self, stage: str) -> None:
+        if self._group_open:
+            self.emit("::endgroup::")
+        self._stage_t0[stage] = self.clock.monotonic()
+        self.emit(f"::group::{github_data(self.clean(stage))}")
+        self._group_open = True
+
+    def stage_finished(self, stage: str, status: StepStatus) -> None:
+        super().stage_finished(stage, status)
+        if self._group_open:
+            self.emit("::endgroup::")
+            self._group_open = False
+
+    def warning(self, message: str, *, asset: str | None = None) -> None:
+        self.warnings += 1
+        self._annotate("warning", message, asset)
+
+    def error(self, message: str, *, asset: str | None = None) -> None:
+        self.note_error(message)
+        self._annotate("error", message, asset)
+
+    def finish_outputs(self, report: RunReport) -> None:
+        if self._group_open:
+            self.emit("::endgroup::")
+            self._group_open = False
+        out = self.outputs(report)
+        # The reason the run failed is always annotated, even past the limit for other errors.
+        if report.exit_code and report.error and self.clean(report.error) not in self._annotated:
+            self._annotate("error", report.error, None, final=True)
+        output_file = self.env.get("GITHUB_OUTPUT")
+        if output_file:
+            with Path(output_file).open("a", encoding="utf-8", newline="\n") as fh:
+                for name, value in out.items():
+                    fh.write(format_output(name, value))
+        summary_file = self.env.get("GITHUB_STEP_SUMMARY")
+        if summary_file:
+            markdown = render_summary(report, secrets=self.secrets, limit_bytes=SUMMARY_LIMIT_BYTES - 4096)
+            skipped = sum(self.unannotated.values())
+            if skipped:
+                markdown += (
+                    f"\n_{skipped} more warnings/errors were not annotated (runner limit); see the log._\n"
+                )
+            with Path(summary_file).open("a", encoding="utf-8", newline="\n") as fh:
+                fh.write(markdown)
+        super().finish_outputs(report)

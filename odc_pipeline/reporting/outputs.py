@@ -1,0 +1,122 @@
+"""The step outputs every CI back-end publishes, derived from one :class:`RunReport`.
+
+Downstream jobs (the next promotion stage, a notification) read these, so their names and
+shapes are a public contract documented in the README and declared in ``action.yml``. Every
+back-end renders the same values; only the naming convention and the transport differ
+(kebab-case in GitHub, ``ODC_*`` in GitLab dotenv, snake_case in Azure output variables).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from odc_pipeline.redaction import SECRETS, SecretRegistry
+from odc_pipeline.report import RunReport, StepStatus
+
+from .escaping import inert
+
+DEFAULT_REPORT_FILE = "odc-pipeline-report.json"
+
+OUTPUT_NAMES: tuple[str, ...] = (
+    "status",
+    "exit-code",
+    "report-file",
+    "deployments",
+    "build-keys",
+    "impact-status",
+    "summary",
+)
+"""Kebab-case names, in the order they are documented and written."""
+
+
+@dataclass(frozen=True)
+class Outputs:
+    status: str
+    exit_code: str
+    report_file: str
+    deployments: str  # compact JSON array, one line
+    build_keys: str  # compact JSON object asset -> build key, one line
+    impact_status: str
+    summary: str  # one human line
+
+    def items(self) -> tuple[tuple[str, str], ...]:
+        """``(kebab-name, value)`` pairs in :data:`OUTPUT_NAMES` order."""
+        return tuple((name, getattr(self, name.replace("-", "_"))) for name in OUTPUT_NAMES)
+
+
+def _compact(value: object) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, sort_keys=False)
+
+
+def deployments_of(report: RunReport) -> list[dict[str, object]]:
+    """One entry per asset in the deploy stage that did something (or would, in a plan)."""
+    result: list[dict[str, object]] = []
+    for step in report.steps_for("deploy"):
+        if step.status is StepStatus.SKIPPED:
+            continue
+        result.append(
+            {
+                "asset": step.asset,
+                "key": step.asset_key,
+                "status": str(step.status),
+                "revision-before": step.revision_before,
+                "revision-after": step.revision_after,
+                "build-key": step.build_key,
+                "operation-key": step.operation_key,
+            }
+        )
+    return result
+
+
+def build_keys_of(report: RunReport) -> dict[str, str]:
+    """Asset name -> build key, from the build stage first, then the asset summaries."""
+    keys: dict[str, str] = {}
+    for step in report.steps_for("build"):
+        if step.build_key:
+            keys[step.asset] = step.build_key
+    for asset in report.assets:
+        if asset.build_key and asset.name not in keys:
+            keys[asset.name] = asset.build_key
+    return keys
+
+
+def summary_line(report: RunReport) -> str:
+    """``succeeded: QA: 2 deployed, 1 unchanged`` — what a chat notification would say."""
+    counts: dict[str, int] = {}
+    for step in report.steps_for("deploy") or report.steps:
+        if step.status is StepStatus.SKIPPED:
+            continue
+        label = "deployed" if step.stage == "deploy" and step.status is StepStatus.SUCCEEDED else step.status
+        counts[str(label)] = counts.get(str(label), 0) + 1
+    parts = ", ".join(f"{n} {label}" for label, n in counts.items())
+    line = report.status
+    if report.target:
+        line += f": {report.target}"
+    if parts or not report.error:
+        line += f": {parts or 'nothing to do'}"
+    if report.error:
+        line += f" — {report.error}"
+    return line
+
+
+def derive_outputs(
+    report: RunReport,
+    *,
+    report_file: str = DEFAULT_REPORT_FILE,
+    secrets: SecretRegistry = SECRETS,
+) -> Outputs:
+    """All outputs as single-line, redacted, inert strings."""
+
+    def clean(text: str) -> str:
+        return inert(secrets.redact(text))
+
+    return Outputs(
+        status=clean(report.status),
+        exit_code=str(int(report.exit_code)),
+        report_file=clean(report_file),
+        deployments=clean(_compact(deployments_of(report))),
+        build_keys=clean(_compact(build_keys_of(report))),
+        impact_status=clean(report.impact_status),
+        summary=clean(summary_line(report)),
+    )

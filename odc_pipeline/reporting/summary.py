@@ -1,0 +1,118 @@
+"""The Markdown run summary (GitHub job summary, Azure "Extensions" tab).
+
+A reviewer approving the next promotion wants one table: every asset against every stage that
+ran, with the revision that was running before and after and a link to the app. All text from
+ODC goes through :func:`markdown_cell` so it cannot break the table or inject HTML/links.
+"""
+
+from __future__ import annotations
+
+from odc_pipeline.redaction import SECRETS, SecretRegistry
+from odc_pipeline.report import STAGES, RunReport, StepResult, StepStatus
+
+from .escaping import markdown_cell
+
+SUMMARY_LIMIT_BYTES = 1024 * 1024  # GitHub's per-step job summary limit
+
+STATUS_ICONS: dict[str, str] = {
+    StepStatus.SUCCEEDED: "✅",
+    StepStatus.UNCHANGED: "⏺️",
+    StepStatus.SKIPPED: "⏭️",
+    StepStatus.PLANNED: "📝",
+    StepStatus.WARNING: "⚠️",
+    StepStatus.FAILED: "❌",
+    StepStatus.BLOCKED: "⛔",
+    StepStatus.TIMED_OUT: "⏱️",
+    StepStatus.CANCELLED: "🚫",
+    StepStatus.ROLLED_BACK: "↩️",
+}
+
+RUN_ICONS = {"succeeded": "✅", "planned": "📝", "cancelled": "🚫"}
+
+
+def _revision(before: int | None, after: int | None) -> str:
+    if before is None and after is None:
+        return "–"
+    left = f"r{before}" if before is not None else "none"
+    right = f"r{after}" if after is not None else "none"
+    return left if before == after else f"{left} → {right}"
+
+
+def _safe_url(url: str | None) -> str | None:
+    """Only http(s) links, and nothing that could close the Markdown link early."""
+    if not url or not url.lower().startswith(("https://", "http://")):
+        return None
+    if any(c in url for c in " <>()[]|\"'`\n\r"):
+        return None
+    return url
+
+
+def _cell(step: StepResult | None) -> str:
+    if step is None:
+        return ""
+    return f"{STATUS_ICONS.get(step.status, '')} {step.status}"
+
+
+def render_summary(
+    report: RunReport,
+    *,
+    secrets: SecretRegistry = SECRETS,
+    limit_bytes: int = SUMMARY_LIMIT_BYTES,
+) -> str:
+    """GitHub-flavoured Markdown; stays under ``limit_bytes`` by cutting the details first."""
+
+    def cell(text: str, limit: int = 1000) -> str:
+        text = secrets.redact(text)
+        return markdown_cell(text if len(text) <= limit else text[: limit - 1] + "…")
+
+    stages = [s for s in STAGES if report.steps_for(s)]
+    by_asset: dict[str, dict[str, StepResult]] = {}
+    for step in report.steps:
+        by_asset.setdefault(step.asset, {})[step.stage] = step
+    summaries = {a.name: a for a in report.assets}
+    names = list(dict.fromkeys([a.name for a in report.assets] + list(by_asset)))
+
+    icon = RUN_ICONS.get(report.status, "❌" if report.exit_code else "✅")
+    mode = " (plan)" if report.plan_only else ""
+    lines = [
+        f"### {icon} odc-pipeline → {cell(report.target)}{mode}: {cell(report.status)}",
+        "",
+        f"Exit code **{int(report.exit_code)}** · {report.duration_seconds:.1f} s"
+        + (f" · impact analysis: {cell(report.impact_status)}" if report.impact_status else ""),
+        "",
+    ]
+    if report.error:
+        lines += [f"> {cell(report.error)}", ""]
+    header = ["Asset", *stages, "Revision", "App"]
+    lines.append("| " + " | ".join(header) + " |")
+    lines.append("|" + "---|" * len(header))
+    for name in names:
+        steps = by_asset.get(name, {})
+        asset = summaries.get(name)
+        before = asset.revision_before if asset else None
+        after = asset.revision_after if asset else None
+        if before is None and after is None:
+            for step in steps.values():
+                before = step.revision_before if before is None else before
+                after = step.revision_after if step.revision_after is not None else after
+        url = _safe_url(secrets.redact(asset.url or "") if asset else None)
+        link = f"[open]({url})" if url else ""
+        row = [cell(name), *(_cell(steps.get(s)) for s in stages), _revision(before, after), link]
+        lines.append("| " + " | ".join(row) + " |")
+    table = "\n".join(lines) + "\n"
+
+    details: list[str] = []
+    for step in report.steps:
+        notes = [m for m in step.messages if m.severity in {"warning", "error"}]
+        if not (notes or step.status.is_failure) or not (step.summary or notes):
+            continue
+        details.append(f"- **{cell(step.asset)}** · {step.stage}: {cell(step.summary)}")
+        details.extend(f"  - {m.severity}: {cell(m.text)}" for m in notes[:20])
+        if len(notes) > 20:
+            details.append(f"  - … {len(notes) - 20} more in the report file")
+    if not details:
+        return table
+    block = "\n<details><summary>Messages</summary>\n\n" + "\n".join(details) + "\n\n</details>\n"
+    if len((table + block).encode()) <= limit_bytes:
+        return table + block
+    return table + "\n_Messages omitted (too long for the summary); see the report file._\n"

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Build the container image with podman and run it the way each CI would.
+#
+#   scripts/smoke-image.sh [BASE_IMAGE]
+#
+# Installs nothing. Skips (exit 0, with a message) when podman is absent. Registries may be
+# unreachable (see ../shared/ci-conventions.md §5): pass a locally imported stand-in for
+# python:3.11-slim, e.g.
+#   debootstrap --variant=minbase --include=python3,python3-pip bookworm ROOTFS
+#   ln -sf /usr/bin/python3 ROOTFS/usr/local/bin/python          # where the ENTRYPOINT looks
+#   rm -f ROOTFS/usr/lib/python3.11/EXTERNALLY-MANAGED            # the slim image has no such marker
+#   tar -C ROOTFS -c . | podman import - localhost/debian-python:bookworm
+#   scripts/smoke-image.sh localhost/debian-python:bookworm
+# Without an argument it uses python:3.11-slim-bookworm from the local store if present, and
+# skips when no base image is available. Builds use --isolation chroot and runs use runc with
+# explicit ulimits, the combination that works on the project's CI machines.
+# SMOKE_STORE: podman store (default $TMPDIR/odc-pipeline-podman, vfs driver).
+# SMOKE_BUILD_OPTS: extra `podman build` options, e.g. to reach a local index through a
+#   corporate CA: "-v /etc/ssl/certs:/etc/ssl/certs:ro -v /opt/wheels:/opt/wheels:ro".
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v podman >/dev/null 2>&1; then
+    echo "smoke-image: SKIPPED: podman is not installed (apt-get install -y podman runc to enable)"
+    exit 0
+fi
+
+STORE="${SMOKE_STORE:-${TMPDIR:-/tmp}/odc-pipeline-podman}"
+read -r -a EXTRA <<< "${SMOKE_BUILD_OPTS:-}"
+P=(podman --root "$STORE/root" --runroot "$STORE/run" --storage-driver vfs)
+BASE="${1:-docker.io/library/python:3.11-slim-bookworm}"
+TAG=localhost/odc-pipeline:smoke
+
+if ! "${P[@]}" image exists "$BASE"; then
+    echo "smoke-image: SKIPPED: base image $BASE is not in the local store $STORE and registries"
+    echo "             may be unreachable; import one (see the header of this script) and pass it."
+    exit 0
+fi
+
+echo "smoke-image: building $TAG from $BASE"
+"${P[@]}" build --format docker --isolation chroot --pull=never "${EXTRA[@]}" \
+    --from "$BASE" -t "$TAG" -f Dockerfile .
+
+RUN=("${P[@]}" --runtime runc run --rm --network none --ulimit nofile=1024:1024 --ulimit nproc=1024:1024)
+fail() { echo "smoke-image: FAILED: $*" >&2; exit 1; }
+
+out="$("${RUN[@]}" "$TAG" --version)" || fail "--version"
+[[ "$out" == odc-pipeline* ]] || fail "--version printed: $out"
+echo "smoke-image: ok: ENTRYPOINT runs odc-pipeline ($out)"
+
+out="$("${RUN[@]}" "$TAG" sh -c 'echo gitlab-script')" || fail "sh -c handover"
+[[ "$out" == gitlab-script ]] || fail "GitLab's sh -c was not handed over: $out"
+echo "smoke-image: ok: GitLab-style 'sh -c' is handed over"
+
+out="$("${RUN[@]}" "$TAG" bash -c 'command -v odc-pipeline')" || fail "bash/PATH"
+echo "smoke-image: ok: bash present, odc-pipeline on PATH ($out)"
+
+out="$("${RUN[@]}" --entrypoint '' "$TAG" sh -c 'echo no-entrypoint')" || fail "--entrypoint ''"
+[[ "$out" == no-entrypoint ]] || fail "--entrypoint '' did not run the shell: $out"
+echo "smoke-image: ok: entrypoint override (GitLab entrypoint: [\"\"], Azure --entrypoint=\"\")"
+
+ws="$(mktemp -d)"; fc="$(mktemp -d)"; : > "$fc/set_output_x"; : > "$fc/step_summary_x"
+set +e
+"${RUN[@]}" -w /github/workspace -v "$ws:/github/workspace" -v "$fc:/github/file_commands" \
+    -e GITHUB_ACTIONS=true -e CI=true -e GITHUB_OUTPUT=/github/file_commands/set_output_x \
+    -e GITHUB_STEP_SUMMARY=/github/file_commands/step_summary_x \
+    -e 'INPUT_PIPELINE-FILE=missing.yml' "$TAG"
+rc=$?
+set -e
+echo "smoke-image: GitHub emulation exit code $rc (a missing pipeline file is a usage error, 2)"
+[[ $rc -eq 2 ]] || fail "expected exit code 2 for a missing pipeline file, got $rc"
+if [[ -f examples/tenant.yaml && -f examples/single-app.yml ]]; then
+    gl="$(mktemp -d)"; cp examples/tenant.yaml examples/single-app.yml "$gl/"
+    "${RUN[@]}" -w /builds/project -v "$gl:/builds/project" -e GITLAB_CI=true -e CI=true \
+        -e CI_PROJECT_DIR=/builds/project "$TAG" \
+        sh -c 'odc-pipeline run single-app.yml --simulate tenant.yaml' || fail "GitLab-style run on the simulator"
+    grep -qx 'ODC_STATUS=succeeded' "$gl/odc-pipeline.env" || fail "dotenv report: $(cat "$gl/odc-pipeline.env")"
+    echo "smoke-image: ok: GitLab-style job ran a release on the embedded simulator (dotenv + JUnit written)"
+fi
+echo "smoke-image: PASSED"
