@@ -1,0 +1,187 @@
+"""build: make sure each app has a Finished Release build of the revision it deploys.
+
+Only Release builds deploy, ``POST /build-operations`` defaults to Debug, and a revision
+published from Studio often has only a Debug build. Rebuilding what exists wastes minutes and
+a slot of the 10-per-minute POST limit, so an existing Finished Release build is reused (the
+one already running in the target, or the one ``from:<stage>`` pinned, when they qualify);
+otherwise a Release build is started and waited for. All look-ups happen before the first
+build starts, so a missing permission stops the run before it changes anything.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from odc_pipeline.engine.context import AssetState, RunContext, StepTimer, msg
+from odc_pipeline.engine.scheduler import run_in_order
+from odc_pipeline.errors import OperationFailedError
+from odc_pipeline.report import Message, StepResult, StepStatus
+
+STAGE = "build"
+IN_PROGRESS = frozenset({"Pending", "Running"})
+FINISHED = "Finished"
+FAILED = "FinishedWithErrors"
+MAX_LOG_LINES = 40
+
+
+def _status(build: Any) -> str:
+    return str(getattr(build, "status", "") or "")
+
+
+def _is_release(build: Any) -> bool:
+    return str(getattr(build, "build_type", "") or "") == "Release"
+
+
+def find_reusable(ctx: RunContext, asset: AssetState) -> str | None:
+    """The key of a Finished Release build of the asset's revision, if one exists."""
+    builds = ctx.client.builds
+    if asset.source_build_key:
+        pinned = builds.get(asset.source_build_key)
+        if (
+            _status(pinned) == FINISHED
+            and _is_release(pinned)
+            and int(pinned.asset_revision) == asset.revision
+        ):
+            return str(pinned.build_key)
+    candidates = [
+        b
+        for b in builds.list(asset.key, revision=asset.revision, build_type="Release")
+        if _status(b) == FINISHED and _is_release(b) and int(b.asset_revision) == asset.revision
+    ]
+    if not candidates:
+        return None
+    if asset.deployed_revision == asset.revision:
+        for build in candidates:
+            if str(build.build_key) == asset.deployed_build_key:
+                return str(build.build_key)
+    candidates.sort(key=lambda b: str(getattr(b, "finished_date_time", "") or ""), reverse=True)
+    return str(candidates[0].build_key)
+
+
+def log_messages(ctx: RunContext, build_key: str) -> list[Message]:
+    """The build's log, errors first, for a failure message the user can act on."""
+    try:
+        entries = list(ctx.client.builds.log_messages(build_key))
+    except Exception as exc:  # explaining a failure must never hide it
+        return [msg("warning", f"could not read the log of build {build_key}: {exc}", "engine")]
+    ranked = sorted(entries, key=lambda e: 0 if str(getattr(e, "severity", "")).lower() == "error" else 1)
+    messages = []
+    for entry in ranked[:MAX_LOG_LINES]:
+        severity = str(getattr(entry, "severity", "") or "info").lower()
+        messages.append(
+            msg(
+                severity if severity in {"error", "warning"} else "info",
+                str(entry.message or ""),
+                "build-log",
+            )
+        )
+    return messages
+
+
+def start_and_wait(ctx: RunContext, asset: AssetState, timer: StepTimer) -> StepResult:
+    """Start a Release build of the asset's revision and wait until it is terminal."""
+    assert asset.revision is not None
+    builds = ctx.client.builds
+    finder = builds.finder(asset.key, asset.revision) if hasattr(builds, "finder") else None
+    started = builds.start(asset.key, asset.revision, build_type="Release", find_again=finder)
+    key = str(started.build_key)
+    if getattr(started, "is_successful", True) is False:
+        raise OperationFailedError(
+            f"{asset.label}: ODC refused to start a Release build of r{asset.revision}"
+        )
+    what = f"Release build of {asset.label} r{asset.revision} ({key})"
+    with ctx.tracking(key, what):
+        ctx.reporter.info(f"started {what}", asset=asset.label)
+        build = ctx.wait(
+            lambda: ctx.client.builds.get(key),
+            lambda b: _status(b) not in IN_PROGRESS,
+            what=what,
+            describe=_status,
+            stage=STAGE,
+        )
+    status = _status(build)
+    if status != FINISHED:
+        messages = log_messages(ctx, key)
+        ctx.record(
+            timer.result(
+                StepStatus.FAILED,
+                f"Release build of r{asset.revision} ended {status}",
+                revision_after=asset.revision,
+                build_key=key,
+                messages=messages,
+            )
+        )
+        first = next((m.text for m in messages if m.severity == "error"), "")
+        detail = f": {first}" if first else " (see the build log in the run report)"
+        raise OperationFailedError(
+            f"{asset.label}: Release build {key} of r{asset.revision} ended {status}{detail}"
+        )
+    asset.build_key = key
+    asset.build_reused = False
+    return ctx.record(
+        timer.result(
+            StepStatus.SUCCEEDED,
+            f"built r{asset.revision} (Release build {key})",
+            revision_after=asset.revision,
+            build_key=key,
+        )
+    )
+
+
+def run_build(ctx: RunContext) -> None:
+    """The build stage for every asset of the run."""
+    to_build: list[AssetState] = []
+    timers: dict[str, StepTimer] = {}
+    for asset in ctx.assets:
+        timer = StepTimer(ctx, asset, STAGE)
+        if asset.is_library:
+            ctx.record(
+                timer.result(
+                    StepStatus.SKIPPED,
+                    "library: released by tag and built into the apps that use it",
+                    revision_after=asset.revision,
+                )
+            )
+            continue
+        reusable = None if ctx.spec.force_rebuild else find_reusable(ctx, asset)
+        if reusable:
+            asset.build_key = reusable
+            asset.build_reused = True
+            verb = "would reuse" if ctx.plan else "reused"
+            ctx.record(
+                timer.result(
+                    StepStatus.PLANNED if ctx.plan else StepStatus.UNCHANGED,
+                    f"{verb} Finished Release build {reusable} of r{asset.revision}",
+                    revision_after=asset.revision,
+                    build_key=reusable,
+                )
+            )
+            continue
+        if ctx.plan:
+            ctx.record(
+                timer.result(
+                    StepStatus.PLANNED,
+                    f"would start a Release build of r{asset.revision}"
+                    + (" (force-rebuild)" if ctx.spec.force_rebuild else " (none exists)"),
+                    revision_after=asset.revision,
+                )
+            )
+            continue
+        to_build.append(asset)
+        timers[asset.key] = timer
+    if not to_build:
+        return
+    outcome = run_in_order(
+        [a.key for a in to_build],
+        {},
+        lambda key: start_and_wait(ctx, next(a for a in to_build if a.key == key), timers[key]),
+        max_parallel=ctx.spec.deploy.max_parallel,
+        cancel=ctx.cancel,
+    )
+    error = outcome.first_error
+    if error is not None:
+        raise error
+    if outcome.not_started:
+        from odc_pipeline.errors import CancelledError
+
+        raise CancelledError("cancelled before every build started")

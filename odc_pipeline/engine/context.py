@@ -1,0 +1,242 @@
+"""The state one run shares between its stages.
+
+Stages are plain functions of a :class:`RunContext`: the client, the clock every wait uses,
+the reporter, the cancel flag, and one :class:`AssetState` per asset that carries what earlier
+stages learned (resolved keys, the build to deploy, the configuration changes) to later ones.
+Keeping it in one place is what lets ``--plan`` and a real run share every line of resolution.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from odc_pipeline.clock import Clock
+from odc_pipeline.engine.options import AssetSpec, EngineSpec, RunOptions
+from odc_pipeline.engine.poller import wait_for
+from odc_pipeline.redaction import SECRETS, SecretRegistry
+from odc_pipeline.report import AssetSummary, Message, StepResult, StepStatus
+from odc_pipeline.reporting.base import Reporter
+
+LIBRARY_TYPES = frozenset(
+    {"LowCodeLibrary", "ExtensionLibrary", "ExternalLibrary", "WidgetLibrary", "MobileLibrary"}
+)
+"""Asset types that are released by tag and bundled into consumers, never deployed on their own."""
+
+
+@dataclass(frozen=True)
+class Environment:
+    key: str
+    name: str
+    order: int = 0
+
+
+@dataclass
+class SettingChange:
+    """One configuration value to change, with what it is now (for plans and reports)."""
+
+    section: str  # "settings" | "timers" | "integrations"
+    owner: str  # timer / integration name ("" for settings)
+    owner_key: str
+    name: str
+    key: str
+    before: str | None
+    after: str
+    secret: bool
+    needs_patch: bool = True  # False when the value is already pending (set, not yet applied)
+    unknown: bool = False  # a secret whose current value cannot be read back
+
+    def describe(self) -> str:
+        where = f"{self.section[:-1]} {self.owner}.{self.name}" if self.owner else f"setting {self.name}"
+        if self.secret:
+            return f"{where}: *** -> ***" + (" (cannot be read back)" if self.unknown else "")
+        return f"{where}: {self.before if self.before is not None else '(unset)'} -> {self.after}"
+
+
+@dataclass
+class AssetState:
+    """Everything the run knows about one asset, filled in stage by stage."""
+
+    spec: AssetSpec
+    name: str = ""
+    key: str = ""
+    asset_type: str = ""
+    revision: int | None = None
+    source_build_key: str | None = None  # from:<stage> pins the build that runs there
+    deployed_revision: int | None = None  # in the target stage, before the run
+    deployed_build_key: str | None = None
+    url: str | None = None
+    build_key: str | None = None  # the Release build to deploy (build stage)
+    build_reused: bool = False
+    config_changes: list[SettingChange] = field(default_factory=list)
+    config_revision_baseline: int | None = None
+    config_patched: bool = False  # pending values were PATCHed and not yet applied
+    config_applied: bool = False
+    producers: tuple[str, ...] = ()  # keys of assets in this run it depends on
+    revision_after: int | None = None
+    deployed: bool = False  # a deploy (ours or attached) finished for this run
+
+    @property
+    def is_library(self) -> bool:
+        return self.asset_type in LIBRARY_TYPES
+
+    @property
+    def label(self) -> str:
+        return self.name or self.spec.label
+
+    @property
+    def up_to_date(self) -> bool:
+        return (
+            self.deployed_revision is not None
+            and self.deployed_revision == self.revision
+            and (self.build_key is None or self.deployed_build_key == self.build_key)
+        )
+
+    def summary(self) -> AssetSummary:
+        return AssetSummary(
+            name=self.label,
+            key=self.key,
+            asset_type=self.asset_type,
+            revision_before=self.deployed_revision,
+            revision_after=self.revision_after if self.revision_after is not None else self.deployed_revision,
+            build_key=self.build_key,
+            url=self.url,
+        )
+
+
+class InFlight:
+    """Operation keys started by this run and not yet finished (reported on cancel)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._keys: dict[str, str] = {}
+
+    def add(self, key: str, what: str) -> None:
+        with self._lock:
+            self._keys[key] = what
+
+    def discard(self, key: str) -> None:
+        with self._lock:
+            self._keys.pop(key, None)
+
+    def snapshot(self) -> dict[str, str]:
+        with self._lock:
+            return dict(self._keys)
+
+
+@dataclass
+class RunContext:
+    client: Any  # odc_pipeline.api.OdcClient (duck-typed so stage tests can pass fakes)
+    clock: Clock
+    reporter: Reporter
+    spec: EngineSpec
+    options: RunOptions = field(default_factory=RunOptions)
+    cancel: threading.Event = field(default_factory=threading.Event)
+    secrets: SecretRegistry = SECRETS
+    target: Environment | None = None
+    environments: tuple[Environment, ...] = ()
+    assets: list[AssetState] = field(default_factory=list)
+    in_flight: InFlight = field(default_factory=InFlight)
+    steps: list[StepResult] = field(default_factory=list)
+    impact_status: str = ""
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def plan(self) -> bool:
+        return self.options.plan
+
+    @property
+    def force(self) -> bool:
+        return self.options.force or self.spec.deploy.force
+
+    @property
+    def target_key(self) -> str:
+        assert self.target is not None, "resolve runs first"
+        return self.target.key
+
+    def now_iso(self) -> str:
+        return self.clock.now().isoformat().replace("+00:00", "Z")
+
+    def record(self, step: StepResult) -> StepResult:
+        """Keep a step result (thread-safe); every text in it is redacted first."""
+        step = replace(
+            step,
+            summary=self.secrets.redact(step.summary),
+            messages=tuple(replace(m, text=self.secrets.redact(m.text)) for m in step.messages),
+        )
+        with self._lock:
+            self.steps.append(step)
+        return step
+
+    def wait(
+        self,
+        fetch: Callable[[], Any],
+        is_done: Callable[[Any], bool],
+        *,
+        what: str,
+        describe: Callable[[Any], str],
+        stage: str,
+    ) -> Any:
+        """Every wait in the engine: the one poller, the stage timeout, heartbeat and cancel."""
+        return wait_for(
+            fetch,
+            is_done,
+            what=what,
+            describe=describe,
+            timeout=self.spec.timeout(stage),
+            clock=self.clock,
+            heartbeat=self.reporter.heartbeat,
+            cancel=self.cancel,
+        )
+
+    @contextmanager
+    def tracking(self, key: str, what: str) -> Iterator[None]:
+        """Mark an ODC operation as in flight for the duration of the block.
+
+        On cancel the key stays registered (the operation keeps running on ODC) so the report
+        can say what was left running.
+        """
+        from odc_pipeline.errors import CancelledError
+
+        self.in_flight.add(key, what)
+        try:
+            yield
+        except CancelledError:
+            raise
+        except BaseException:
+            self.in_flight.discard(key)
+            raise
+        self.in_flight.discard(key)
+
+
+class StepTimer:
+    """Measures one asset-stage step on the run's clock and builds its StepResult."""
+
+    def __init__(self, ctx: RunContext, asset: AssetState, stage: str) -> None:
+        self.ctx = ctx
+        self.asset = asset
+        self.stage = stage
+        self.started_at = ctx.now_iso()
+        self._t0 = ctx.clock.monotonic()
+
+    def result(self, status: StepStatus, summary: str, **fields: Any) -> StepResult:
+        messages = tuple(fields.pop("messages", ()))
+        return StepResult(
+            asset=self.asset.label,
+            stage=self.stage,
+            status=status,
+            asset_key=self.asset.key,
+            summary=summary,
+            started_at=self.started_at,
+            finished_at=self.ctx.now_iso(),
+            duration_seconds=round(self.ctx.clock.monotonic() - self._t0, 3),
+            messages=messages,
+            **fields,
+        )
+
+
+def msg(severity: str, text: str, source: str = "") -> Message:
+    return Message(severity=severity, text=text, source=source)

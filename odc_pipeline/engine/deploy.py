@@ -1,0 +1,385 @@
+"""deploy: bring each app to its revision and build in the target stage, in dependency order.
+
+Rules, each for a reason:
+
+* an app already running the same revision and build is skipped (unless ``force``): re-runs
+  must be no-ops;
+* a ``Running`` deployment of the same asset and stage is attached to, not duplicated, so a
+  re-run after a cancelled CI job waits for the deploy it left behind instead of starting a
+  second one; someone else's running operation is waited for before ours starts;
+* configuration changes are PATCHed right before the app's own deploy (which applies them);
+* producers deploy before consumers (Dependency Management API), independent apps in
+  parallel up to ``max-parallel``; the first failure stops new deploys;
+* with ``rollback-on-failure`` the revision that ran before is redeployed and both outcomes
+  are reported; the run still fails.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from odc_pipeline.engine import configure
+from odc_pipeline.engine.build import find_reusable
+from odc_pipeline.engine.context import AssetState, RunContext, StepTimer, msg
+from odc_pipeline.engine.operations import (
+    FINISHED,
+    first_error,
+    operation_messages,
+    operation_revisions,
+    running_operations,
+    status_of,
+    wait_operation,
+)
+from odc_pipeline.engine.resolve import deployments_by_asset
+from odc_pipeline.engine.scheduler import run_in_order, topological_levels
+from odc_pipeline.errors import CancelledError, OperationFailedError, UsageError
+from odc_pipeline.report import Message, StepResult, StepStatus
+
+STAGE = "deploy"
+
+
+def _env_name(ctx: RunContext) -> str:
+    return ctx.target.name if ctx.target else "the target stage"
+
+
+def deploy_order(ctx: RunContext, apps: list[AssetState]) -> list[list[AssetState]]:
+    """Topological levels of the apps to deploy (producers first); raises on cycles."""
+    by_key = {a.key: a for a in apps}
+    levels = topological_levels([a.key for a in apps], {a.key: a.producers for a in apps})
+    return [[by_key[k] for k in level] for level in levels]
+
+
+def _ensure_build(ctx: RunContext, asset: AssetState) -> None:
+    """Without a build stage, deploy what exists: a Finished Release build, else say so."""
+    if asset.build_key is None:
+        asset.build_key = find_reusable(ctx, asset)
+    if asset.build_key is None and not ctx.plan:
+        raise UsageError(
+            f"{asset.label}: no Finished Release build of r{asset.revision} exists; "
+            "add `build: {}` to the pipeline's stages so one is built"
+        )
+
+
+def _attach_or_wait(ctx: RunContext, asset: AssetState) -> str | None:
+    """Handle operations already running on this asset in the stage.
+
+    Returns the key of a running Deploy of exactly our revision (and build) that we attached
+    to and that finished; waits out anything else first.
+    """
+    attached = None
+    for operation in running_operations(ctx, asset.key, ["Deploy", "ApplyConfigs"]):
+        key = str(operation.key)
+        same = (
+            str(getattr(operation, "operation", "")) == "Deploy"
+            and asset.revision in operation_revisions(operation)
+            and (not getattr(operation, "build_key", None) or str(operation.build_key) == asset.build_key)
+        )
+        what = f"{'running deploy' if same else 'operation already running'} {key} of {asset.label}"
+        ctx.reporter.info(
+            f"attaching to {what}" if same else f"waiting for {what} before deploying", asset=asset.label
+        )
+        with ctx.tracking(key, what):
+            final = wait_operation(ctx, key, what=what, stage=STAGE)
+        if same:
+            if status_of(final) != FINISHED:
+                raise _failure(ctx, asset, key, status_of(final), attached=True)
+            attached = key
+    return attached
+
+
+def _failure(
+    ctx: RunContext, asset: AssetState, key: str, status: str, *, attached: bool = False
+) -> OperationFailedError:
+    messages = operation_messages(ctx, key, only_problems=True)
+    reason = first_error(messages) or "see the deployment messages in the run report"
+    error = OperationFailedError(
+        f"{asset.label}: deployment {key} of r{asset.revision} to {_env_name(ctx)} ended {status}: {reason}"
+    )
+    error.messages = messages  # type: ignore[attr-defined]
+    error.operation_key = key  # type: ignore[attr-defined]
+    return error
+
+
+def _start_deploy(
+    ctx: RunContext, asset: AssetState, revision: int, build_key: str, *, label: str
+) -> tuple[str, Any]:
+    deployments = ctx.client.deployments
+    finder = (
+        deployments.finder(operation="Deploy", asset_key=asset.key, environment_key=ctx.target_key)
+        if hasattr(deployments, "finder")
+        else None
+    )
+    started = deployments.start(
+        operation="Deploy",
+        asset_key=asset.key,
+        environment_key=ctx.target_key,
+        revision=revision,
+        build_key=build_key,
+        find_again=finder,
+    )
+    key = str(started.key)
+    what = f"{label} {key} of {asset.label} r{revision} to {_env_name(ctx)}"
+    ctx.reporter.info(f"started {what}", asset=asset.label)
+    with ctx.tracking(key, what):
+        final = (
+            started if status_of(started) != "Running" else wait_operation(ctx, key, what=what, stage=STAGE)
+        )
+    return key, final
+
+
+def _rollback(ctx: RunContext, asset: AssetState, timer: StepTimer, error: OperationFailedError) -> None:
+    """Redeploy what ran before; record both outcomes; re-raise the original failure."""
+    messages: list[Message] = list(getattr(error, "messages", ()))
+    key = getattr(error, "operation_key", None)
+    before, build = asset.deployed_revision, asset.deployed_build_key
+    if before is None or build is None:
+        messages.append(
+            msg("warning", "no previous revision ran in the stage, so there is nothing to roll back to")
+        )
+        ctx.record(
+            timer.result(
+                StepStatus.FAILED,
+                str(error),
+                revision_before=before,
+                revision_after=before,
+                build_key=asset.build_key,
+                operation_key=key,
+                messages=messages,
+            )
+        )
+        raise error
+    ctx.reporter.warning(f"rolling back to r{before} (build {build})", asset=asset.label)
+    rollback_key, final = _start_deploy(ctx, asset, before, build, label="rollback deploy")
+    ok = status_of(final) == FINISHED
+    verdict = "succeeded" if ok else f"ended {status_of(final)}"
+    outcome = f"rollback to r{before} {verdict} (operation {rollback_key})"
+    messages.append(msg("info" if ok else "error", outcome, "rollback"))
+    if not ok:
+        messages.extend(operation_messages(ctx, rollback_key, only_problems=True))
+    if asset.config_patched:
+        messages.append(
+            msg(
+                "warning",
+                "configuration values patched for this deploy were applied by the rollback deploy",
+                "configure",
+            )
+        )
+    ctx.record(
+        timer.result(
+            StepStatus.ROLLED_BACK if ok else StepStatus.FAILED,
+            f"deploy of r{asset.revision} failed; {outcome}",
+            revision_before=before,
+            revision_after=before if ok else None,
+            build_key=asset.build_key,
+            operation_key=key,
+            messages=messages,
+            details={
+                "rollback_operation_key": rollback_key,
+                "rollback_status": status_of(final),
+                "rollback_revision": before,
+            },
+        )
+    )
+    asset.revision_after = before if ok else None
+    raise OperationFailedError(f"{error} — {outcome}")
+
+
+def deploy_one(ctx: RunContext, asset: AssetState) -> StepResult:
+    """Everything for one app: attach/wait, configure, deploy, rollback."""
+    timer = StepTimer(ctx, asset, STAGE)
+    before = asset.deployed_revision
+    try:
+        attached = _attach_or_wait(ctx, asset)
+    except OperationFailedError as error:
+        ctx.record(
+            timer.result(
+                StepStatus.FAILED,
+                str(error),
+                revision_before=before,
+                build_key=asset.build_key,
+                operation_key=getattr(error, "operation_key", None),
+                messages=getattr(error, "messages", ()),
+            )
+        )
+        raise
+    if attached:
+        asset.revision_after = asset.revision
+        asset.deployed = True
+        if asset.config_changes:
+            configure.apply_configs(ctx, asset, revision=asset.revision)
+        return ctx.record(
+            timer.result(
+                StepStatus.SUCCEEDED,
+                f"attached to running deployment {attached}; r{asset.revision} now runs (was r{before})",
+                revision_before=before,
+                revision_after=asset.revision,
+                build_key=asset.build_key,
+                operation_key=attached,
+            )
+        )
+    if not asset.up_to_date:
+        _refresh(ctx, asset)  # an operation may have finished since resolve (a re-run after a cancel)
+    if asset.up_to_date and not ctx.force:
+        if asset.config_changes:
+            configure.apply_configs(ctx, asset)
+        asset.revision_after = asset.revision
+        return ctx.record(
+            timer.result(
+                StepStatus.UNCHANGED,
+                f"r{asset.revision} (build {asset.build_key}) already runs in {_env_name(ctx)}",
+                revision_before=before,
+                revision_after=asset.revision,
+                build_key=asset.build_key,
+            )
+        )
+    config_timer = StepTimer(ctx, asset, configure.STAGE)
+    changes = configure.patch_asset(ctx, asset, deploying=True) if asset.config_changes else []
+    assert asset.revision is not None
+    assert asset.build_key is not None
+    key, final = _start_deploy(ctx, asset, asset.revision, asset.build_key, label="deploy")
+    if status_of(final) != FINISHED:
+        error = _failure(ctx, asset, key, status_of(final))
+        if changes:
+            configure.configure_step(
+                ctx, asset, config_timer, changes, how="patched; the failed deploy did not apply them"
+            )
+        if ctx.spec.deploy.rollback_on_failure:
+            _rollback(ctx, asset, timer, error)
+        ctx.record(
+            timer.result(
+                StepStatus.FAILED,
+                str(error),
+                revision_before=before,
+                revision_after=before,
+                build_key=asset.build_key,
+                operation_key=key,
+                messages=getattr(error, "messages", ()),
+            )
+        )
+        raise error
+    if changes:
+        asset.config_patched = False
+        asset.config_applied = True
+        configure.configure_step(
+            ctx, asset, config_timer, changes, how="applied by the deploy", operation_key=key
+        )
+    asset.revision_after = asset.revision
+    asset.deployed = True
+    return ctx.record(
+        timer.result(
+            StepStatus.SUCCEEDED,
+            f"deployed r{asset.revision} to {_env_name(ctx)} (was {_was(before)})",
+            revision_before=before,
+            revision_after=asset.revision,
+            build_key=asset.build_key,
+            operation_key=key,
+        )
+    )
+
+
+def _refresh(ctx: RunContext, asset: AssetState) -> None:
+    """Re-read what runs now, right before deciding to deploy (one GET per app)."""
+    deployment = deployments_by_asset(ctx, [asset.key], ctx.target_key).get(asset.key)
+    if (
+        deployment is not None
+        and deployment.revision == asset.revision
+        and deployment.build_key == asset.build_key
+    ):
+        asset.deployed_revision = int(deployment.revision)
+        asset.deployed_build_key = str(deployment.build_key)
+
+
+def _was(revision: int | None) -> str:
+    return f"r{revision}" if revision is not None else "not deployed"
+
+
+def plan_one(ctx: RunContext, asset: AssetState) -> None:
+    timer = StepTimer(ctx, asset, STAGE)
+    if asset.up_to_date and not ctx.force:
+        summary = f"r{asset.revision} (build {asset.build_key}) already runs in {_env_name(ctx)}: no deploy"
+        if asset.config_changes:
+            summary += "; configuration would be applied with ApplyConfigs"
+        ctx.record(
+            timer.result(
+                StepStatus.UNCHANGED,
+                summary,
+                revision_before=asset.deployed_revision,
+                revision_after=asset.revision,
+                build_key=asset.build_key,
+            )
+        )
+        return
+    build = asset.build_key or "the new Release build"
+    was = f"r{asset.deployed_revision}" if asset.deployed_revision is not None else "not deployed"
+    ctx.record(
+        timer.result(
+            StepStatus.PLANNED,
+            f"would deploy r{asset.revision} ({build}) to {_env_name(ctx)}, replacing {was}",
+            revision_before=asset.deployed_revision,
+            revision_after=asset.revision,
+            build_key=asset.build_key,
+        )
+    )
+
+
+def run_deploy(ctx: RunContext) -> None:
+    """The deploy stage: libraries noted, apps in dependency order, parallel where independent."""
+    apps = []
+    for asset in ctx.assets:
+        if asset.is_library:
+            ctx.record(
+                StepTimer(ctx, asset, STAGE).result(
+                    StepStatus.SKIPPED,
+                    "library: not deployed on its own; it ships inside the apps that use it",
+                    revision_after=asset.revision,
+                )
+            )
+        else:
+            apps.append(asset)
+    levels = deploy_order(ctx, apps)
+    if len(levels) > 1:
+        ctx.reporter.info(
+            "deploy order: " + " → ".join(", ".join(a.label for a in level) for level in levels)
+        )
+    for asset in apps:
+        _ensure_build(ctx, asset)
+    if ctx.plan:
+        for level in levels:
+            for asset in level:
+                plan_one(ctx, asset)
+        return
+    by_key = {a.key: a for a in apps}
+    outcome = run_in_order(
+        [a.key for level in levels for a in level],
+        {a.key: a.producers for a in apps},
+        lambda key: deploy_one(ctx, by_key[key]),
+        max_parallel=ctx.spec.deploy.max_parallel,
+        cancel=ctx.cancel,
+    )
+    error = outcome.first_error
+    cancelled = ctx.cancel.is_set() or isinstance(error, CancelledError)
+    for key in outcome.not_started:
+        asset = by_key[key]
+        reason = "cancelled before it started" if cancelled else f"not started: {error}"
+        ctx.record(
+            StepTimer(ctx, asset, STAGE).result(
+                StepStatus.CANCELLED if cancelled else StepStatus.SKIPPED,
+                reason,
+                revision_before=asset.deployed_revision,
+                revision_after=asset.deployed_revision,
+            )
+        )
+    for key, exc in outcome.errors.items():
+        if isinstance(exc, CancelledError):
+            asset = by_key[key]
+            ctx.record(
+                StepTimer(ctx, asset, STAGE).result(
+                    StepStatus.CANCELLED,
+                    "cancelled while deploying; the operation keeps running in ODC",
+                    revision_before=asset.deployed_revision,
+                )
+            )
+    if error is not None:
+        raise error
+    if cancelled:
+        raise CancelledError("cancelled during deploy")

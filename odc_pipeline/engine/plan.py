@@ -1,0 +1,37 @@
+"""``--plan``: what a run would do, per asset and stage, as text a reviewer can read.
+
+Rendered from the same RunReport a real run produces (plan steps have status ``planned`` or
+``unchanged``), so the plan cannot drift from the engine's real decisions.
+"""
+
+from __future__ import annotations
+
+from odc_pipeline.report import STAGES, RunReport
+
+_MARK = {"planned": "+", "unchanged": "=", "skipped": "-", "failed": "!", "blocked": "!", "warning": "~"}
+
+
+def render_plan(report: RunReport) -> list[str]:
+    """Lines like ``  + build     Orders API: would start a Release build of r12``."""
+    lines = [
+        f"Plan for {report.target} ({report.target_key}):"
+        if report.target_key
+        else f"Plan for {report.target}:"
+    ]
+    width = max((len(s.asset) for s in report.steps), default=0)
+    for stage in STAGES:
+        steps = report.steps_for(stage)
+        if not steps:
+            continue
+        lines.append(f"{stage}:")
+        for step in steps:
+            mark = _MARK.get(str(step.status), "?")
+            lines.append(f"  {mark} {step.asset.ljust(width)}  {step.summary}")
+            lines.extend(f"      {m.text}" for m in step.messages if m.source == "configure")
+    changes = sum(1 for s in report.steps if str(s.status) == "planned")
+    lines.append(
+        f"{changes} change(s) planned; nothing was changed."
+        if changes
+        else "Nothing to do; nothing was changed."
+    )
+    return lines

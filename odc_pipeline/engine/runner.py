@@ -1,0 +1,208 @@
+"""The run: resolve, then the selected stages in the product's fixed order, then a report.
+
+This is the only place that decides the run's outcome. Stages raise the product's errors
+(each with its exit code); the runner catches the first one, lets nothing start after it,
+says what was left in flight or half-configured, and always returns a complete
+:class:`RunReport` — also on cancel and on an unexpected bug — so CI always gets its report.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from odc_pipeline import __version__
+from odc_pipeline.engine import build, configure, deploy, impact, verify
+from odc_pipeline.engine.context import RunContext, StepTimer
+from odc_pipeline.engine.options import selected_stages
+from odc_pipeline.engine.resolve import resolve
+from odc_pipeline.engine.scheduler import run_in_order
+from odc_pipeline.errors import CancelledError, ExitCode, OdcPipelineError
+from odc_pipeline.report import STAGES, RunReport, StepStatus
+
+log = logging.getLogger(__name__)
+
+_STATUS_RANK = [
+    StepStatus.CANCELLED,
+    StepStatus.TIMED_OUT,
+    StepStatus.BLOCKED,
+    StepStatus.FAILED,
+    StepStatus.ROLLED_BACK,
+    StepStatus.WARNING,
+    StepStatus.SUCCEEDED,
+    StepStatus.PLANNED,
+    StepStatus.UNCHANGED,
+    StepStatus.SKIPPED,
+]
+
+_RUN_STATUS = {
+    ExitCode.OK: "succeeded",
+    ExitCode.FAILED: "failed",
+    ExitCode.USAGE: "invalid",
+    ExitCode.AUTH: "unauthorized",
+    ExitCode.GATE: "blocked",
+    ExitCode.TIMEOUT: "timed-out",
+    ExitCode.CANCELLED: "cancelled",
+}
+
+
+def _stage_status(ctx: RunContext, stage: str, error: BaseException | None) -> StepStatus:
+    statuses = {s.status for s in ctx.steps if s.stage == stage}
+    if error is not None:
+        exit_code = getattr(error, "exit_code", ExitCode.FAILED)
+        statuses.add(
+            {
+                ExitCode.CANCELLED: StepStatus.CANCELLED,
+                ExitCode.TIMEOUT: StepStatus.TIMED_OUT,
+                ExitCode.GATE: StepStatus.BLOCKED,
+            }.get(exit_code, StepStatus.FAILED)
+        )
+    for status in _STATUS_RANK:
+        if status in statuses:
+            return status
+    return StepStatus.SUCCEEDED if stage == "resolve" else StepStatus.SKIPPED
+
+
+def _in_stage(ctx: RunContext, stage: str, work: Callable[[RunContext], None]) -> None:
+    ctx.reporter.stage_started(stage)
+    try:
+        if ctx.cancel.is_set():
+            raise CancelledError(f"cancelled before {stage}")
+        work(ctx)
+    except BaseException as exc:
+        ctx.reporter.stage_finished(stage, _stage_status(ctx, stage, exc))
+        raise
+    ctx.reporter.stage_finished(stage, _stage_status(ctx, stage, None))
+
+
+def run_configure(ctx: RunContext, *, deploying: bool) -> None:
+    """Check and diff every configured asset; apply now only when no deploy stage follows."""
+    configure.plan_configuration(ctx)
+    configured = [a for a in ctx.assets if (a.spec.name in ctx.spec.configure or a.key in ctx.spec.configure)]
+    for asset in configured:
+        if asset.is_library:
+            continue
+        timer = StepTimer(ctx, asset, configure.STAGE)
+        if ctx.plan:
+            lines = [c.describe() for c in asset.config_changes]
+            if lines:
+                for line in lines:
+                    ctx.reporter.info(f"would set {line}", asset=asset.label)
+            ctx.record(
+                timer.result(
+                    StepStatus.PLANNED if lines else StepStatus.UNCHANGED,
+                    f"would change {len(lines)} value(s)" if lines else "configuration already as described",
+                    messages=[configure.msg("info", line, "configure") for line in lines],
+                    details={"changes": len(lines)},
+                )
+            )
+        elif not asset.config_changes:
+            configure.configure_step(ctx, asset, timer, [], how="")
+        elif deploying:
+            ctx.reporter.info(
+                f"{len(asset.config_changes)} configuration value(s) will be set right before the deploy",
+                asset=asset.label,
+            )
+    if ctx.plan or deploying:
+        return
+    pending = [a for a in configured if a.config_changes and not a.is_library]
+    by_key = {a.key: a for a in pending}
+    outcome = run_in_order(
+        list(by_key),
+        {},
+        lambda key: configure.apply_configs(ctx, by_key[key]),
+        max_parallel=ctx.spec.deploy.max_parallel,
+        cancel=ctx.cancel,
+    )
+    if outcome.first_error is not None:
+        raise outcome.first_error
+    if outcome.not_started:
+        raise CancelledError("cancelled before every configuration was applied")
+
+
+def _unapplied_configuration(ctx: RunContext, error: BaseException | None) -> None:
+    """Say what configuration was patched but not applied, or planned but never reached."""
+    recorded = {s.asset_key for s in ctx.steps if s.stage == configure.STAGE}
+    for asset in ctx.assets:
+        if asset.config_patched and not asset.config_applied:
+            ctx.reporter.warning(
+                "configuration values were PATCHed but not applied; they stay pending in "
+                f"{ctx.target.name if ctx.target else 'the stage'} "
+                "until the next deploy or ApplyConfigs of this asset",
+                asset=asset.label,
+            )
+        if asset.config_changes and asset.key not in recorded and not ctx.plan:
+            ctx.record(
+                StepTimer(ctx, asset, configure.STAGE).result(
+                    StepStatus.CANCELLED if ctx.cancel.is_set() else StepStatus.SKIPPED,
+                    "configuration not changed: the run stopped before this asset's deploy"
+                    + (f" ({error})" if error is not None and not ctx.cancel.is_set() else ""),
+                    messages=[configure.msg("info", c.describe(), "configure") for c in asset.config_changes],
+                )
+            )
+
+
+def run_pipeline(ctx: RunContext) -> RunReport:
+    """Run every selected stage; never raises for a failure the product can explain."""
+    started_at = ctx.now_iso()
+    t0 = ctx.clock.monotonic()
+    spec = ctx.spec
+    ctx.reporter.start(
+        target=ctx.options.target or spec.target, pipeline_file=spec.pipeline_file, plan_only=ctx.plan
+    )
+    stages = selected_stages(spec, ctx.options)
+    error: BaseException | None = None
+    try:
+        _in_stage(ctx, "resolve", resolve)
+        deploying = "deploy" in stages
+        for stage in stages:
+            if stage == "configure":
+                _in_stage(ctx, stage, lambda c: run_configure(c, deploying=deploying))
+            elif stage == "build":
+                _in_stage(ctx, stage, build.run_build)
+            elif stage == "impact-analysis":
+                _in_stage(ctx, stage, impact.run_impact)
+            elif stage == "deploy":
+                _in_stage(ctx, stage, deploy.run_deploy)
+            elif stage == "verify":
+                _in_stage(ctx, stage, verify.run_verify)
+    except OdcPipelineError as exc:
+        error = exc
+    except Exception as exc:  # a bug must still produce a report and a clear message
+        log.debug("unexpected error", exc_info=True)
+        error = exc
+    if ctx.cancel.is_set() and not isinstance(error, CancelledError):
+        error = CancelledError(f"cancelled{': ' + str(error) if error else ''}")
+    _unapplied_configuration(ctx, error)
+    in_flight = ctx.in_flight.snapshot() if isinstance(error, CancelledError) else {}
+    for key, what in in_flight.items():
+        ctx.reporter.warning(f"still running in ODC: {what} (operation {key})")
+    exit_code = ExitCode(getattr(error, "exit_code", ExitCode.FAILED)) if error is not None else ExitCode.OK
+    message = ""
+    if error is not None:
+        message = (
+            str(error)
+            if isinstance(error, OdcPipelineError)
+            else f"internal error: {type(error).__name__}: {error}"
+        )
+        ctx.reporter.error(ctx.secrets.redact(message))
+    status = "planned" if ctx.plan and exit_code == ExitCode.OK else _RUN_STATUS[exit_code]
+    http = getattr(ctx.client, "http", None)
+    return RunReport(
+        status=status,
+        exit_code=int(exit_code),
+        target=ctx.target.name if ctx.target else (ctx.options.target or spec.target),
+        target_key=ctx.target.key if ctx.target else "",
+        pipeline_file=spec.pipeline_file,
+        plan_only=ctx.plan,
+        tool_version=__version__,
+        started_at=started_at,
+        finished_at=ctx.now_iso(),
+        duration_seconds=round(ctx.clock.monotonic() - t0, 3),
+        assets=tuple(a.summary() for a in ctx.assets),
+        steps=tuple(sorted(ctx.steps, key=lambda s: STAGES.index(s.stage))),  # stable: keeps time order
+        impact_status=ctx.impact_status,
+        api_calls=dict(getattr(http, "call_counts", {}) or {}),
+        error=ctx.secrets.redact(message),
+        in_flight=tuple(in_flight),
+    )

@@ -1,0 +1,138 @@
+"""Dependency-order execution: producers before consumers, independent work in parallel.
+
+ODC deploys one asset per operation, so a multi-asset release is a fan-out whose order matters:
+a consumer deployed before the producer it needs breaks at runtime. This module owns the graph
+(topological levels, cycles reported with the assets on the cycle) and a small executor that
+starts each node as soon as everything it depends on has succeeded, never more than
+``max_parallel`` at a time, and stops starting new work on the first failure or on cancel.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Hashable, Iterable, Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+from odc_pipeline.errors import UsageError
+
+N = TypeVar("N", bound=Hashable)
+R = TypeVar("R")
+
+
+class DependencyCycleError(UsageError):
+    """The assets depend on each other in a circle, so no deploy order exists."""
+
+    def __init__(self, cycle: list[str]) -> None:
+        self.cycle = cycle
+        super().__init__("dependency cycle between assets: " + " -> ".join(cycle))
+
+
+def topological_levels(nodes: Iterable[N], depends_on: Mapping[N, Iterable[N]]) -> list[list[N]]:
+    """Group ``nodes`` into levels: each level only depends on earlier levels.
+
+    Edges to nodes outside ``nodes`` are ignored (a producer that is not part of this run is
+    already where it is). Order inside a level follows the input order, so plans are stable.
+    Raises :class:`DependencyCycleError` naming one cycle.
+    """
+    ordered = list(dict.fromkeys(nodes))
+    members = set(ordered)
+    deps = {n: [d for d in dict.fromkeys(depends_on.get(n, ())) if d in members and d != n] for n in ordered}
+    level_of: dict[N, int] = {}
+    remaining = list(ordered)
+    levels: list[list[N]] = []
+    while remaining:
+        ready = [n for n in remaining if all(d in level_of for d in deps[n])]
+        if not ready:
+            raise DependencyCycleError([str(n) for n in _find_cycle(remaining, deps)])
+        for n in ready:
+            level_of[n] = len(levels)
+        levels.append(ready)
+        remaining = [n for n in remaining if n not in level_of]
+    return levels
+
+
+def _find_cycle(candidates: list[N], deps: Mapping[N, list[N]]) -> list[N]:
+    """Walk dependencies from a stuck node until a node repeats; return that loop."""
+    stuck = set(candidates)
+    path: list[N] = []
+    seen: dict[N, int] = {}
+    node = candidates[0]
+    while node not in seen:
+        seen[node] = len(path)
+        path.append(node)
+        node = next(d for d in deps[node] if d in stuck)
+    return [*path[seen[node] :], node]
+
+
+@dataclass
+class Outcome(Generic[N, R]):
+    """What happened to every node: a result, an error, or never started (and why)."""
+
+    results: dict[N, R] = field(default_factory=dict)
+    errors: dict[N, BaseException] = field(default_factory=dict)
+    not_started: list[N] = field(default_factory=list)
+    order_started: list[N] = field(default_factory=list)
+
+    @property
+    def first_error(self) -> BaseException | None:
+        for node in self.order_started:
+            if node in self.errors:
+                return self.errors[node]
+        return None
+
+
+def run_in_order(
+    nodes: Iterable[N],
+    depends_on: Mapping[N, Iterable[N]],
+    work: Callable[[N], R],
+    *,
+    max_parallel: int,
+    cancel: threading.Event | None = None,
+    failed: Callable[[R], bool] = lambda _result: False,
+) -> Outcome[N, R]:
+    """Run ``work(node)`` for every node, dependencies first, up to ``max_parallel`` at once.
+
+    A node starts as soon as all its dependencies succeeded (not when its whole level is done).
+    After an exception, a result for which ``failed`` holds, or ``cancel``, nothing new starts;
+    running nodes are waited for, and the rest are listed in ``not_started``.
+    """
+    ordered = list(dict.fromkeys(nodes))
+    topological_levels(ordered, depends_on)  # validates: raises on cycles before any work
+    members = set(ordered)
+    deps = {n: {d for d in depends_on.get(n, ()) if d in members and d != n} for n in ordered}
+    outcome: Outcome[N, R] = Outcome()
+    done: set[N] = set()
+    pending = list(ordered)
+    running: dict[Future[R], N] = {}
+    stop = False
+    with ThreadPoolExecutor(max_workers=max(1, max_parallel), thread_name_prefix="odc-stage") as pool:
+        while pending or running:
+            if cancel is not None and cancel.is_set():
+                stop = True
+            if not stop:
+                for node in [n for n in pending if deps[n] <= done]:
+                    if len(running) >= max(1, max_parallel):
+                        break
+                    pending.remove(node)
+                    outcome.order_started.append(node)
+                    running[pool.submit(work, node)] = node
+            if not running:
+                break
+            finished, _ = wait(list(running), timeout=0.5, return_when=FIRST_COMPLETED)
+            for future in finished:
+                node = running.pop(future)
+                error = future.exception()
+                if error is not None:
+                    outcome.errors[node] = error
+                    stop = True
+                    continue
+                result = future.result()
+                outcome.results[node] = result
+                if failed(result):
+                    stop = True
+                else:
+                    done.add(node)
+    outcome.not_started = pending
+    return outcome
