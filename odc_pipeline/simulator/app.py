@@ -1,0 +1,103 @@
+"""``start_simulator``: the in-process entry point (tests, ``odc-pipeline run --simulate``).
+
+The simulator owns no time of its own: pass a ``clock`` shared with the client (a ManualClock in
+tests, a ScaledClock for ``--simulate``), or a ``time_scale`` to get a fresh ScaledClock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from types import TracebackType
+
+from odc_pipeline.clock import Clock, ScaledClock, SystemClock
+from odc_pipeline.simulator.auth import Authority
+from odc_pipeline.simulator.faults import Fault, Faults, make_fault
+from odc_pipeline.simulator.ratelimit import RateLimiter
+from odc_pipeline.simulator.requestlog import RequestLog
+from odc_pipeline.simulator.server import Context, SimulatorServer, serve_in_thread
+from odc_pipeline.simulator.state import TenantState
+from odc_pipeline.simulator.tenant import Tenant, load_tenant
+
+DEFAULT_TENANT = Path(__file__).resolve().parents[2] / "examples" / "tenant.yaml"
+
+
+class RunningSimulator:
+    """A simulator serving on loopback until :meth:`stop` (or the ``with`` block ends)."""
+
+    def __init__(self, server: SimulatorServer, tenant: Tenant) -> None:
+        self._server = server
+        self._thread = serve_in_thread(server)
+        self.tenant = tenant
+        context = server.context
+        self.url: str = context.url
+        self.state: TenantState = context.state
+        self.request_log: RequestLog = context.log
+        self.faults: Faults = context.faults
+        self.clock: Clock = context.clock
+        self.authority: Authority = context.authority
+        default = tenant.default_client()
+        self.client_id = default.client_id
+        self.client_secret = default.client_secret
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    def expire_tokens(self) -> int:
+        """Invalidate every token issued so far (clients must re-authenticate)."""
+        return self.authority.expire_all()
+
+    def credentials(self, client_id: str) -> tuple[str, str]:
+        """(client_id, client_secret) of another API client of the tenant file."""
+        client = self.state.clients[client_id]
+        return client.client_id, client.client_secret
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+    def __enter__(self) -> RunningSimulator:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+
+def start_simulator(
+    tenant: str | Path | Tenant,
+    *,
+    port: int = 0,
+    clock: Clock | None = None,
+    time_scale: float = 1.0,
+    faults: Iterable[Fault | str] | None = None,
+) -> RunningSimulator:
+    """Load ``tenant`` (a file path or a parsed :class:`Tenant`) and serve it on 127.0.0.1."""
+    parsed = tenant if isinstance(tenant, Tenant) else load_tenant(tenant)
+    if clock is None:
+        clock = SystemClock() if time_scale == 1.0 else ScaledClock(time_scale)
+    switchboard = Faults()
+    for spec in parsed.faults:
+        switchboard.add(make_fault(spec.name, **spec.options))
+    for fault in faults or ():
+        switchboard.add(fault if isinstance(fault, Fault) else make_fault(fault))
+    state = TenantState(parsed, clock)
+    limits = parsed.rate_limits
+    context = Context(
+        state=state,
+        authority=Authority(state.clients, clock, parsed.token_lifetime_seconds),
+        limiter=RateLimiter(
+            clock,
+            domain_per_minute=limits.domain_per_minute,
+            post_per_minute=limits.post_per_minute,
+            enabled=limits.enabled,
+        ),
+        faults=switchboard,
+        log=RequestLog(),
+        clock=clock,
+    )
+    server = SimulatorServer(context, port=port)
+    return RunningSimulator(server, parsed)
