@@ -98,7 +98,7 @@ def _simulated(tenant: str, scale: float) -> Iterator[tuple[Any, Any]]:
     from odc_pipeline.simulator import start_simulator
 
     if tenant == DEFAULT_TENANT and not Path(tenant).is_file():
-        tenant = str(PACKAGED_TENANT)  # run from outside the repository: the checkout's example
+        tenant = str(PACKAGED_TENANT)  # outside a checkout (container, wheel): the packaged copy
     if not Path(tenant).is_file():
         raise UsageError(f"--simulate: tenant file {tenant} not found")
     clock = ScaledClock(scale)

@@ -19,7 +19,10 @@ from odc_pipeline.simulator.server import Context, SimulatorServer, serve_in_thr
 from odc_pipeline.simulator.state import TenantState
 from odc_pipeline.simulator.tenant import Tenant, load_tenant
 
-DEFAULT_TENANT = Path(__file__).resolve().parents[2] / "examples" / "tenant.yaml"
+DEFAULT_TENANT = Path(__file__).resolve().parent / "data" / "example-tenant.yaml"
+"""The example tenant shipped inside the package (and so inside the container image), so that
+``--simulate`` works wherever odc-pipeline is installed. ``examples/tenant.yaml`` is the same
+file for readers of the repository; a test keeps the two identical."""
 
 
 class RunningSimulator:
