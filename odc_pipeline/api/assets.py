@@ -18,7 +18,11 @@ class AssetsApi:
         self._http = http
 
     def find_by_name(self, name: str) -> list[AssetRevision]:
-        """Assets whose name equals ``name`` exactly (the API only offers "contains")."""
+        """Assets whose name equals ``name`` ignoring case (the API only offers "contains").
+
+        Case is left to the caller on purpose: the engine resolves exact names only, and uses
+        a case-only near miss to say "did you mean 'Orders Portal'?" instead of "not found".
+        """
 
         def fetch(offset: int, limit: int) -> dict:
             return self._http.request(
