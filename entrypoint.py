@@ -15,9 +15,11 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any, TextIO
 
 SHELLS = frozenset({"sh", "bash", "dash", "ash", "zsh", "ksh", "busybox"})
 USAGE_EXIT = 2
+NOT_RUNNABLE_EXIT = 127  # what a shell returns for a command it cannot start
 
 # action.yml input -> run flag (value inputs) ...
 VALUE_FLAGS: tuple[tuple[str, str], ...] = (
@@ -77,12 +79,16 @@ def parse_bool(name: str, value: str) -> bool:
 
 
 def github_invocation(env: Mapping[str, str]) -> Invocation:
-    """Map the action's inputs to ``odc-pipeline run`` arguments and ``ODC_*`` settings."""
-    argv = ["run", read_input(env, "pipeline-file") or DEFAULT_PIPELINE_FILE]
+    """Map the action's inputs to ``odc-pipeline run`` arguments and ``ODC_*`` settings.
+
+    Values go as ``--flag=value`` so that one starting with ``-`` (a stage key, a path) is never
+    read as another option by argparse.
+    """
+    argv = ["run", f"--file={read_input(env, 'pipeline-file') or DEFAULT_PIPELINE_FILE}"]
     for name, flag in VALUE_FLAGS:
         value = read_input(env, name)
         if value:
-            argv += [flag, value]
+            argv.append(f"{flag}={value}")
     for name, flag in BOOL_FLAGS:
         if parse_bool(name, read_input(env, name)):
             argv.append(flag)
@@ -102,35 +108,80 @@ def plan(argv: Sequence[str], env: Mapping[str, str]) -> Invocation:
     return Invocation(argv=("run",))
 
 
+class ErrorLineTap:
+    """Passes stderr through and remembers the CLI's last ``odc-pipeline: error: …`` line.
+
+    When ``run`` stops before it reports (a missing pipeline file, bad settings), that line is
+    the reason; repeating it in the annotation / logissue puts it where CI users look first.
+    """
+
+    PREFIX = "odc-pipeline: error: "
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self.last_error = ""
+
+    def write(self, text: str) -> int:
+        for line in text.splitlines():
+            if line.startswith(self.PREFIX):
+                self.last_error = line.removeprefix(self.PREFIX).strip()
+        return self._stream.write(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def hand_over(args: Sequence[str]) -> int:
+    """``exec`` the CI's own command: same argv (``argv[0]`` included), same environment.
+
+    Only returns when the command cannot be started at all (then 127, as a shell would).
+    """
+    sys.stdout.flush()
+    try:
+        os.execvp(args[0], list(args))
+    except OSError as exc:
+        print(f"odc-pipeline entrypoint: cannot run {args[0]!r}: {exc.strerror}", file=sys.stderr)
+    return NOT_RUNNABLE_EXIT
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if args and is_handover(args[0]):
-        sys.stdout.flush()
-        os.execvp(args[0], args)  # GitLab's `sh -c …`, Azure's keep-alive: not ours to run
+        return hand_over(args)  # GitLab's `sh -c …`, Azure's keep-alive: not ours to run
+
+    from odc_pipeline.redaction import SECRETS
+
+    # Known before anything could print it: the reporter masks it (::add-mask::) on creation.
+    SECRETS.register(read_input(os.environ, "client-secret") or None)
     try:
         invocation = plan(args, os.environ)
     except InputError as exc:
-        from odc_pipeline.reporting.escaping import github_data
-
-        print(f"::error title=odc-pipeline::{github_data(str(exc))}", flush=True)
+        report_early_failure(USAGE_EXIT, reason=str(exc))
         return USAGE_EXIT
     os.environ.update(invocation.env)
 
     from odc_pipeline.cli import main as cli_main
-    from odc_pipeline.redaction import SECRETS
 
     SECRETS.register(os.environ.get("ODC_CLIENT_SECRET"))
-    code = cli_main(list(invocation.argv))
+    stderr = sys.stderr
+    tap = ErrorLineTap(stderr)
+    sys.stderr = tap
+    try:
+        code = cli_main(list(invocation.argv))
+    finally:
+        sys.stderr = stderr
     if code and invocation.argv[:1] == ("run",):
-        report_early_failure(code)
+        why = f"odc-pipeline stopped before the run started: {tap.last_error}" if tap.last_error else ""
+        report_early_failure(code, reason=why)
     return code
 
 
-def report_early_failure(code: int) -> None:
+def report_early_failure(code: int, *, reason: str = "") -> None:
     """Outputs even when ``run`` stopped before reporting (bad inputs, unreadable pipeline file).
 
     Downstream jobs branch on ``exit-code`` / ``ODC_EXIT_CODE`` / ``$(odc.exit_code)``, so they
-    must be set whatever happened; the message itself was already printed by the CLI.
+    must be set whatever happened. ``reason`` is the message (a bad input, or the CLI's error
+    line); without one the annotation points at the log.
     """
     from odc_pipeline.report import RunReport
     from odc_pipeline.reporting.core import run_was_reported
@@ -139,7 +190,9 @@ def report_early_failure(code: int) -> None:
     if run_was_reported():
         return
     reporter = reporter_from_env(os.environ)
-    reason = f"odc-pipeline stopped before the run started (exit code {code}); see the message above"
+    reason = reason or (
+        f"odc-pipeline stopped before the run started (exit code {code}); see the message above"
+    )
     reporter.finish(RunReport(status="error", exit_code=code, target="", error=reason))
 
 

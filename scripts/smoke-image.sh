@@ -1,19 +1,21 @@
 #!/usr/bin/env bash
 # Build the container image with podman and run it the way each CI would.
 #
-#   scripts/smoke-image.sh [BASE_IMAGE]
+#   scripts/smoke-image.sh [BASE_IMAGE | ROOTFS_DIR]
 #
 # Installs nothing. Skips (exit 0, with a message) when podman is absent. Registries may be
-# unreachable (see ../shared/ci-conventions.md §5): pass a locally imported stand-in for
-# python:3.11-slim, e.g.
+# unreachable (see ../shared/ci-conventions.md §5): make a local stand-in for python:3.11-slim,
 #   debootstrap --variant=minbase --include=python3,python3-pip bookworm ROOTFS
 #   ln -sf /usr/bin/python3 ROOTFS/usr/local/bin/python          # where the ENTRYPOINT looks
 #   rm -f ROOTFS/usr/lib/python3.11/EXTERNALLY-MANAGED            # the slim image has no such marker
-#   tar -C ROOTFS -c . | podman import - localhost/debian-python:bookworm
-#   scripts/smoke-image.sh localhost/debian-python:bookworm
-# Without an argument it uses python:3.11-slim-bookworm from the local store if present, and
-# skips when no base image is available. Builds use --isolation chroot and runs use runc with
-# explicit ulimits, the combination that works on the project's CI machines.
+#   scripts/smoke-image.sh ROOTFS                                  # imported into the smoke store
+# or pass an image already in the smoke store (SMOKE_STORE, below) by name. Without an argument
+# it uses python:3.11-slim-bookworm from that store if present, and skips when no base image is
+# available. Builds use --isolation chroot and runs use runc with explicit ulimits, the
+# combination that works on the project's CI machines. Exercised: the ENTRYPOINT runs
+# odc-pipeline; `sh -c`, `bash -c` and absolute-path executables are handed over; the
+# entrypoint override; a GitHub-style run (INPUT_* with hyphens, file commands); a GitLab-style
+# job; and `run --simulate --file …` on the example tenant packaged in the image.
 # SMOKE_STORE: podman store (default $TMPDIR/odc-pipeline-podman, vfs driver).
 # SMOKE_BUILD_OPTS: extra `podman build` options, e.g. to reach a local index through a
 #   corporate CA: "-v /etc/ssl/certs:/etc/ssl/certs:ro -v /opt/wheels:/opt/wheels:ro".
@@ -30,6 +32,12 @@ read -r -a EXTRA <<< "${SMOKE_BUILD_OPTS:-}"
 P=(podman --root "$STORE/root" --runroot "$STORE/run" --storage-driver vfs)
 BASE="${1:-docker.io/library/python:3.11-slim-bookworm}"
 TAG=localhost/odc-pipeline:smoke
+
+if [[ -d "$BASE" ]]; then
+    echo "smoke-image: importing the root file system $BASE as localhost/odc-smoke-base:latest"
+    tar -C "$BASE" -c . | "${P[@]}" import - localhost/odc-smoke-base:latest >/dev/null
+    BASE=localhost/odc-smoke-base:latest
+fi
 
 if ! "${P[@]}" image exists "$BASE"; then
     echo "smoke-image: SKIPPED: base image $BASE is not in the local store $STORE and registries"
@@ -55,6 +63,11 @@ echo "smoke-image: ok: GitLab-style 'sh -c' is handed over"
 out="$("${RUN[@]}" "$TAG" bash -c 'command -v odc-pipeline')" || fail "bash/PATH"
 echo "smoke-image: ok: bash present, odc-pipeline on PATH ($out)"
 
+out="$("${RUN[@]}" "$TAG" /usr/local/bin/python -c 'import sys; print(sys.argv[0], "keep-alive")')" \
+    || fail "absolute-path handover"
+[[ "$out" == "-c keep-alive" ]] || fail "an absolute-path executable was not handed over: $out"
+echo "smoke-image: ok: absolute-path executable handed over (Azure's node keep-alive)"
+
 out="$("${RUN[@]}" --entrypoint '' "$TAG" sh -c 'echo no-entrypoint')" || fail "--entrypoint ''"
 [[ "$out" == no-entrypoint ]] || fail "--entrypoint '' did not run the shell: $out"
 echo "smoke-image: ok: entrypoint override (GitLab entrypoint: [\"\"], Azure --entrypoint=\"\")"
@@ -69,12 +82,20 @@ rc=$?
 set -e
 echo "smoke-image: GitHub emulation exit code $rc (a missing pipeline file is a usage error, 2)"
 [[ $rc -eq 2 ]] || fail "expected exit code 2 for a missing pipeline file, got $rc"
-if [[ -f examples/tenant.yaml && -f examples/single-app.yml ]]; then
-    gl="$(mktemp -d)"; cp examples/tenant.yaml examples/single-app.yml "$gl/"
-    "${RUN[@]}" -w /builds/project -v "$gl:/builds/project" -e GITLAB_CI=true -e CI=true \
-        -e CI_PROJECT_DIR=/builds/project "$TAG" \
-        sh -c 'odc-pipeline run single-app.yml --simulate tenant.yaml' || fail "GitLab-style run on the simulator"
-    grep -qx 'ODC_STATUS=succeeded' "$gl/odc-pipeline.env" || fail "dotenv report: $(cat "$gl/odc-pipeline.env")"
-    echo "smoke-image: ok: GitLab-style job ran a release on the embedded simulator (dotenv + JUnit written)"
-fi
+sim="$(mktemp -d)"; cp examples/single-app.yml "$sim/"
+out="$("${RUN[@]}" -w /work -v "$sim:/work" "$TAG" \
+    run --simulate --file single-app.yml --time-scale 0.005 --report-file /work/report.json)" \
+    || fail "run --simulate with the packaged tenant: $out"
+python3 -c 'import json, sys; sys.exit(json.load(open(sys.argv[1]))["status"] != "succeeded")' \
+    "$sim/report.json" || fail "run --simulate did not succeed: $out"
+echo "smoke-image: ok: 'run --simulate --file single-app.yml' used the example tenant packaged in the image"
+
+gl="$(mktemp -d)"; cp examples/tenant.yaml examples/single-app.yml "$gl/"
+"${RUN[@]}" -w /builds/project -v "$gl:/builds/project" -e GITLAB_CI=true -e CI=true \
+    -e CI_PROJECT_DIR=/builds/project "$TAG" \
+    sh -c 'odc-pipeline run single-app.yml --simulate tenant.yaml --time-scale 0.005' \
+    || fail "GitLab-style run on the simulator"
+grep -qx 'ODC_STATUS=succeeded' "$gl/odc-pipeline.env" || fail "dotenv report: $(cat "$gl/odc-pipeline.env")"
+[[ -s "$gl/odc-pipeline-junit.xml" ]] || fail "no JUnit report"
+echo "smoke-image: ok: GitLab-style job ran a release on the embedded simulator (dotenv + JUnit written)"
 echo "smoke-image: PASSED"

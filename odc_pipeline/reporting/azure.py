@@ -1,6 +1,8 @@
 """Azure DevOps: logging commands on stdout.
 
-* ``##[group]`` per stage; ``##vso[task.logissue]`` for warnings and errors.
+* ``##[group]`` per stage; ``##vso[task.logissue]`` for warnings and errors, within the agent's
+  per-task issue limit (10 of each kind; one error slot kept for the reason the run failed, the
+  rest stay plain log lines).
 * ``##vso[task.setsecret]`` for every registered secret (the agent masks it from then on).
 * Outputs as ``##vso[task.setvariable variable=<snake_name>;isOutput=true]`` so later jobs and
   stages read ``dependencies.<job>.outputs['<step>.<name>']``; ``issecret=true`` for any output
@@ -22,6 +24,7 @@ from odc_pipeline.report import RunReport, StepStatus
 from .core import StreamReporter
 from .escaping import azure_value
 from .junit import render_junit
+from .limits import AnnotationBudget
 from .summary import render_summary
 
 DEFAULT_JUNIT_FILE = "odc-pipeline-junit.xml"
@@ -46,6 +49,10 @@ def set_variable(name: str, value: str, *, output: bool = True, secret: bool = F
 class AzureReporter(StreamReporter):
     ci_name = "azure"
 
+    def setup(self) -> None:
+        self.budget = AnnotationBudget()
+        self._issued: set[str] = set()
+
     def on_secret(self, secret: str) -> None:
         self.emit(f"##vso[task.setsecret]{azure_value(secret)}")
 
@@ -57,7 +64,11 @@ class AzureReporter(StreamReporter):
         super().stage_finished(stage, status)
         self.emit("##[endgroup]")
 
-    def _issue(self, kind: str, message: str, asset: str | None) -> None:
+    def _issue(self, kind: str, message: str, asset: str | None, *, final: bool = False) -> None:
+        if not self.budget.take(kind, final=final):
+            self.message_line(kind, message, asset)
+            return
+        self._issued.add(self.clean(message))
         who = f"{asset}: " if asset else ""
         self.emit(f"##vso[task.logissue type={kind}]{azure_value(self.clean(who + message))}")
 
@@ -86,9 +97,9 @@ class AzureReporter(StreamReporter):
         summary.parent.mkdir(parents=True, exist_ok=True)
         summary.write_text(render_summary(report, secrets=self.secrets), encoding="utf-8", newline="\n")
         self.emit(f"##vso[task.uploadsummary]{azure_value(str(summary))}")
-        failure = self.failure_to_report(report)
-        if failure:
-            self._issue("error", failure, None)
+        # The reason the run failed is always an issue, even past the limit for other errors.
+        if report.exit_code and report.error and self.clean(report.error) not in self._issued:
+            self._issue("error", report.error, None, final=True)
         super().finish_outputs(report)
         if report.exit_code:
             result = "Failed"

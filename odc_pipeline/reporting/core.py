@@ -56,7 +56,6 @@ class StreamReporter:
         self.colour = self._colour_default() if colour is None else colour
         self.warnings = 0
         self.errors = 0
-        self.reported_errors: set[str] = set()
         self._lock = threading.Lock()
         self._t0 = self.clock.monotonic()
         self._stage_t0: dict[str, float] = {}
@@ -138,13 +137,6 @@ class StreamReporter:
 
     def note_error(self, message: str) -> None:
         self.errors += 1
-        self.reported_errors.add(self.clean(message))
-
-    def failure_to_report(self, report: RunReport) -> str | None:
-        """``report.error`` unless the engine already reported that very message as an error."""
-        if report.exit_code and report.error and self.clean(report.error) not in self.reported_errors:
-            return report.error
-        return None
 
     def heartbeat(self, message: str) -> None:
         self.emit(f"{self.elapsed()} … {self.clean(message)}")

@@ -19,9 +19,10 @@ from odc_pipeline.report import RunReport, StepStatus
 
 from .core import StreamReporter
 from .escaping import github_data, github_property
+from .limits import ANNOTATION_LIMIT, AnnotationBudget
 from .summary import SUMMARY_LIMIT_BYTES, render_summary
 
-ANNOTATION_LIMIT = 10  # per kind and step: actions/toolkit docs/problem-matchers.md
+__all__ = ["ANNOTATION_LIMIT", "GitHubReporter", "format_output"]
 
 
 def format_output(name: str, value: str, *, delimiter: str | None = None) -> str:
@@ -41,20 +42,16 @@ class GitHubReporter(StreamReporter):
 
     def setup(self) -> None:
         self._group_open = False
-        self._annotations = {"error": 0, "warning": 0}
-        self.unannotated = {"error": 0, "warning": 0}
+        self.budget = AnnotationBudget()
         self._annotated: set[str] = set()
 
     def on_secret(self, secret: str) -> None:
         self.emit(f"::add-mask::{github_data(secret)}")
 
     def _annotate(self, kind: str, message: str, asset: str | None, *, final: bool = False) -> None:
-        limit = ANNOTATION_LIMIT if (final or kind == "warning") else ANNOTATION_LIMIT - 1
-        if self._annotations[kind] >= limit:
-            self.unannotated[kind] += 1
+        if not self.budget.take(kind, final=final):
             self.message_line(kind, message, asset)
             return
-        self._annotations[kind] += 1
         self._annotated.add(self.clean(message))
         props = f" title={github_property(self.clean(asset).strip())}" if asset else ""
         self.emit(f"::{kind}{props}::{github_data(self.clean(message))}")
@@ -96,7 +93,7 @@ class GitHubReporter(StreamReporter):
         summary_file = self.env.get("GITHUB_STEP_SUMMARY")
         if summary_file:
             markdown = render_summary(report, secrets=self.secrets, limit_bytes=SUMMARY_LIMIT_BYTES - 4096)
-            skipped = sum(self.unannotated.values())
+            skipped = self.budget.refused_total
             if skipped:
                 markdown += (
                     f"\n_{skipped} more warnings/errors were not annotated (runner limit); see the log._\n"

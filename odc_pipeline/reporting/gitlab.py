@@ -20,7 +20,9 @@ from .junit import render_junit
 
 DEFAULT_DOTENV_FILE = "odc-pipeline.env"
 DEFAULT_JUNIT_FILE = "odc-pipeline-junit.xml"
-_ESC = "\x1b[0K"
+_ESC = "\x1b[0K"  # GitLab needs the 0: a bare \x1b[K does not delimit a section
+COLLAPSED_STAGES = frozenset({"resolve"})
+"""Read-only look-ups a reader rarely opens; stages that change something start expanded."""
 
 
 class GitLabReporter(StreamReporter):
@@ -44,7 +46,8 @@ class GitLabReporter(StreamReporter):
         self._stage_t0[stage] = self.clock.monotonic()
         name = gitlab_section_name(f"odc_{self._count}_{stage}")
         header = self.paint("stage", f"odc-pipeline: {self.clean(stage)}")
-        self.emit(f"{_ESC}section_start:{self._epoch()}:{name}\r{_ESC}{header}")
+        option = "[collapsed=true]" if stage in COLLAPSED_STAGES else ""
+        self.emit(f"{_ESC}section_start:{self._epoch()}:{name}{option}\r{_ESC}{header}")
         self._open = name
 
     def stage_finished(self, stage: str, status: StepStatus) -> None:

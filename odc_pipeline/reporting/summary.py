@@ -86,6 +86,7 @@ def render_summary(
     header = ["Asset", *stages, "Revision", "App"]
     lines.append("| " + " | ".join(header) + " |")
     lines.append("|" + "---|" * len(header))
+    rows: list[str] = []
     for name in names:
         steps = by_asset.get(name, {})
         asset = summaries.get(name)
@@ -98,8 +99,9 @@ def render_summary(
         url = _safe_url(secrets.redact(asset.url or "") if asset else None)
         link = f"[open]({url})" if url else ""
         row = [cell(name), *(_cell(steps.get(s)) for s in stages), _revision(before, after), link]
-        lines.append("| " + " | ".join(row) + " |")
-    table = "\n".join(lines) + "\n"
+        rows.append("| " + " | ".join(row) + " |")
+    omitted = "\n_Messages omitted (too long for the summary); see the report file._\n"
+    table = _fit_table(lines, rows, limit_bytes - len(omitted.encode()))
 
     details: list[str] = []
     for step in report.steps:
@@ -115,4 +117,20 @@ def render_summary(
     block = "\n<details><summary>Messages</summary>\n\n" + "\n".join(details) + "\n\n</details>\n"
     if len((table + block).encode()) <= limit_bytes:
         return table + block
-    return table + "\n_Messages omitted (too long for the summary); see the report file._\n"
+    return table + omitted
+
+
+def _fit_table(head: list[str], rows: list[str], limit_bytes: int) -> str:
+    """The table, cut after the last row that fits: an oversized summary is not shown at all."""
+    text = "\n".join(head + rows) + "\n"
+    if len(text.encode()) <= limit_bytes:
+        return text
+    note = "\n_{} more assets not shown (summary size limit); see the report file._\n"
+    size = len(("\n".join(head) + "\n").encode()) + len(note.format(len(rows)).encode())
+    kept: list[str] = []
+    for row in rows:
+        size += len(row.encode()) + 1
+        if size > limit_bytes:
+            break
+        kept.append(row)
+    return "\n".join(head + kept) + "\n" + note.format(len(rows) - len(kept))

@@ -43,8 +43,8 @@ def test_github_inputs_with_hyphens_map_to_run_arguments_and_settings() -> None:
     }
     invocation = entrypoint.plan([], env)
     assert invocation.argv == (
-        "run", "deploy/prod.yml", "--target", "Production", "--skip", "verify",
-        "--report-file", "out/report.json", "--log-level", "debug", "--plan",
+        "run", "--file=deploy/prod.yml", "--target=Production", "--skip=verify",
+        "--report-file=out/report.json", "--log-level=debug", "--plan",
     )  # fmt: skip
     assert invocation.env == {
         "ODC_PORTAL_URL": "https://acme.outsystems.dev",
@@ -57,8 +57,22 @@ def test_github_inputs_with_hyphens_map_to_run_arguments_and_settings() -> None:
 
 def test_defaults_and_underscore_fallback() -> None:
     invocation = entrypoint.plan([], {"GITHUB_ACTIONS": "true", "INPUT_LOG_LEVEL": "warning"})
-    assert invocation.argv == ("run", "odc-pipeline.yml", "--log-level", "warning")
+    assert invocation.argv == ("run", "--file=odc-pipeline.yml", "--log-level=warning")
     assert invocation.env == {}
+
+
+def test_mapped_arguments_parse_as_meant_even_when_a_value_starts_with_a_dash() -> None:
+    from odc_pipeline.cli import build_parser
+
+    env = {"GITHUB_ACTIONS": "true", "INPUT_PIPELINE-FILE": "-odd.yml", "INPUT_TARGET": "-stage",
+           "INPUT_ONLY": "build,deploy", "INPUT_FORCE": "yes"}  # fmt: skip
+    args = build_parser().parse_args(list(entrypoint.plan([], env).argv))
+    assert (args.file_option, args.target, args.only, args.force) == (
+        "-odd.yml",
+        "-stage",
+        "build,deploy",
+        True,
+    )
 
 
 def test_explicit_args_win_over_inputs_and_outside_github_no_args_means_run() -> None:
@@ -69,14 +83,21 @@ def test_explicit_args_win_over_inputs_and_outside_github_no_args_means_run() ->
     assert entrypoint.plan([], {"GITLAB_CI": "true"}).argv == ("run",)
 
 
-def test_invalid_boolean_input_is_one_error_annotation_and_exit_2() -> None:
+def test_invalid_boolean_input_is_one_error_annotation_exit_2_and_outputs(tmp_path) -> None:
     with pytest.raises(entrypoint.InputError, match="'plan' must be true or false"):
         entrypoint.plan([], {"GITHUB_ACTIONS": "true", "INPUT_PLAN": "maybe"})
-    result = _run(env={"GITHUB_ACTIONS": "true", "INPUT_PLAN": "100%"})
+    output = tmp_path / "set_output"
+    output.write_text("")
+    env = {"GITHUB_ACTIONS": "true", "INPUT_PLAN": "100%0A", "GITHUB_OUTPUT": str(output),
+           "INPUT_CLIENT-SECRET": "input-secret-value"}  # fmt: skip
+    result = _run(env=env)
     assert result.returncode == 2
     commands = github_commands(result.stdout)
-    assert [c.name for c in commands] == ["error"]
-    assert "100%" in commands[0].data
+    assert [c.name for c in commands] == ["add-mask", "error"]
+    assert commands[0].data == "input-secret-value"
+    assert "'100%0A'" in commands[1].data  # escaped: the runner shows the literal text
+    outputs = github_parse_file_commands(output.read_text())
+    assert (outputs["exit-code"], outputs["status"]) == ("2", "error")
 
 
 @pytest.mark.parametrize(
@@ -100,6 +121,19 @@ def test_absolute_executable_is_handed_over_like_azures_keep_alive(tmp_path) -> 
     result = _run(str(node), "-e", "setInterval(function(){}, 24 * 60 * 60 * 1000);")
     assert result.stdout == "keep-alive -e setInterval(function(){}, 24 * 60 * 60 * 1000);\n"
     assert result.returncode == 0
+
+
+def test_handover_keeps_argv0_and_the_environment(tmp_path) -> None:
+    probe = tmp_path / "probe"
+    probe.write_text('#!/bin/sh\necho "$0|$1|$CI_PROBE"\n')
+    probe.chmod(0o755)
+    result = _run(str(probe), "arg one", env={"CI_PROBE": "from-the-job"})
+    assert result.stdout == f"{probe}|arg one|from-the-job\n"
+
+
+def test_a_command_that_cannot_start_is_exit_127_not_a_traceback(capsys) -> None:
+    assert entrypoint.hand_over(["/nonexistent/bin/node", "-e", "x"]) == entrypoint.NOT_RUNNABLE_EXIT
+    assert "cannot run '/nonexistent/bin/node'" in capsys.readouterr().err
 
 
 def test_handover_rule() -> None:
@@ -129,8 +163,10 @@ def test_outputs_are_set_even_when_run_stops_before_reporting(tmp_path) -> None:
     outputs = github_parse_file_commands(output.read_text())
     assert outputs["exit-code"] == "2"
     assert outputs["status"] == "error"
-    assert [c.name for c in github_commands(result.stdout)] == ["error"]
-    assert "no.yml" in result.stderr  # the CLI's own message says what was wrong
+    commands = github_commands(result.stdout)
+    assert [c.name for c in commands] == ["error"]
+    assert "no.yml" in result.stderr  # the CLI's own message says what was wrong ...
+    assert "no.yml: file not found" in commands[0].data  # ... and the annotation repeats it
 
 
 def test_gitlab_dotenv_is_written_when_run_stops_early(tmp_path) -> None:
