@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from odc_pipeline.engine.context import AssetState, RunContext, StepTimer, msg
+from odc_pipeline.engine.recovery import build_finder
 from odc_pipeline.engine.scheduler import run_in_order
 from odc_pipeline.errors import OperationFailedError
 from odc_pipeline.report import Message, StepResult, StepStatus
@@ -43,9 +44,11 @@ def find_reusable(ctx: RunContext, asset: AssetState) -> str | None:
             and int(pinned.asset_revision) == asset.revision
         ):
             return str(pinned.build_key)
+    listed = list(builds.list(asset.key, revision=asset.revision, build_type="Release"))
+    asset.known_build_keys = tuple(str(b.build_key) for b in listed)  # tells our build apart later
     candidates = [
         b
-        for b in builds.list(asset.key, revision=asset.revision, build_type="Release")
+        for b in listed
         if _status(b) == FINISHED and _is_release(b) and int(b.asset_revision) == asset.revision
     ]
     if not candidates:
@@ -81,9 +84,8 @@ def log_messages(ctx: RunContext, build_key: str) -> list[Message]:
 def start_and_wait(ctx: RunContext, asset: AssetState, timer: StepTimer) -> StepResult:
     """Start a Release build of the asset's revision and wait until it is terminal."""
     assert asset.revision is not None
-    builds = ctx.client.builds
-    finder = builds.finder(asset.key, asset.revision) if hasattr(builds, "finder") else None
-    started = builds.start(asset.key, asset.revision, build_type="Release", find_again=finder)
+    finder = build_finder(ctx, asset_key=asset.key, revision=asset.revision, known=asset.known_build_keys)
+    started = ctx.client.builds.start(asset.key, asset.revision, build_type="Release", find_again=finder)
     key = str(started.build_key)
     if getattr(started, "is_successful", True) is False:
         raise OperationFailedError(
@@ -150,7 +152,7 @@ def run_build(ctx: RunContext) -> None:
             verb = "would reuse" if ctx.plan else "reused"
             ctx.record(
                 timer.result(
-                    StepStatus.PLANNED if ctx.plan else StepStatus.UNCHANGED,
+                    StepStatus.UNCHANGED,  # reusing a build changes nothing, in a plan or not
                     f"{verb} Finished Release build {reusable} of r{asset.revision}",
                     revision_after=asset.revision,
                     build_key=reusable,

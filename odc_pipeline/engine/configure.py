@@ -16,9 +16,10 @@ from odc_pipeline.api.errors import NotFoundError
 from odc_pipeline.engine.context import AssetState, RunContext, SettingChange, StepTimer, msg
 from odc_pipeline.engine.operations import FAILED, first_error, operation_messages, wait_operation
 from odc_pipeline.engine.options import AssetConfigSpec, DesiredValue
+from odc_pipeline.engine.recovery import deployment_finder
 from odc_pipeline.engine.values import ValueConversionError, convert_value, normalise
 from odc_pipeline.errors import OperationFailedError, UsageError
-from odc_pipeline.report import StepResult, StepStatus
+from odc_pipeline.report import Message, StepResult, StepStatus
 
 STAGE = "configure"
 MASKED_VALUES = {"", "***", "********"}
@@ -233,6 +234,41 @@ def patch_asset(ctx: RunContext, asset: AssetState, *, deploying: bool) -> list[
     return changes
 
 
+def already_pending(asset: AssetState, sent: Sequence[SettingChange]) -> list[SettingChange]:
+    """Changes ODC already holds as pending values: not PATCHed again, applied all the same."""
+    return [c for c in asset.config_changes if c not in sent and not c.needs_patch and not c.unknown]
+
+
+def change_lines(
+    asset: AssetState, sent: Sequence[SettingChange], *, applied: bool, unsent_reason: str
+) -> tuple[list[Message], int]:
+    """One report line per change (secrets masked) and how many values the stage now runs with."""
+    pending = already_pending(asset, sent)
+    unsent = [c for c in asset.config_changes if c not in sent and c not in pending]
+    lines = [msg("info", c.describe(), "configure") for c in sent]
+    lines += [msg("info", f"{c.describe()} (was already pending in ODC)", "configure") for c in pending]
+    lines += [msg("info", f"{c.describe()}: not sent ({unsent_reason})", "configure") for c in unsent]
+    return lines, (len(sent) + len(pending)) if applied else 0
+
+
+def deferred_step(ctx: RunContext, asset: AssetState, timer: StepTimer) -> StepResult:
+    """The configure step of an asset whose values wait for its own deploy.
+
+    Recorded as ``planned`` with ``details.deferred``; the deploy stage replaces it with what
+    really happened (applied by the deploy, patched but not applied, or never sent).
+    """
+    lines = [msg("info", c.describe(), "configure") for c in asset.config_changes]
+    count = len(asset.config_changes)
+    return ctx.record(
+        timer.result(
+            StepStatus.PLANNED,
+            f"{count} value(s) to change, set right before this asset's deploy",
+            messages=lines,
+            details={"changes": count, "deferred": True},
+        )
+    )
+
+
 def configure_step(
     ctx: RunContext,
     asset: AssetState,
@@ -241,23 +277,29 @@ def configure_step(
     *,
     how: str,
     operation_key: str | None = None,
+    applied: bool = True,
 ) -> StepResult:
-    """Record the configure step of one asset, listing each change (secrets masked)."""
-    lines = tuple(msg("info", c.describe(), "configure") for c in changes)
-    skipped = [c for c in asset.config_changes if c not in changes]
-    lines += tuple(
-        msg(
-            "info",
-            f"{c.describe()}: not sent (the asset does not deploy; use --force to set it)",
-            "configure",
-        )
-        for c in skipped
+    """Record the configure step of one asset, listing each change (secrets masked).
+
+    ``changes`` are the values PATCHed; values already pending in ODC count as changed when
+    ``applied``. With ``applied=False`` (a deploy that failed) the step is a warning: the values
+    stay pending in ODC and the next deploy or ApplyConfigs of the asset — anyone's — applies them.
+    """
+    lines, changed = change_lines(
+        asset, changes, applied=applied, unsent_reason="the asset does not deploy; use --force to set it"
     )
-    status = StepStatus.SUCCEEDED if changes else StepStatus.UNCHANGED
-    summary = f"{len(changes)} value(s) changed, {how}" if changes else "configuration already as described"
+    if not applied and changes:
+        status = StepStatus.WARNING
+        summary = f"{len(changes)} value(s) PATCHed but not applied: {how}; they stay pending in ODC"
+    elif changed:
+        status = StepStatus.SUCCEEDED
+        summary = f"{changed} value(s) changed, {how}"
+    else:
+        status = StepStatus.UNCHANGED
+        summary = "configuration already as described"
     return ctx.record(
         timer.result(
-            status, summary, messages=lines, operation_key=operation_key, details={"changes": len(changes)}
+            status, summary, messages=lines, operation_key=operation_key, details={"changes": changed}
         )
     )
 
@@ -278,13 +320,14 @@ def apply_configs(ctx: RunContext, asset: AssetState, *, revision: int | None = 
     if not needs_apply(asset, force=ctx.force):
         return configure_step(ctx, asset, timer, [], how="")
     changes = patch_asset(ctx, asset, deploying=False)
-    if not changes:
+    if not changes and not already_pending(asset, changes):
         return configure_step(ctx, asset, timer, [], how="")
     operation = ctx.client.deployments.start(
         operation="ApplyConfigs",
         asset_key=asset.key,
         environment_key=ctx.target_key,
         revision=running,
+        find_again=deployment_finder(ctx, operation="ApplyConfigs", asset_key=asset.key, revision=running),
     )
     key = str(operation.key)
     with ctx.tracking(key, f"ApplyConfigs of {asset.label}"):

@@ -71,10 +71,13 @@ class AssetState:
     url: str | None = None
     build_key: str | None = None  # the Release build to deploy (build stage)
     build_reused: bool = False
+    known_build_keys: tuple[str, ...] | None = None  # Release builds of the revision before ours
     config_changes: list[SettingChange] = field(default_factory=list)
     config_revision_baseline: int | None = None
     config_patched: bool = False  # pending values were PATCHed and not yet applied
     config_applied: bool = False
+    config_applied_by: str | None = None  # the operation that applied them, when not our own
+    deploy_key: str | None = None  # our Deploy of this asset, as soon as ODC accepted it
     producers: tuple[str, ...] = ()  # keys of assets in this run it depends on
     revision_after: int | None = None
     deployed: bool = False  # a deploy (ours or attached) finished for this run
@@ -161,13 +164,23 @@ class RunContext:
         return self.clock.now().isoformat().replace("+00:00", "Z")
 
     def record(self, step: StepResult) -> StepResult:
-        """Keep a step result (thread-safe); every text in it is redacted first."""
+        """Keep a step result (thread-safe); every text in it is redacted first.
+
+        A step recorded with ``details["deferred"]`` (configure values waiting for the asset's
+        deploy) is replaced by the next step of the same asset and stage, so the report holds
+        one configure step per asset that says what finally happened.
+        """
         step = replace(
             step,
             summary=self.secrets.redact(step.summary),
             messages=tuple(replace(m, text=self.secrets.redact(m.text)) for m in step.messages),
         )
         with self._lock:
+            self.steps[:] = [
+                s
+                for s in self.steps
+                if not (s.stage == step.stage and s.asset_key == step.asset_key and s.details.get("deferred"))
+            ]
             self.steps.append(step)
         return step
 

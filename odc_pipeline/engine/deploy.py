@@ -30,6 +30,7 @@ from odc_pipeline.engine.operations import (
     status_of,
     wait_operation,
 )
+from odc_pipeline.engine.recovery import deployment_finder
 from odc_pipeline.engine.resolve import deployments_by_asset
 from odc_pipeline.engine.scheduler import run_in_order, topological_levels
 from odc_pipeline.errors import CancelledError, OperationFailedError, UsageError
@@ -103,13 +104,10 @@ def _failure(
 def _start_deploy(
     ctx: RunContext, asset: AssetState, revision: int, build_key: str, *, label: str
 ) -> tuple[str, Any]:
-    deployments = ctx.client.deployments
-    finder = (
-        deployments.finder(operation="Deploy", asset_key=asset.key, environment_key=ctx.target_key)
-        if hasattr(deployments, "finder")
-        else None
+    finder = deployment_finder(
+        ctx, operation="Deploy", asset_key=asset.key, revision=revision, build_key=build_key
     )
-    started = deployments.start(
+    started = ctx.client.deployments.start(
         operation="Deploy",
         asset_key=asset.key,
         environment_key=ctx.target_key,
@@ -118,6 +116,7 @@ def _start_deploy(
         find_again=finder,
     )
     key = str(started.key)
+    asset.deploy_key = key  # known before the wait: a cancel can say which deploy applies the values
     what = f"{label} {key} of {asset.label} r{revision} to {_env_name(ctx)}"
     ctx.reporter.info(f"started {what}", asset=asset.label)
     with ctx.tracking(key, what):
@@ -156,11 +155,15 @@ def _rollback(ctx: RunContext, asset: AssetState, timer: StepTimer, error: Opera
     messages.append(msg("info" if ok else "error", outcome, "rollback"))
     if not ok:
         messages.extend(operation_messages(ctx, rollback_key, only_problems=True))
-    if asset.config_patched:
+    if asset.config_patched and ok:
+        asset.config_patched = False
+        asset.config_applied = True
+        asset.config_applied_by = rollback_key
         messages.append(
             msg(
                 "warning",
-                "configuration values patched for this deploy were applied by the rollback deploy",
+                f"configuration values patched for this deploy were applied by the rollback deploy "
+                f"{rollback_key} (to r{before})",
                 "configure",
             )
         )
@@ -239,12 +242,12 @@ def deploy_one(ctx: RunContext, asset: AssetState) -> StepResult:
     key, final = _start_deploy(ctx, asset, asset.revision, asset.build_key, label="deploy")
     if status_of(final) != FINISHED:
         error = _failure(ctx, asset, key, status_of(final))
-        if changes:
-            configure.configure_step(
-                ctx, asset, config_timer, changes, how="patched; the failed deploy did not apply them"
-            )
         if ctx.spec.deploy.rollback_on_failure:
-            _rollback(ctx, asset, timer, error)
+            try:
+                _rollback(ctx, asset, timer, error)
+            finally:
+                _record_failed_configuration(ctx, asset, config_timer, changes, key)
+        _record_failed_configuration(ctx, asset, config_timer, changes, key)
         ctx.record(
             timer.result(
                 StepStatus.FAILED,
@@ -275,6 +278,27 @@ def deploy_one(ctx: RunContext, asset: AssetState) -> StepResult:
             operation_key=key,
         )
     )
+
+
+def _record_failed_configuration(
+    ctx: RunContext, asset: AssetState, timer: StepTimer, changes: list[Any], key: str
+) -> None:
+    """After a failed deploy: were the PATCHed values applied (by a rollback) or left pending?"""
+    if not changes:
+        return
+    if asset.config_applied and asset.config_applied_by:
+        configure.configure_step(
+            ctx,
+            asset,
+            timer,
+            changes,
+            how=f"applied by the rollback deploy {asset.config_applied_by} after deploy {key} failed",
+            operation_key=asset.config_applied_by,
+        )
+    else:
+        configure.configure_step(
+            ctx, asset, timer, changes, how=f"deploy {key} failed", operation_key=key, applied=False
+        )
 
 
 def _refresh(ctx: RunContext, asset: AssetState) -> None:

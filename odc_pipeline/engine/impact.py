@@ -16,6 +16,7 @@ from typing import Any
 
 from odc_pipeline.api.errors import NotFoundError, ServerError
 from odc_pipeline.engine.context import AssetState, RunContext, StepTimer, msg
+from odc_pipeline.engine.recovery import resend_is_safe
 from odc_pipeline.engine.scheduler import run_in_order
 from odc_pipeline.errors import GateBlockedError
 from odc_pipeline.report import Message, StepStatus
@@ -79,7 +80,11 @@ def analyse(ctx: RunContext, asset: AssetState, names: dict[str, str]) -> Analys
     result = Analysis(asset=asset)
     deps = ctx.client.dependencies
     try:
-        result.key = str(deps.start_deployment_analysis(asset.key, asset.revision, ctx.target_key))
+        result.key = str(
+            deps.start_deployment_analysis(
+                asset.key, asset.revision, ctx.target_key, find_again=resend_is_safe
+            )
+        )
         what = f"impact analysis of {asset.label} r{asset.revision} ({result.key})"
         final = ctx.wait(
             lambda: deps.get_deployment_analysis(result.key),

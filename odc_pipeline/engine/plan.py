@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from odc_pipeline.report import STAGES, RunReport
 
+CHANGING_STAGES = frozenset({"configure", "build", "deploy"})
+"""Stages whose planned steps change the tenant; impact-analysis and verify only read/check."""
+
 _MARK = {"planned": "+", "unchanged": "=", "skipped": "-", "failed": "!", "blocked": "!", "warning": "~"}
 
 
@@ -28,10 +31,15 @@ def render_plan(report: RunReport) -> list[str]:
             mark = _MARK.get(str(step.status), "?")
             lines.append(f"  {mark} {step.asset.ljust(width)}  {step.summary}")
             lines.extend(f"      {m.text}" for m in step.messages if m.source == "configure")
-    changes = sum(1 for s in report.steps if str(s.status) == "planned")
-    lines.append(
-        f"{changes} change(s) planned; nothing was changed."
-        if changes
-        else "Nothing to do; nothing was changed."
-    )
+    planned = [s for s in report.steps if str(s.status) == "planned"]
+    changes = sum(1 for s in planned if s.stage in CHANGING_STAGES)
+    checks = len(planned) - changes
+    if not changes:
+        lines.append(
+            f"Nothing to change ({checks} check(s) would run); nothing was changed."
+            if checks
+            else "Nothing to do; nothing was changed."
+        )
+    else:
+        lines.append(f"{changes} change(s) and {checks} check(s) planned; nothing was changed.")
     return lines

@@ -103,6 +103,7 @@ def run_configure(ctx: RunContext, *, deploying: bool) -> None:
                 f"{len(asset.config_changes)} configuration value(s) will be set right before the deploy",
                 asset=asset.label,
             )
+            configure.deferred_step(ctx, asset, timer)
     if ctx.plan or deploying:
         return
     pending = [a for a in configured if a.config_changes and not a.is_library]
@@ -121,16 +122,47 @@ def run_configure(ctx: RunContext, *, deploying: bool) -> None:
 
 
 def _unapplied_configuration(ctx: RunContext, error: BaseException | None) -> None:
-    """Say what configuration was patched but not applied, or planned but never reached."""
-    recorded = {s.asset_key for s in ctx.steps if s.stage == configure.STAGE}
+    """Say what configuration was patched but not applied, or planned but never reached.
+
+    Pending values are applied by the next deploy of the asset, anyone's; a run that stops
+    between the PATCH and the end of its deploy must say which values are in that state.
+    """
+    recorded = {
+        s.asset_key for s in ctx.steps if s.stage == configure.STAGE and not s.details.get("deferred")
+    }
+    in_flight = ctx.in_flight.snapshot()
+    stage = ctx.target.name if ctx.target else "the stage"
     for asset in ctx.assets:
         if asset.config_patched and not asset.config_applied:
-            ctx.reporter.warning(
-                "configuration values were PATCHed but not applied; they stay pending in "
-                f"{ctx.target.name if ctx.target else 'the stage'} "
-                "until the next deploy or ApplyConfigs of this asset",
-                asset=asset.label,
-            )
+            running = asset.deploy_key if asset.deploy_key in in_flight else None
+            if running:
+                text = (
+                    f"configuration values were PATCHed; deploy {running}, still running in ODC, "
+                    "applies them when it finishes"
+                )
+            else:
+                text = (
+                    f"configuration values were PATCHed but not applied; they stay pending in {stage} "
+                    "until the next deploy or ApplyConfigs of this asset"
+                )
+            ctx.reporter.warning(text, asset=asset.label)
+            if asset.key not in recorded:
+                lines, _ = configure.change_lines(
+                    asset,
+                    configure.changes_to_patch(asset, deploying=True, force=ctx.force),
+                    applied=False,
+                    unsent_reason="the run stopped first",
+                )
+                ctx.record(
+                    StepTimer(ctx, asset, configure.STAGE).result(
+                        StepStatus.CANCELLED if ctx.cancel.is_set() else StepStatus.WARNING,
+                        f"PATCHed, not applied yet: {text}",
+                        messages=lines,
+                        operation_key=running,
+                        details={"changes": 0, "pending": True},
+                    )
+                )
+            continue
         if asset.config_changes and asset.key not in recorded and not ctx.plan:
             ctx.record(
                 StepTimer(ctx, asset, configure.STAGE).result(
@@ -138,6 +170,7 @@ def _unapplied_configuration(ctx: RunContext, error: BaseException | None) -> No
                     "configuration not changed: the run stopped before this asset's deploy"
                     + (f" ({error})" if error is not None and not ctx.cancel.is_set() else ""),
                     messages=[configure.msg("info", c.describe(), "configure") for c in asset.config_changes],
+                    details={"changes": 0},
                 )
             )
 

@@ -16,6 +16,7 @@ import requests
 from odc_pipeline.api.errors import NotFoundError, ServerError
 from odc_pipeline.engine.context import AssetState, RunContext, StepTimer, msg
 from odc_pipeline.engine.options import CodeQualityGate, HttpCheck
+from odc_pipeline.engine.recovery import resend_is_safe
 from odc_pipeline.engine.resolve import deployments_by_asset
 from odc_pipeline.errors import CancelledError, GateBlockedError, OperationFailedError
 from odc_pipeline.report import Message, StepStatus
@@ -105,7 +106,7 @@ def code_quality(
     """A fresh analysis of the revision; (messages, blocked, details)."""
     cq = ctx.client.code_quality
     try:
-        started = cq.start_analysis(asset.key, asset.revision)
+        started = cq.start_analysis(asset.key, asset.revision, find_again=resend_is_safe)
         key = str(started.analysis_key)
         what = f"code analysis of {asset.label} r{asset.revision} ({key})"
         with ctx.tracking(key, what):

@@ -50,6 +50,15 @@ def pipeline_file(tmp: Path, text: str, name: str = "pipeline.yml") -> Path:
     return path
 
 
+def example_variant(tmp: Path, example: str, replacements: dict[str, str]) -> Path:
+    """A copy of ``examples/<example>`` with some text replaced (each must be present)."""
+    text = (EXAMPLES / example).read_text()
+    for old, new in replacements.items():
+        assert old in text, f"{old!r} not in {example}"
+        text = text.replace(old, new)
+    return pipeline_file(tmp, text, name=f"variant-{example}")
+
+
 @dataclass
 class Run:
     report: RunReport
@@ -74,6 +83,7 @@ class Sim:
         env: dict[str, str] | None = None,
         client_id: str | None = None,
         client_secret: str | None = None,
+        session: Any = None,
     ) -> tuple[RunContext, RecordingReporter]:
         sim = self.simulator
         parsed = load_pipeline(pipeline, env=env or {})
@@ -84,7 +94,7 @@ class Sim:
             client_secret=client_secret or sim.client_secret,
         )
         reporter = RecordingReporter()
-        client = OdcClient(settings, clock=self.clock)
+        client = OdcClient(settings, clock=self.clock, session=session)
         ctx = RunContext(
             client=client,
             clock=self.clock,
@@ -123,6 +133,28 @@ class Sim:
             for e in self.requests(since, method="POST", contains="/deployment-operations")
             if isinstance(e.body, dict) and e.body.get("operation") == operation and 200 <= e.status < 300
         ]
+
+    def started(self, operation: str = "Deploy") -> dict[str, int]:
+        """Operations the simulator really started, per asset name (seeded history excluded)."""
+        state = self.simulator.state
+        counts: dict[str, int] = {}
+        for op in state.deployments.values():
+            if op.operation == operation and op.deployed_by == self.simulator.client_id:
+                name = state.asset(op.asset_key).name
+                counts[name] = counts.get(name, 0) + 1
+        return counts
+
+    def builds_started(self) -> dict[str, int]:
+        state = self.simulator.state
+        counts: dict[str, int] = {}
+        for build in state.builds.values():
+            if build.built_by == self.simulator.client_id:
+                name = state.asset(build.asset_key).name
+                counts[name] = counts.get(name, 0) + 1
+        return counts
+
+    def statuses(self, status: int, since: int = 0) -> list[Any]:
+        return [e for e in self.requests(since) if e.status == status]
 
     def asset_key(self, name: str) -> str:
         return next(a.key for a in self.simulator.state.assets.values() if a.name == name)

@@ -203,6 +203,7 @@ class FakeOdc:
                 )
             )
             return NS(build_key=key, is_successful=True)
+        kwargs.pop("find_again", None)
         self.calls.append(("deployments.start", dict(kwargs)))
         key = self._next("op")
         self.operations[key] = NS(
@@ -238,7 +239,7 @@ class FakeOdc:
         return [NS(severity="Error", message="Compilation failed: Action 'GetOrders' has an error")]
 
     def finder(self, *args: Any, **kwargs: Any):
-        return None
+        return lambda: None
 
     # -- deployments
     def messages(self, key: str):
@@ -248,7 +249,7 @@ class FakeOdc:
     def producers(self, asset_key: str, revision: int, **_: Any) -> list[NS]:
         return [NS(key=k) for k in self.producers_of.get(asset_key, [])]
 
-    def start_deployment_analysis(self, asset_key: str, revision: int, env: str) -> str:
+    def start_deployment_analysis(self, asset_key: str, revision: int, env: str, **_: Any) -> str:
         self.calls.append(("start_deployment_analysis", asset_key))
         if self.analysis_report.get(asset_key) == "404":
             raise NotFoundError("analysis not available", status=404)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 
 from odc_pipeline.engine.options import RunOptions
+from odc_pipeline.engine.plan import render_plan
 from odc_pipeline.report import StepStatus
 
-from .e2e import EXAMPLES, in_thread, pipeline_file, simulated
+from .e2e import EXAMPLES, example_variant, in_thread, pipeline_file, simulated
 
 
 def _status(run, stage, asset):
@@ -104,9 +106,21 @@ def test_plan_makes_no_mutating_call(tmp_path):
         assert run.report.exit_code == 0, run.report.error
         assert run.report.status == "planned"
         assert sim.mutations() == []
+        assert {e.method for e in sim.requests() if e.path.startswith("/api/")} == {"GET"}
         summaries = " | ".join(s.summary for s in run.report.steps)
         assert "would start a Release build of r6" in summaries
         assert "would deploy r12" in summaries
+        text = "\n".join(render_plan(run.report))
+        # per asset and stage: build reused or started, settings from -> to, what deploys where
+        assert re.search(r"= Orders API +would reuse Finished Release build \S+ of r12", text)
+        assert re.search(r"\+ Orders Backoffice +would start a Release build of r6", text)
+        assert "setting MaxItemsPerPage: 25 -> 50" in text
+        assert "timer NightlySync.IsActive: True -> False" in text
+        assert "setting ApiToken: *** -> ***" in text  # a secret: masked on both sides
+        assert "demo-token-for-the-simulator" not in text
+        assert re.search(r"would deploy r20 \(\S+\) to QA, replacing r19", text)
+        assert "would deploy r6 (the new Release build) to QA, replacing r5" in text
+        assert text.endswith("5 change(s) and 6 check(s) planned; nothing was changed.")
 
 
 def test_cancelled_mid_deploy_then_rerun_deploys_each_asset_once(tmp_path):
@@ -114,7 +128,8 @@ def test_cancelled_mid_deploy_then_rerun_deploys_each_asset_once(tmp_path):
         data["durations"]["deployment"] = 1500  # 3 s real: still running when the re-run looks
 
     with simulated(tmp_path, slow) as sim:
-        pipeline = EXAMPLES / "multi-asset-release.yml"
+        # deploys of one stage may queue behind each other: the waits must outlast the queue
+        pipeline = example_variant(tmp_path, "multi-asset-release.yml", {"deploy: 30m": "deploy: 3h"})
         ctx, reporter = sim.context(pipeline)
         thread, box = in_thread(lambda: sim.finish(ctx, reporter))
         deadline = time.monotonic() + 30

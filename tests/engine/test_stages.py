@@ -364,7 +364,7 @@ def test_verify_http_check_fails_after_retries():
 def test_code_quality_gate_blocks_on_too_many_findings():
     odc = portfolio()
     breakdown = NS(critical_severity=2, high_severity=0, medium_severity=0, low_severity=0)
-    odc.start_analysis = lambda key, rev: NS(analysis_key="cq-1")
+    odc.start_analysis = lambda key, rev, **_: NS(analysis_key="cq-1")
     odc.get_analysis = lambda key: NS(
         status="Completed",
         quality_score=80,

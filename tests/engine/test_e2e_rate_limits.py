@@ -1,0 +1,90 @@
+"""A wide release stays inside ODC's rate limits: parallel work waits, it does not provoke 429.
+
+Twelve independent apps with ``max-parallel: 20`` mean twelve builds, analyses and deploys that
+all want to start at once, against 10 POSTs per minute per endpoint and 100 requests per minute
+per domain. The tenant is generated, so the width is a parameter rather than a fixture file.
+"""
+
+from __future__ import annotations
+
+import bisect
+
+import pytest
+import yaml
+
+from odc_pipeline.clock import ScaledClock
+from odc_pipeline.simulator import parse_tenant, start_simulator
+
+from .e2e import Sim, pipeline_file
+
+APPS = 12
+
+
+def wide_tenant(apps: int) -> str:
+    names = [f"App {i:02d}" for i in range(1, apps + 1)]
+    data = {
+        "organization": {"name": "Wide Release"},
+        "durations": {"build": 60, "deployment": 90, "analysis": 3},
+        "rate_limits": {"enabled": True, "domain_per_minute": 100, "post_per_minute": 10},
+        "api_clients": [
+            {"client_id": "ci", "client_secret": "ci-secret", "default": True, "permissions": {"*": ["all"]}}
+        ],
+        "stages": [
+            {"name": "Development", "purpose": "Development", "order": 0},
+            {"name": "QA", "purpose": "NonProduction", "order": 1000},
+        ],
+        "assets": [
+            {"name": name, "type": "WebApplication", "revisions": [{"revision": 1}, {"revision": 2}]}
+            for name in names
+        ],
+        "deployments": {"QA": dict.fromkeys(names, 1)},
+    }
+    return yaml.safe_dump(data, sort_keys=False)
+
+
+def most_in_a_minute(times: list[float]) -> int:
+    ordered = sorted(times)
+    return max((bisect.bisect_left(ordered, t + 60) - i for i, t in enumerate(ordered)), default=0)
+
+
+NAMES = [f"App {i:02d}" for i in range(1, APPS + 1)]
+PIPELINE = (
+    "version: 1\ntarget: QA\nassets: [" + ", ".join(NAMES) + "]\n"
+    "stages:\n  build: {}\n  impact-analysis: {}\n  deploy: {max-parallel: 20}\n  verify: {}\n"
+    "timeouts: {deploy: 2h, build: 1h}\n"
+)
+
+
+def _wide_release(tmp_path):
+    clock = ScaledClock(0.002)
+    with start_simulator(parse_tenant(wide_tenant(APPS)), clock=clock) as simulator:
+        sim = Sim(simulator, clock, tmp_path)
+        ctx, reporter = sim.context(pipeline_file(tmp_path, PIPELINE))
+        run = sim.finish(ctx, reporter)
+        return sim, run, ctx.client.http.rate_limiter
+
+
+def test_twelve_parallel_apps_wait_for_the_limiter_and_each_deploys_once(tmp_path):
+    sim, run, limiter = _wide_release(tmp_path)
+    assert run.report.exit_code == 0, run.report.error
+    assert sim.started() == dict.fromkeys(NAMES, 1)
+    assert sim.builds_started() == dict.fromkeys(NAMES, 1)
+    assert all(sim.simulator.state.running_revision("QA", n) == 2 for n in NAMES)
+    assert limiter.waited >= 60  # builds 11-12 and deploys 11-12 waited for the next minute
+    for path in ("/build-operations", "/deployment-operations"):
+        accepted = [e.time for e in sim.requests(method="POST", contains=path) if e.status < 300]
+        assert len(accepted) == APPS
+        assert most_in_a_minute(accepted) <= 10
+    assert len(sim.statuses(429)) <= 2  # see the test below: at most one per limited endpoint
+
+
+@pytest.mark.xfail(
+    strict=False,
+    reason="open gap in the client's limiter (odc_pipeline/api/ratelimit.py): it counts a request "
+    "when it is admitted, ODC when it arrives; with no margin for latency the 11th POST of a minute "
+    "can arrive inside the server's window and get a 429 (then retried)",
+)
+def test_twelve_parallel_apps_receive_no_429(tmp_path):
+    sim, run, _ = _wide_release(tmp_path)
+    assert run.report.exit_code == 0, run.report.error
+    assert sim.statuses(429) == []
