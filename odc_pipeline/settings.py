@@ -10,6 +10,7 @@ simulator), because a token sent in clear text over a network is a leaked token.
 from __future__ import annotations
 
 import ipaddress
+import os
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -93,8 +94,20 @@ class Settings(BaseSettings):
 
     @field_validator("ca_bundle")
     @classmethod
-    def _empty_ca_bundle_is_none(cls, value: str | None) -> str | None:
-        return value or None
+    def _ca_bundle_must_exist(cls, value: str | None) -> str | None:
+        """Empty means the default store; a path must exist.
+
+        Checked here because ``requests`` would otherwise fail on the first call with a bare
+        ``OSError``, and because a value like ``false`` must never read as "verification off".
+        """
+        if not value:
+            return None
+        if not os.path.exists(value):
+            raise ValueError(
+                f"CA bundle {value!r} does not exist (set by ODC_CA_BUNDLE or REQUESTS_CA_BUNDLE); "
+                "TLS verification cannot be switched off"
+            )
+        return value
 
     @property
     def verify(self) -> str | bool:
@@ -124,10 +137,22 @@ class Settings(BaseSettings):
             return _from_mapping(cls, values, overrides)
         except ValidationError as exc:
             problems = "; ".join(
-                f"{'ODC_' + str(err['loc'][0]).upper() if err['loc'] else 'settings'}: {err['msg']}"
+                f"{_variable(err['loc'])}: {err['msg']}"
                 for err in exc.errors(include_input=False, include_url=False)
             )
             raise ConfigurationError(f"invalid ODC settings: {problems}") from None
+
+
+def _variable(loc: tuple[int | str, ...]) -> str:
+    """The environment variable behind a pydantic error location (``ca_bundle`` → ``ODC_CA_BUNDLE``).
+
+    Aliased fields report the alias they were read from (``REQUESTS_CA_BUNDLE``), others the
+    field name; either way the user sees the variable to fix.
+    """
+    if not loc:
+        return "settings"
+    name = str(loc[0]).upper()
+    return name if name.startswith("ODC_") or name == "REQUESTS_CA_BUNDLE" else f"ODC_{name}"
 
 
 def _from_mapping(cls: type[Settings], env: Mapping[str, str], overrides: Mapping[str, Any]) -> Settings:

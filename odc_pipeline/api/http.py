@@ -14,7 +14,9 @@ Why it is built this way (odc-api-notes §1, §5, §7):
   :class:`OutcomeUnknownError`. 429 and 503 mean "not processed" and are always retried;
 * one transparent re-authentication on 401, then :class:`AuthenticationError`;
 * 403 → :class:`PermissionDeniedError` naming the spec's ``x-os-permissions``;
-* ``call_counts`` per endpoint template, which the run report and the benchmarks read.
+* ``call_counts`` per endpoint template, which the run report and the benchmarks read;
+* a response carrying ``Deprecation``/``Sunset`` headers (Portfolio v1 does, odc-api-notes
+  §3.8) logs one warning per endpoint, so a sunset shows up in CI logs months before it bites.
 """
 
 from __future__ import annotations
@@ -85,11 +87,15 @@ class HttpClient:
         self.clock = clock
         self.secrets = secrets
         self.session = session or _new_session()
+        # The session default too (not only per request): anything else that uses this session
+        # verifies TLS the same way. Settings.verify is a bundle path or True, never False.
+        self.session.verify = settings.verify
         self.rate_limiter = rate_limiter or RateLimiter(clock)
         self.jitter = jitter  # tests replace it with identity for exact schedules
         self._counts: Counter[str] = Counter()
         self._counts_lock = threading.Lock()
         self.retries: Counter[str] = Counter()  # retry reasons ("429", "503", "connection")
+        self._deprecated_warned: set[str] = set()
         self.auth = TokenProvider(settings, send=self._send_unauthenticated, clock=clock, secrets=secrets)
 
     @property
@@ -143,6 +149,7 @@ class HttpClient:
                 self.auth.invalidate(token)
                 reauthenticated = True
                 continue
+            self._warn_if_deprecated(outcome, key)
             return self._result(outcome, method=method, path=path, domain=domain, template=template)
 
     def put_external(self, url: str, data: bytes, *, content_type: str = "application/zip") -> None:
@@ -181,6 +188,28 @@ class HttpClient:
         assert isinstance(outcome, requests.Response)
         return outcome
 
+    def _settle(self, limits: list[Limit], admitted: float | None) -> None:
+        """Count the request from when its answer arrived (see RateLimiter.settle)."""
+        if admitted is not None:
+            self.rate_limiter.settle(limits, admitted)
+
+    def _warn_if_deprecated(self, response: requests.Response, key: str) -> None:
+        """Warn once per endpoint when the server announces its deprecation or sunset."""
+        deprecation = response.headers.get("Deprecation")
+        sunset = response.headers.get("Sunset")
+        if not (deprecation or sunset):
+            return
+        with self._counts_lock:
+            if key in self._deprecated_warned:
+                return
+            self._deprecated_warned.add(key)
+        details = ", ".join(
+            f"{name}: {value}" for name, value in (("Deprecation", deprecation), ("Sunset", sunset)) if value
+        )
+        log.warning(
+            "%s is deprecated by ODC (%s); odc-pipeline needs an update before the sunset", key, details
+        )
+
     def _count(self, key: str) -> None:
         with self._counts_lock:
             self._counts[key] += 1
@@ -212,8 +241,7 @@ class HttpClient:
         while True:
             attempt += 1
             last_attempt = attempt >= self.settings.max_attempts
-            if limits:
-                self.rate_limiter.acquire(limits)
+            admitted = self.rate_limiter.acquire(limits) if limits else None
             self._count(key)
             try:
                 response = self.session.request(
@@ -236,6 +264,7 @@ class HttpClient:
                     path=key.split(" ", 1)[1],
                 ) from None
             except (requests.ConnectionError, requests.Timeout) as exc:
+                self._settle(limits, admitted)
                 reason = _reason(exc)
                 sent = _may_have_reached_server(exc)
                 if sent and not repeatable:
@@ -255,6 +284,7 @@ class HttpClient:
                     self._pause(key, "connection", next(waits), reason)
                 continue
 
+            self._settle(limits, admitted)
             status = response.status_code
             if status not in RETRYABLE_STATUSES:
                 return response

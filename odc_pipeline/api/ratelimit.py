@@ -5,8 +5,9 @@ deployments, external libraries and code analyses (those POSTs also count toward
 Because the limits are per organization, parallel work inside one run (several assets being
 polled and deployed at once) would provoke 429s without coordination. Each limit is a sliding
 60-second window: a request is admitted when every window it belongs to has room, and all of
-them record it atomically. Waiting goes through the injected Clock, so tests with ManualClock
-never sleep.
+them record it atomically; when the answer arrives the record moves to that moment
+(:meth:`RateLimiter.settle`), because ODC counts arrivals. Waiting goes through the injected
+Clock, so tests with ManualClock never sleep.
 """
 
 from __future__ import annotations
@@ -62,6 +63,27 @@ class RateLimiter:
                     return now
                 self.waited += wait
             self._clock.sleep(wait)
+
+    def settle(self, limits: Sequence[Limit], admitted_at: float) -> None:
+        """Move a request admitted at ``admitted_at`` to *now*, once its answer (or failure) is in.
+
+        ODC counts a request when it arrives, which is some latency after admission; counting
+        it from admission would reopen its slot up to that latency too early, and the next
+        request could be the server's 11th of the minute (a 429). The moment the answer came
+        back is never earlier than the server's count, so slots reopen 60 s after *that*.
+        Appending keeps each window sorted: every recorded time is <= now.
+        """
+        with self._lock:
+            now = self._clock.monotonic()
+            for limit in limits:
+                events = self._events.get(limit.key)
+                if events is None:
+                    continue
+                try:
+                    events.remove(admitted_at)
+                except ValueError:
+                    continue  # already left the window
+                events.append(now)
 
     def in_window(self, key: str) -> int:
         """How many requests of ``key`` the current window holds (diagnostics and tests)."""

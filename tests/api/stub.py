@@ -49,6 +49,7 @@ class Seen:
     query: list[tuple[str, str]]
     headers: dict[str, str]
     body: bytes | None
+    options: dict[str, Any] = field(default_factory=dict)  # what requests gave the transport
 
     @property
     def json(self) -> Any:
@@ -71,6 +72,7 @@ class StubOdc(BaseAdapter):
         self._routes: dict[tuple[str, str], list[Handler]] = {}
         self.tokens_issued: list[str] = []
         self.expires_in = expires_in
+        self.fallback: Handler | None = None  # answer for routes without a queue (default 404)
         self.on(
             "GET",
             "/identity/.well-known/openid-configuration",
@@ -101,11 +103,12 @@ class StubOdc(BaseAdapter):
             parse_qsl(parts.query, keep_blank_values=True),
             dict(request.headers),
             body,
+            {k: kwargs.get(k) for k in ("verify", "timeout", "proxies", "cert")},
         )
         self.seen.append(seen)
         queue = self._routes.get((seen.method, seen.path))
         if not queue:
-            answer: Handler = Reply(404, {"title": "Not Found", "status": 404})
+            answer: Handler = self.fallback or Reply(404, {"title": "Not Found", "status": 404})
         else:
             answer = queue.pop(0) if len(queue) > 1 else queue[0]
         if callable(answer) and not isinstance(answer, Exception):

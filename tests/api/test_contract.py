@@ -11,6 +11,7 @@ normalized in exactly one place, ``openapi.to_json_schema``; nothing here patche
 from __future__ import annotations
 
 import random
+import typing
 from typing import Any
 
 import jsonschema
@@ -19,88 +20,24 @@ from pydantic import BaseModel
 
 from odc_pipeline import openapi
 from odc_pipeline.api import models as m
-from odc_pipeline.api.models import AssetConfigPatch, ConfigGroupPatch, ConfigValuePatch, LibraryConfigPatch
 
-from .stub import Reply
-
-UUID1 = "0f4c2a5e-0000-4000-8000-000000000001"
-UUID2 = "0f4c2a5e-0000-4000-8000-000000000002"
-UUID3 = "0f4c2a5e-0000-4000-8000-000000000003"
-ENV = "/api/asset-configurations/v1/environments/{environmentKey}"
-
-FULL_PATCH = AssetConfigPatch(
-    key=UUID2,
-    revision_baseline=3,
-    settings=[
-        ConfigValuePatch(key="s", value="v"),
-        ConfigValuePatch(key="bin", value="QUJD", filename="a.bin"),
-    ],
-    timers=[ConfigGroupPatch(key="t", configs=[ConfigValuePatch(key="IsActive", value="False")])],
-    integrations=[ConfigGroupPatch(key="i", configs=[ConfigValuePatch(key="URL", value="https://x")])],
-    libraries=[
-        LibraryConfigPatch(
-            key="l",
-            revision=2,
-            settings=[ConfigValuePatch(key="ls", value="1")],
-            system_configurations=[ConfigValuePatch(key="sc", value="2")],
-            integrations=[ConfigGroupPatch(key="li", configs=[ConfigValuePatch(key="k", value="v")])],
-        )
-    ],
-    system_configurations=[ConfigValuePatch(key="Email", value="a@b.c")],
+from .calls import (
+    SENT_WITH_BODY,
+    UUID1,
+    UUID2,
+    UUID3,
+    answer_with_samples,
+    read_everything,
+    send_everything,
+    wire_success_answers,
 )
-AGENT_PATCH = FULL_PATCH.model_copy(update={"system_configurations": None})
-
-
-def send_everything(client) -> None:
-    """Call every client method that sends a body, with every optional field populated."""
-    client.builds.start(UUID2, 3)
-    client.builds.start(UUID2, 3, build_type="Debug")
-    client.assets.set_tag(UUID2, 3, tag="1.2.3", release_notes="<p>n</p>", commit_message="c")
-    client.assets.set_tag(UUID2, 3, tag="1.2.4")
-    client.dependencies.start_deployment_analysis(UUID2, 3, UUID3)
-    client.configurations.patch(UUID3, UUID2, FULL_PATCH)
-    client.configurations.patch(UUID3, UUID2, AGENT_PATCH, agent=True)
-    client.configurations.patch(UUID3, UUID2, AssetConfigPatch(settings=[ConfigValuePatch(key="only")]))
-    client.configurations.patch_default_system(
-        UUID3, m.EnvironmentConfigPatch(system_configurations=[ConfigValuePatch(key="k", value="v")])
-    )
-    for operation, extra in (
-        ("Deploy", {"revision": 3, "build_key": UUID1}),
-        ("ApplyConfigs", {"revision": 3}),
-        ("Undeploy", {}),
-    ):
-        client.deployments.start(operation=operation, asset_key=UUID2, environment_key=UUID3, **extra)
-    client.code_quality.start_analysis(UUID2, 3)
-    client.external_libraries.start_generation(file_name="lib.zip", binary_uri="https://b/lib.zip")
-
-
-def wire_success_answers(stub) -> None:
-    stub.on("POST", "/api/builds/v1/build-operations", Reply(201, {"buildKey": UUID1, "isSuccessful": True}))
-    stub.on("PATCH", f"/api/asset-repository/v1/assets/{UUID2}/revisions/3", Reply(204))
-    stub.on("POST", "/api/dependency-management/v1/deployment-analyses", Reply(201, {"analysisKey": "k"}))
-    for kind in ("applications", "agents"):
-        stub.on(
-            "PATCH",
-            f"/api/asset-configurations/v1/environments/{UUID3}/{kind}/{UUID2}/configurations",
-            Reply(204),
-        )
-    stub.on(
-        "PATCH",
-        f"/api/asset-configurations/v1/environments/{UUID3}/default-system-configurations",
-        Reply(204),
-    )
-    stub.on(
-        "POST", "/api/deployments/v1/deployment-operations", Reply(201, {"key": UUID1, "status": "Running"})
-    )
-    stub.on("POST", "/api/code-quality/v1/code-analyses", Reply(200, {"analysisKey": UUID1}))
-    stub.on("POST", "/api/external-libraries/v1/generation-operations", Reply(201, {"operationKey": UUID1}))
 
 
 def test_every_request_body_validates_against_its_spec(client, stub):
     wire_success_answers(stub)
     send_everything(client)
     sent = [s for s in stub.api_calls() if s.body]
-    assert len(sent) == 14
+    assert len(sent) == SENT_WITH_BODY
     for seen in sent:
         operation = openapi.find_operation(seen.method, seen.path)
         assert operation is not None, f"{seen.method} {seen.path} is not in any spec"
@@ -134,6 +71,15 @@ RESPONSES: list[tuple[type[BaseModel], str, str, str, int, str | None]] = [
         "asset-repository-api-v1.json",
         "GET",
         "/assets/{assetKey}/highest-tag-revision",
+        200,
+        None,
+    ),
+    (m.AssetRevision, "asset-repository-api-v1.json", "GET", "/assets/{assetKey}/latest-revision", 200, None),
+    (
+        m.AssetRevision,
+        "asset-repository-api-v1.json",
+        "GET",
+        "/assets/{assetKey}/revisions/{revisionNumber}",
         200,
         None,
     ),
@@ -212,6 +158,22 @@ RESPONSES: list[tuple[type[BaseModel], str, str, str, int, str | None]] = [
         "asset-configurations-api-v1.json",
         "GET",
         "/environments/{environmentKey}/agents/{agentKey}/revisions/{baselineRevision}/configurations",
+        200,
+        None,
+    ),
+    (
+        m.AssetConfig,
+        "asset-configurations-api-v1.json",
+        "GET",
+        "/environments/{environmentKey}/agents/{agentKey}/revisions/deployed/configurations",
+        200,
+        None,
+    ),
+    (
+        m.AssetConfig,
+        "asset-configurations-api-v1.json",
+        "GET",
+        "/environments/{environmentKey}/applications/{applicationKey}/revisions/{baselineRevision}/configurations",
         200,
         None,
     ),
@@ -402,3 +364,163 @@ def test_models_accept_fields_the_spec_does_not_list_yet():
         }
     )
     assert build.model_extra == {"brandNew": {"x": 1}}
+
+
+def test_every_response_the_client_reads_has_a_contract_case(client, stub):
+    """A new read (or a forgotten one) must join RESPONSES, or its model is never checked."""
+    answer_with_samples(stub)
+    wire_success_answers(stub)
+    read_everything(client)
+    send_everything(client)
+    covered = {(spec_file, method, template) for _, spec_file, method, template, _, _ in RESPONSES}
+    missing = set()
+    for seen in stub.api_calls():
+        operation = openapi.find_operation(seen.method, seen.path)
+        if seen.method == "PATCH":  # 204, no body to read
+            continue
+        if (operation.spec_file, operation.method, operation.template) not in covered:
+            missing.add(operation.endpoint)
+    assert missing == set()
+
+
+def _resolve(schema: Any, defs: dict[str, Any]) -> dict[str, Any]:
+    """The object schema behind $ref / allOf / a nullable anyOf, with merged properties."""
+    if not isinstance(schema, dict):
+        return {}
+    if "$ref" in schema:
+        return _resolve(defs[schema["$ref"].rsplit("/", 1)[-1]], defs)
+    if "anyOf" in schema:
+        options = [o for o in schema["anyOf"] if o != {"type": "null"}]
+        return _resolve(options[0], defs) if options else {}
+    if "allOf" in schema:
+        merged: dict[str, Any] = {"properties": {}}
+        for sub in schema["allOf"]:
+            merged["properties"].update(_resolve(sub, defs).get("properties", {}))
+        return merged
+    types = schema.get("type")
+    if types == "array" or (isinstance(types, list) and "array" in types):
+        return _resolve(schema.get("items", {}), defs)
+    return schema
+
+
+def _nested_models(annotation: Any) -> list[type[BaseModel]]:
+    found = []
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        found.append(annotation)
+    for arg in typing.get_args(annotation):
+        found += _nested_models(arg)
+    return found
+
+
+# One read model serves two spec shapes on purpose; each field it adds must be in the sibling.
+SHARED_MODELS: dict[tuple[str, str], tuple[str, str]] = {
+    ("AssetDependency", "isDirectProducer"): (
+        "dependency-management-api-v1.json",
+        "AssetDependencyWithProducerReferences",
+    ),
+    ("AssetDependency", "producers"): (
+        "dependency-management-api-v1.json",
+        "AssetDependencyWithProducerReferences",
+    ),
+    ("ConfigGroup", "pluginType"): ("asset-configurations-api-v1.json", "IntegrationResult"),
+    ("ConfigGroup", "description"): ("asset-configurations-api-v1.json", "TimerResult"),
+    ("AssetConfig", "systemConfigurations"): ("asset-configurations-api-v1.json", "ApplicationConfigResult"),
+}
+
+
+def _in_sibling(model: type[BaseModel], alias: str) -> bool:
+    sibling = SHARED_MODELS.get((model.__name__, alias))
+    if sibling is None:
+        return False
+    spec_file, schema_name = sibling
+    return alias in openapi.load_spec(spec_file)["components"]["schemas"][schema_name]["properties"]
+
+
+def _unknown_fields(
+    model: type[BaseModel], schema: dict[str, Any], defs: dict[str, Any], where: str
+) -> list[str]:
+    properties = schema.get("properties", {})
+    problems = []
+    for name, field in model.model_fields.items():
+        alias = field.alias or name
+        if alias not in properties:
+            if _in_sibling(model, alias):
+                continue
+            problems.append(f"{where}.{alias} ({model.__name__}.{name}) is not in the spec")
+            continue
+        for nested in _nested_models(field.annotation):
+            if nested is m.ProblemDetails:  # RFC 7807 + extensions; its fields differ per spec (§2.1)
+                continue
+            problems += _unknown_fields(nested, _resolve(properties[alias], defs), defs, f"{where}.{alias}")
+    return problems
+
+
+@pytest.mark.parametrize("case", RESPONSES, ids=IDS)
+def test_every_field_a_response_model_reads_exists_in_the_spec(case):
+    """With extra="allow", a misspelled alias would read None forever instead of failing."""
+    model, spec_file, method, template, status, unwrap = case
+    schema = openapi.response_schema(openapi.load_spec(spec_file), method, template, status)
+    defs = schema["$defs"]
+    body = _resolve(schema, defs)
+    if unwrap is not None:
+        body = _resolve(body["properties"][unwrap], defs)
+    assert _unknown_fields(model, body, defs, "$") == []
+
+
+def test_the_field_check_catches_a_misspelled_alias():
+    class Misspelled(m.Build):
+        finished_at: str | None = None  # the spec calls it finishedDateTime
+
+    schema = openapi.response_schema(
+        openapi.load_spec("build-operations-api-v1.json"), "GET", "/build-operations/{operationKey}", 200
+    )
+    problems = _unknown_fields(Misspelled, _resolve(schema, schema["$defs"]), schema["$defs"], "$")
+    assert problems == ["$.finishedAt (Misspelled.finished_at) is not in the spec"]
+
+
+def _examples(node: Any) -> list[Any]:
+    """Every ``example`` / ``examples[*].value`` under ``node`` (an operation's response)."""
+    found: list[Any] = []
+    if isinstance(node, dict):
+        if "example" in node:
+            found.append(node["example"])
+        for value in (node.get("examples") or {}).values() if isinstance(node.get("examples"), dict) else ():
+            found.append(value.get("value") if isinstance(value, dict) else value)
+        for key, value in node.items():
+            if key not in ("example", "examples"):
+                found += _examples(value)
+    elif isinstance(node, list):
+        for item in node:
+            found += _examples(item)
+    return found
+
+
+def test_the_example_scanner_finds_the_specs_examples():
+    schemas = openapi.load_spec("code-quality-api-v1.json")["components"]["schemas"]
+    assert _examples(schemas["AppsOverviewResponseV1"])[0]["assetRevision"] == 42
+
+
+SPEC_RESPONSE_EXAMPLES = 0
+"""Whole-body examples the vendored specs give for the responses the client reads (none today;
+the bodies documented in the how-to pages are in DOCUMENTED_RESPONSES). A spec refresh that
+adds some changes this count, and the test has already parsed them by then."""
+
+
+def test_response_models_parse_the_specs_own_examples():
+    parsed = 0
+    for model, spec_file, method, template, status, unwrap in RESPONSES:
+        spec = openapi.load_spec(spec_file)
+        response = spec["paths"][template][method.lower()]["responses"][str(status)]
+        validator = jsonschema.Draft202012Validator(openapi.response_schema(spec, method, template, status))
+        for content in (response.get("content") or {}).values():
+            examples = _examples({k: v for k, v in content.items() if k != "schema"})
+            ref = content.get("schema", {}).get("$ref")
+            target = spec["components"]["schemas"][ref.rsplit("/", 1)[-1]] if ref else {}
+            if "example" in target:  # an example on the referenced schema describes the whole body
+                examples.append(target["example"])
+            for example in examples:
+                validator.validate(example)
+                for item in _items(example, unwrap):
+                    model.model_validate(item)
+                parsed += 1
+    assert parsed == SPEC_RESPONSE_EXAMPLES

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from odc_pipeline.api import OdcClient, OutcomeUnknownError
+from odc_pipeline.api import ApiError, OdcClient, OutcomeUnknownError
 from odc_pipeline.clock import ManualClock
 from odc_pipeline.redaction import SecretRegistry
 from odc_pipeline.settings import Settings
@@ -51,6 +52,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._answer(200, {"results": [{"key": "e1", "order": 0}]})
         elif self.path == "/api/builds/v1/build-operations":
             self._answer(201, {"buildKey": "b1", "isSuccessful": True})
+        elif self.path == "/api/builds/v1/build-operations/echo":  # a server that echoes credentials
+            self._answer(400, {"title": "bad", "detail": self.headers.get("Authorization", "")})
         else:
             self._answer(404, {"title": "Not Found"})
 
@@ -104,3 +107,22 @@ def test_dropped_post_is_not_resent(real_client, server):
     with pytest.raises(OutcomeUnknownError):
         real_client.builds.start("a1", 1)
     assert server.log.count(("POST", "/api/builds/v1/build-operations")) == 1
+
+
+def test_debug_logging_of_requests_and_urllib3_never_shows_secret_or_token(
+    real_client, server, caplog, capsys
+):
+    caplog.set_level(logging.DEBUG)  # root: odc_pipeline, requests and urllib3 all at DEBUG
+    for name in ("urllib3", "requests", "odc_pipeline"):
+        caplog.set_level(logging.DEBUG, logger=name)
+    real_client.portfolio.environments()
+    with pytest.raises(ApiError) as caught:
+        real_client.builds.get("echo")
+    assert any(r.name.startswith("urllib3") for r in caplog.records)  # DEBUG really was on
+    texts = [r.getMessage() for r in caplog.records] + [caplog.text, str(caught.value), repr(caught.value)]
+    texts += [caught.value.problem.model_dump_json(), repr(real_client.settings), repr(real_client.http.auth)]
+    texts += list(capsys.readouterr())
+    for text in texts:
+        assert "sock-secret" not in text
+        assert "socket-token-123" not in text
+    assert "Bearer ***" in str(caught.value)  # the echo was there, and was redacted
