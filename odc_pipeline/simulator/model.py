@@ -129,6 +129,7 @@ class Message:
     text: str
     type: str | None = None
     step_id: str | None = None
+    t: float | None = None  # absolute clock time instead of ``at`` (said before the run starts)
 
 
 @dataclass
@@ -140,17 +141,37 @@ class Deployment(TimedOperation):
     build_key: str | None = None
     deployed_by: str = ""
     messages: list[Message] = field(default_factory=list)
+    created_t: float | None = None  # when it was accepted; ``t0`` is when it left the stage queue
+    created_at: datetime | None = None
+    started_applied: bool = False
+    config_snapshot: dict[Any, tuple[str | None, str]] = field(default_factory=dict)  # taken at t0
+
+    @property
+    def accepted_at(self) -> datetime:
+        """``startedDateTime``: when the operation was requested, queue time included."""
+        return self.created_at or self.started_at
 
     def status(self, now: float) -> str:
+        # A queued operation is Running too: the spec's Status enum has no Queued.
         if not self.done(now):
             return "Running"
         return "Finished" if self.succeeds else "FinishedWithError"
+
+    def queued(self, now: float) -> bool:
+        return now < self.t0
+
+    def message_time(self, message: Message) -> float:
+        return message.t if message.t is not None else self.t0 + self.duration * message.at
 
     def visible_messages(self, now: float) -> list[Message]:
         if self.done(now):
             return list(self.messages)
         elapsed = (now - self.t0) / self.duration if self.duration else 1.0
-        return [m for m in self.messages if m.at <= elapsed and m.at < 1.0]
+        return [
+            m
+            for m in self.messages
+            if (m.t is not None and m.t <= now) or (m.t is None and m.at <= elapsed and m.at < 1.0)
+        ]
 
 
 @dataclass

@@ -345,7 +345,7 @@ def _site(ctx: Context, rest: str) -> Response:
 def serve_in_thread(server: SimulatorServer) -> threading.Thread:
     # A short poll interval keeps stop() quick; the loop is idle-cheap either way.
     thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="odc-simulator", daemon=True
+        target=server.serve_forever, kwargs={"poll_interval": 0.01}, name="odc-simulator", daemon=True
     )
     thread.start()
     return thread

@@ -17,7 +17,7 @@ from typing import Any
 
 from odc_pipeline.clock import Clock
 from odc_pipeline.simulator import impact
-from odc_pipeline.simulator.configs import AssetConfigs
+from odc_pipeline.simulator.configs import LIBRARY_PREFIX, AssetConfigs, LibraryLink
 from odc_pipeline.simulator.model import (
     Analysis,
     Asset,
@@ -34,7 +34,9 @@ from odc_pipeline.simulator.model import (
 )
 from odc_pipeline.simulator.permissions import Grants
 from odc_pipeline.simulator.problems import ApiProblem
+from odc_pipeline.simulator.queue import StageQueues
 from odc_pipeline.simulator.tenant import (
+    LIBRARY_TYPES,
     TAG_PATTERN,
     ApiClientSpec,
     AssetSpec,
@@ -78,6 +80,7 @@ class TenantState:
         self.clients: dict[str, ApiClientSpec] = {c.client_id: c for c in tenant.api_clients}
         self.grants: dict[str, Grants] = {}
         self._outcome_uses: dict[int, int] = {}
+        self.queues = StageQueues(tenant.deployment_queue.per_stage)
         self._build(tenant)
 
     # ------------------------------------------------------------------ construction
@@ -98,7 +101,6 @@ class TenantState:
         for spec in tenant.assets:
             asset = self._asset_from_spec(spec, name_to_key, now)
             self.assets[asset.key] = asset
-            self.configs[asset.key] = AssetConfigs.from_spec(asset.key, spec.configurations)
             for build_spec in spec.builds:
                 build = Build(
                     key=build_spec.key
@@ -117,6 +119,11 @@ class TenantState:
                     finished_applied=True,
                 )
                 self.builds[build.key] = build
+        specs = {name_to_key[spec.name]: spec for spec in tenant.assets}
+        for key, asset in self.assets.items():
+            self.configs[key] = AssetConfigs.from_spec(
+                key, specs[key].configurations, self._bundled_libraries(asset, specs)
+            )
         clients = {c.client_id: c for c in tenant.api_clients}
         stage_by_name = {s.name: s.key for s in self.stages}
         for client_id, client in clients.items():
@@ -166,6 +173,32 @@ class TenantState:
             producer_keys=[name_to_key[p] for p in spec.producers],
         )
 
+    def _bundled_libraries(self, asset: Asset, specs: dict[str, AssetSpec]) -> dict[int, list[LibraryLink]]:
+        """Per revision of an app, the configurable libraries it bundles.
+
+        Apps consume libraries at build time; the tenant file does not say which library
+        revision each app revision was built with, so every revision bundles the library's
+        released one (its highest tag, or its latest revision when it was never tagged).
+        """
+        if not asset.deployable:
+            return {}
+        out: dict[int, list[LibraryLink]] = {}
+        for number in asset.revisions:
+            links = []
+            for producer_key in asset.producers_of(number):
+                library = self.assets.get(producer_key)
+                spec = specs.get(producer_key)
+                if library is None or spec is None or library.type not in LIBRARY_TYPES:
+                    continue
+                configs = spec.configurations
+                if not (configs.settings or configs.integrations or configs.system_configurations):
+                    continue
+                released = self.highest_tagged(library) or library.latest
+                links.append(LibraryLink(library.key, library.name, released.number, spec.configurations))
+            if links:
+                out[number] = links
+        return out
+
     def _seed_deployment(
         self, asset: Asset, revision: int, stage: Stage, deployed_at: datetime, t: float
     ) -> None:
@@ -201,6 +234,7 @@ class TenantState:
             deployed_by=SYSTEM_USER,
             messages=_deploy_messages(asset.name, stage.name, revision, True, None),
             finished_applied=True,
+            started_applied=True,
         )
         self.deployments[deployment.key] = deployment
         self.running[stage.key][asset.key] = Running(
@@ -213,9 +247,16 @@ class TenantState:
         return self.clock.monotonic()
 
     def advance(self) -> None:
-        """Apply the effects of every operation that has finished by now, in finishing order."""
+        """Apply the effects of every operation that has started or finished by now, in order.
+
+        A deployment operation takes the configuration values pending when it starts (after any
+        time in its stage queue); values PATCHed while it runs wait for the next one. Every
+        request calls this before it changes anything, so processing a start late still sees
+        the values as they were at the start.
+        """
         with self.lock:
             now = self.now()
+            starts = [op for op in self.deployments.values() if not op.started_applied and op.t0 <= now]
             due: list[TimedOperation] = [
                 op
                 for op in (
@@ -225,7 +266,13 @@ class TenantState:
                 )
                 if not op.finished_applied and op.done(now)
             ]
-            for op in sorted(due, key=lambda o: o.t_end):
+            events = [(op.t0, 0, op) for op in starts] + [(op.t_end, 1, op) for op in due]
+            for _, kind, op in sorted(events, key=lambda e: (e[0], e[1])):
+                if kind == 0:
+                    assert isinstance(op, Deployment)
+                    op.started_applied = True
+                    op.config_snapshot = self.configs[op.asset_key].pending_snapshot(op.environment_key)
+                    continue
                 op.finished_applied = True
                 if isinstance(op, Deployment):
                     self._finish_deployment(op)
@@ -244,9 +291,9 @@ class TenantState:
             stage_running[op.asset_key] = Running(
                 op.revision, op.build_key, op.key, op.finished_at, op.deployed_by
             )
-            self.configs[op.asset_key].apply(op.environment_key)
+            self.configs[op.asset_key].apply_snapshot(op.environment_key, op.config_snapshot)
         elif op.operation == "ApplyConfigs":
-            self.configs[op.asset_key].apply(op.environment_key)
+            self.configs[op.asset_key].apply_snapshot(op.environment_key, op.config_snapshot)
         elif op.operation == "Undeploy":
             stage_running.pop(op.asset_key, None)
 
@@ -540,10 +587,31 @@ class TenantState:
             messages = _deploy_messages(asset.name, stage.name, revision, succeeds, message)
         else:
             messages = _simple_messages(operation, asset.name, stage.name, succeeds, message)
+        now, wall = self.now(), self.clock.now()
+        start = self.queues.start_time(stage.key, now, duration)
+        if start > now:
+            ahead = sum(
+                1
+                for op in self.deployments.values()
+                if op.environment_key == stage.key and op.created_t is not None and not op.done(now)
+            )
+            messages.insert(
+                0,
+                Message(
+                    0.0,
+                    "Info",
+                    f"{operation} of {asset.name} in {stage.name} is queued behind {ahead} "
+                    "other operation(s) in this stage.",
+                    step_id="queue",
+                    t=now,
+                ),
+            )
         deployment = Deployment(
             key=new_key(),
-            t0=self.now(),
-            started_at=self.clock.now(),
+            t0=start,
+            started_at=wall + timedelta(seconds=start - now),
+            created_t=now,
+            created_at=wall,
             duration=duration,
             succeeds=succeeds,
             message=message,
@@ -630,6 +698,9 @@ class TenantState:
                 label = definition.item.name
                 if definition.group_key:
                     label = f"{configs.groups[(definition.item_id[0], definition.group_key)].name}.{label}"
+                if definition.item_id[0].startswith(LIBRARY_PREFIX):
+                    library_key = definition.item_id[0].split("/")[1]
+                    label = f"{configs.libraries[library_key].name}/{label}"
                 out[label] = {"value": value.value, "deployedValue": value.deployed_value}
             return out
 

@@ -224,6 +224,22 @@ class RateLimits(_Model):
     post_per_minute: int = Field(10, ge=1)
 
 
+class DeploymentQueue(_Model):
+    """How many deployment operations one stage runs at once (odc-api-notes §11.6).
+
+    The platform accepts several Deploy operations on a stage at the same time and queues them;
+    a queued operation already answers ``Running`` (the Status enum has nothing else) and only
+    starts its own duration when a slot frees up, first come first served. How many run at once
+    is not documented, so the default is no limit (every operation starts when accepted); set
+    ``per_stage: 1`` to rehearse a pipeline against strictly one-at-a-time stages, where a stage
+    timeout also has to cover the time spent waiting in the queue.
+    """
+
+    per_stage: int | None = Field(
+        None, ge=1, description="operations that run at once in one stage (null: no limit)"
+    )
+
+
 class FaultSpec(_Model):
     """A fault switched on from the start (same names and options as ``--fault``)."""
 
@@ -241,6 +257,7 @@ class Tenant(_Model):
     token_lifetime_seconds: float = Field(43200.0, gt=0)
     durations: Durations = Field(default_factory=Durations)
     rate_limits: RateLimits = Field(default_factory=RateLimits)
+    deployment_queue: DeploymentQueue = Field(default_factory=DeploymentQueue)
     api_clients: list[ApiClientSpec] = Field(min_length=1)
     stages: list[StageSpec] = Field(min_length=1)
     assets: list[AssetSpec] = Field(default_factory=list)
@@ -327,6 +344,8 @@ def parse_tenant(text: str, *, file: str = "<tenant>") -> Tenant:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None
         problem = getattr(exc, "problem", None) or str(exc)
+        if "'\\t'" in problem:
+            problem += " (indent YAML with spaces, not tabs)"
         raise TenantFileError([Problem(file, line, "(syntax)", problem)]) from None
     if not isinstance(data, dict):
         raise TenantFileError([Problem(file, 1, "(document)", "must be a mapping (stages, assets, ...)")])
@@ -400,6 +419,14 @@ def check_references(tenant: Tenant) -> list[tuple[Path_, str]]:
                 if producer not in asset_by_name:
                     problems.append((("assets", ai, "revisions", ri, "uses", producer), "unknown asset"))
         problems.extend(_config_stage_problems(ai, asset.configurations, stage_names))
+        if asset.type in LIBRARY_TYPES and asset.configurations.timers:
+            problems.append(
+                (
+                    ("assets", ai, "configurations", "timers"),
+                    "a library's configurations are settings, integrations and system "
+                    "configurations only (the API shows no library timers)",
+                )
+            )
         for bi, build in enumerate(asset.builds):
             if build.revision not in numbers and build.revision > max(numbers):
                 problems.append((("assets", ai, "builds", bi, "revision"), "no such revision"))

@@ -150,3 +150,25 @@ def test_producers_and_consumers_follow_the_stage(sim, make_client):
         (k["Orders Backoffice"], 4),
         (k["Orders Assistant"], 1),
     }
+
+
+def test_a_revision_needing_an_element_its_running_producer_lacks_is_an_error(make_sim, make_client, clock):
+    def production_api_without_cancel(data):
+        api = next(a for a in data["assets"] if a["name"] == "Orders API")
+        r9 = next(r for r in api["revisions"] if r["revision"] == 9)
+        r9["elements"] = ["GetOrders", "SubmitOrder", "ExportOrders"]
+
+    sim = make_sim(edited_tenant(production_api_without_cancel))
+    client = make_client(sim)
+    k = keys(sim)
+    analysis = _finished(
+        client, clock, client.dependencies.start_deployment_analysis(k["Orders Portal"], 20, k["Production"])
+    )
+    assert analysis.report.status == "ErrorsFound"
+    issues = {
+        (a.asset_key, a.revision, i.name, i.conflict_type, i.conflict_severity)
+        for a in analysis.report.impacted_assets
+        if a.reference_type == "Producer"
+        for i in a.element_level_issues
+    }
+    assert issues == {(k["Orders API"], 9, "CancelOrder", "MissingElement", "Error")}

@@ -128,6 +128,25 @@ def test_stages_without_view_permission_are_hidden(make_sim, make_client):
     }
 
 
+def test_deployment_posts_are_limited_to_ten_per_minute_too(sim, api, clock):
+    k = keys(sim)
+    body = {
+        "operation": "ApplyConfigs",
+        "assetKey": k["Orders API"],
+        "environmentKey": k["QA"],
+        "revision": 11,
+    }
+    path = "/api/deployments/v1/deployment-operations"
+    statuses = [api("POST", path, json=body).status_code for _ in range(11)]
+    assert statuses == [201] * 10 + [429]
+    builds = api(
+        "POST", "/api/builds/v1/build-operations", json={"assetKey": k["Orders API"], "assetRevision": 11}
+    )
+    assert builds.status_code == 201  # each POST endpoint has its own budget
+    clock.advance(60)
+    assert api("POST", path, json=body).status_code == 201
+
+
 def test_post_endpoints_are_limited_to_ten_per_minute(sim, api, clock):
     body = {"assetKey": keys(sim)["Orders Portal"], "assetRevision": 20, "buildType": "Release"}
     statuses = [api("POST", "/api/builds/v1/build-operations", json=body).status_code for _ in range(11)]

@@ -107,3 +107,26 @@ def test_an_unfinished_build_cannot_be_deployed(sim, make_client):
             revision=20,
             build_key=started.build_key,
         )
+
+
+@pytest.mark.parametrize("status", ["Deleted", "ToBeDeleted", "FinishedWithErrors"])
+def test_release_builds_that_did_not_finish_well_cannot_be_deployed(make_sim, make_client, status):
+    def add_build(data):
+        backoffice = next(a for a in data["assets"] if a["name"] == "Orders Backoffice")
+        backoffice["builds"].append({"revision": 6, "type": "Release", "status": status})
+
+    sim = make_sim(edited_tenant(add_build))
+    client = make_client(sim)
+    k = keys(sim)
+    (build,) = client.builds.list(k["Orders Backoffice"], revision=6, build_type="Release")
+    assert build.status == status
+    with pytest.raises(BadRequestError) as refused:
+        client.deployments.start(
+            operation="Deploy",
+            asset_key=k["Orders Backoffice"],
+            environment_key=k["QA"],
+            revision=6,
+            build_key=build.build_key,
+        )
+    assert status in refused.value.problem.detail
+    assert sim.state.running_revision("QA", "Orders Backoffice") == 5

@@ -170,6 +170,22 @@ def test_libraries_and_not_deployed_assets_are_refused(sim, make_client):
         )
 
 
+@pytest.mark.parametrize("operation", ["Deploy", "Undeploy", "ApplyConfigs"])
+def test_a_library_is_never_deployed_even_with_a_finished_release_build(sim, make_client, clock, operation):
+    """Libraries are released by tagging and bundled into consumers (odc-api-notes §6.6, §11.2)."""
+    client = make_client(sim)
+    k = keys(sim)
+    build = _release_build(client, clock, k["Orders Core"], 8)
+    extra = {"revision": 8, "build_key": build.build_key} if operation == "Deploy" else {}
+    with pytest.raises(BadRequestError) as refused:
+        client.deployments.start(
+            operation=operation, asset_key=k["Orders Core"], environment_key=k["QA"], **extra
+        )
+    assert "released by tagging, not deployed" in refused.value.problem.detail
+    assert not [d for d in sim.state.deployments.values() if d.asset_key == k["Orders Core"]]
+    assert list(client.portfolio.deployed_assets(asset_keys=[k["Orders Core"]])) == []
+
+
 def test_message_pages_follow_the_string_cursor(sim, api, clock):
     k = keys(sim)
     body = {
@@ -226,3 +242,54 @@ def test_undeploy_removes_the_asset_from_the_stage(sim, make_client, clock):
     assert sim.state.running_revision("QA", "Orders Assistant") is None
     (assistant,) = client.portfolio.deployed_assets(asset_keys=[k["Orders Assistant"]])
     assert k["QA"] not in {d.environment_key for d in assistant.deployments}
+
+
+def test_a_deployment_applies_what_was_pending_when_it_started(sim, make_client, clock):
+    """Values PATCHed while a deployment runs stay pending for the next one (odc-api-notes §7.8)."""
+    client = make_client(sim)
+    k = keys(sim)
+    qa, api_app = k["QA"], k["Orders API"]
+    timeout = _setting(client.configurations.get_deployed(qa, api_app), "ServiceTimeoutSeconds")
+
+    def patch(value):
+        client.configurations.patch(
+            qa, api_app, AssetConfigPatch(settings=[ConfigValuePatch(key=timeout.key, value=value)])
+        )
+
+    patch("45")
+    first = client.deployments.start(
+        operation="ApplyConfigs", asset_key=api_app, environment_key=qa, revision=11
+    )
+    clock.advance(10)
+    patch("60")  # while the first one runs
+    assert _done(client, clock, first.key).status == "Finished"
+    after_first = _setting(client.configurations.get_deployed(qa, api_app), "ServiceTimeoutSeconds")
+    assert (after_first.value, after_first.deployed_value) == ("60", "45")
+    second = client.deployments.start(
+        operation="ApplyConfigs", asset_key=api_app, environment_key=qa, revision=11
+    )
+    _done(client, clock, second.key)
+    after_second = _setting(client.configurations.get_deployed(qa, api_app), "ServiceTimeoutSeconds")
+    assert (after_second.value, after_second.deployed_value) == ("60", "60")
+
+
+def test_a_queued_deployment_takes_values_patched_while_it_waited(make_sim, make_client, clock):
+    sim = make_sim(edited_tenant(lambda data: data.update(deployment_queue={"per_stage": 1})))
+    client = make_client(sim)
+    k = keys(sim)
+    qa, api_app, portal = k["QA"], k["Orders API"], k["Orders Portal"]
+    blocker = client.deployments.start(
+        operation="ApplyConfigs", asset_key=portal, environment_key=qa, revision=19
+    )
+    queued = client.deployments.start(
+        operation="ApplyConfigs", asset_key=api_app, environment_key=qa, revision=11
+    )
+    timeout = _setting(client.configurations.get_deployed(qa, api_app), "ServiceTimeoutSeconds")
+    clock.advance(10)  # the blocker runs, the API's operation waits
+    client.configurations.patch(
+        qa, api_app, AssetConfigPatch(settings=[ConfigValuePatch(key=timeout.key, value="50")])
+    )
+    _done(client, clock, blocker.key)
+    assert _done(client, clock, queued.key).status == "Finished"
+    live = _setting(client.configurations.get_deployed(qa, api_app), "ServiceTimeoutSeconds")
+    assert (live.value, live.deployed_value) == ("50", "50")

@@ -106,3 +106,25 @@ def test_bad_fault_switches_are_explained(text, message):
 def test_fault_options_parse_from_the_command_line_form():
     fault = parse_fault("server-error:status=502,times=3,path=/api/deployments/,method=post")
     assert (fault.status, fault.times, fault.path, fault.method) == (502, 3, "/api/deployments/", "POST")
+
+
+def test_analysis_unavailable_over_http_is_the_domain_problem_details(sim, clock):
+    api = Api(sim)
+    k = keys(sim)
+    body = {"assetKey": k["Orders Portal"], "revision": 19, "environmentKey": k["QA"]}
+    started = api("POST", "/api/dependency-management/v1/deployment-analyses", json=body).json()[
+        "analysisKey"
+    ]
+    sim.faults.add("analysis-unavailable")
+    for method, path, payload in (
+        ("POST", "/api/dependency-management/v1/deployment-analyses", body),
+        ("GET", f"/api/dependency-management/v1/deployment-analyses/{started}", None),
+    ):
+        answer = api(method, path, json=payload)
+        assert answer.status_code == 404
+        assert answer.json()["status"] == 404
+        assert "traceId" not in answer.json()  # dependency-management's ProblemDetails has none
+    assert (
+        api("GET", "/api/dependency-management/v1/assets/" + k["Orders API"] + "/consumers").status_code
+        == 200
+    )

@@ -59,6 +59,10 @@ def test_promote_orders_portal_from_qa_revision_to_production(sim, make_client, 
     )
     assert operation.status == "Running"
     assert sim.state.running_revision("Production", "Orders Portal") == 17  # not before it finishes
+    (before,) = client.portfolio.deployed_assets(
+        asset_keys=[portal.asset_key], environment_keys=[production.key]
+    )
+    assert [d.revision for d in before.deployments] == [17]
     done = wait_for(clock, lambda: (d := client.deployments.get(operation.key)).status != "Running" and d)
     assert done.status == "Finished"
 

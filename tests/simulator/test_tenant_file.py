@@ -50,6 +50,9 @@ def test_the_example_tenant_holds_the_documented_portfolio(example_tenant):
         "MaxItemsPerPage": ("Integer", False),
         "EnableBetaFeatures": ("Boolean", False),
     }
+    core_settings = {s.name: s.data_type for s in assets["Orders Core"].configurations.settings}
+    assert core_settings == {"DefaultCurrency": "Text", "MaxOrderLines": "Integer"}
+    assert example_tenant.deployment_queue.per_stage is None
     running = example_tenant.deployments
     for name in ("Orders API", "Orders Portal", "Orders Backoffice"):
         assert running["Production"][name] < running["QA"][name] < running["Development"][name]
@@ -137,7 +140,9 @@ def test_the_cli_reports_a_bad_tenant_file_without_a_traceback(tmp_path: Path):
 def test_the_example_file_is_the_bundled_default():
     from odc_pipeline.simulator import DEFAULT_TENANT
 
-    assert DEFAULT_TENANT == EXAMPLE_TENANT
+    # The packaged copy is what --simulate and the simulator subcommand fall back to; the
+    # repository example must say exactly the same (test_packaged_tenant keeps the bytes equal).
+    assert DEFAULT_TENANT.read_bytes() == EXAMPLE_TENANT.read_bytes()
     assert load_tenant(DEFAULT_TENANT).organization.name == "Acme Orders"
 
 
@@ -146,3 +151,141 @@ def test_configuration_values_for_unknown_stages_are_refused():
     assert _problems(text) == [
         "t.yaml:11: assets[0].configurations.settings[0].values.Prod: unknown stage 'Prod'"
     ]
+
+
+LIBRARY = "  - name: Lib\n    type: LowCodeLibrary\n    revisions: [{revision: 1}]\n"  # lines 9-11
+
+BROKEN = [
+    # (description, tenant text, expected "file:line: field" prefix, words the message must hold)
+    (
+        "missing section",
+        MINIMAL.replace("api_clients:\n  - {client_id: ci, client_secret: s3cret}\n", ""),
+        "t.yaml:1: api_clients",
+        "required",
+    ),
+    (
+        "revision zero",
+        MINIMAL.replace("{revision: 2}", "{revision: 0}"),
+        "t.yaml:8: assets[0].revisions[0].revision",
+        "greater than or equal to 1",
+    ),
+    (
+        "wrong value type",
+        MINIMAL.replace("{name: Dev}", "{name: Dev, order: first}"),
+        "t.yaml:4: stages[0].order",
+        "integer",
+    ),
+    (
+        "negative duration",
+        MINIMAL + "durations: {deployment: -5}\n",
+        "t.yaml:9: durations.deployment",
+        "greater than or equal to 0",
+    ),
+    (
+        "queue without slots",
+        MINIMAL + "deployment_queue: {per_stage: 0}\n",
+        "t.yaml:9: deployment_queue.per_stage",
+        "greater than or equal to 1",
+    ),
+    (
+        "duplicate stage",
+        MINIMAL.replace("  - {name: Dev}\n", "  - {name: Dev}\n  - {name: Dev}\n"),
+        "t.yaml:5: stages[1].name",
+        "duplicate stage name 'Dev'",
+    ),
+    (
+        "unknown producer",
+        MINIMAL.replace("    type: WebApplication\n", "    type: WebApplication\n    producers: [Ghost]\n"),
+        "t.yaml:8: assets[0].producers[0]",
+        "unknown asset 'Ghost'",
+    ),
+    (
+        "self dependency",
+        MINIMAL.replace("    type: WebApplication\n", "    type: WebApplication\n    producers: [App]\n"),
+        "t.yaml:8: assets[0].producers[0]",
+        "cannot depend on itself",
+    ),
+    (
+        "build of a missing revision",
+        MINIMAL + "    builds: [{revision: 9}]\n",
+        "t.yaml:9: assets[0].builds[0].revision",
+        "no such revision",
+    ),
+    (
+        "duplicate tag",
+        MINIMAL.replace("[{revision: 2}]", "[{revision: 1, tag: 1.0.0}, {revision: 2, tag: 1.0.0}]"),
+        "t.yaml:8: assets[0].revisions",
+        "one revision only",
+    ),
+    (
+        "deployed library",
+        MINIMAL + LIBRARY + "deployments: {Dev: {Lib: 1}}\n",
+        "t.yaml:12: deployments.Dev.Lib",
+        "LowCodeLibrary assets are not deployed",
+    ),
+    (
+        "deployed revision out of range",
+        MINIMAL + "deployments: {Dev: {App: 7}}\n",
+        "t.yaml:9: deployments.Dev.App",
+        "asset has no revision 7",
+    ),
+    (
+        "library timers",
+        MINIMAL + LIBRARY + "    configurations: {timers: [{name: Nightly}]}\n",
+        "t.yaml:12: assets[1].configurations.timers",
+        "settings, integrations and system configurations only",
+    ),
+    (
+        "unknown outcome operation",
+        MINIMAL + "outcomes: [{operation: publish}]\n",
+        "t.yaml:9: outcomes[0].operation",
+        "'build'",
+    ),
+    (
+        "outcome for an unknown stage",
+        MINIMAL + "outcomes: [{operation: build, stage: Prod}]\n",
+        "t.yaml:9: outcomes[0].stage",
+        "unknown stage 'Prod'",
+    ),
+    (
+        "permission in an unknown stage",
+        MINIMAL.replace("client_secret: s3cret}", "client_secret: s3cret, permissions: {Prod: [all]}}"),
+        "t.yaml:2: api_clients[0].permissions.Prod",
+        "unknown stage 'Prod'",
+    ),
+    (
+        "fault option",
+        MINIMAL + "faults: [{name: server-error, options: {status: 418}}]\n",
+        "t.yaml:9: faults[0]",
+        "status must be one of",
+    ),
+    ("not a mapping", "- just\n- a list\n", "t.yaml:1: (document)", "must be a mapping"),
+    ("tab indentation", MINIMAL.replace("    type:", "\ttype:"), "t.yaml:7: (syntax)", "tab"),
+]
+
+
+@pytest.mark.parametrize(("text", "where", "words"), [pytest.param(*row[1:], id=row[0]) for row in BROKEN])
+def test_broken_tenant_files_name_file_line_and_field(text, where, words):
+    problems = _problems(text)
+    matching = [p for p in problems if p.startswith(where + ": ")]
+    assert matching, problems
+    assert words in matching[0]
+
+
+@pytest.mark.parametrize("row", [BROKEN[1], BROKEN[10], BROKEN[-1]], ids=lambda row: row[0])
+def test_the_cli_exits_2_on_broken_tenant_files_without_a_traceback(tmp_path: Path, row):
+    _, text, where, words = row
+    bad = tmp_path / "t.yaml"
+    bad.write_text(text)
+    done = subprocess.run(
+        [sys.executable, "-m", "odc_pipeline", "simulator", "--tenant", str(bad)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stdout == ""  # no URL: nothing was served
+    assert where.replace("t.yaml", str(bad)) in done.stderr
+    assert words in done.stderr
+    assert "Traceback" not in done.stderr

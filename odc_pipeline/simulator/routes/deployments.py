@@ -28,7 +28,7 @@ def deployment_json(ctx: Context, op: Deployment) -> dict[str, Any]:
     body: dict[str, Any] = {
         "key": op.key,
         "status": op.status(now),
-        "startedDateTime": iso(op.started_at),
+        "startedDateTime": iso(op.accepted_at),
         "deployedBy": op.deployed_by,
         "assetKey": op.asset_key,
         "revisions": [op.revision] if op.revision is not None else [],
@@ -121,7 +121,7 @@ def list_operations(ctx: Context, req: Request) -> Response:
 
 def _sort_key(ctx: Context, field: str) -> Any:
     if field in ("CreatedAt", "UpdatedAt"):
-        return lambda op: op.started_at
+        return lambda op: op.accepted_at
     if field == "FinishedAt":
         return lambda op: op.finished_at
     if field in ("ApplicationKey", "AssetKey"):
@@ -157,7 +157,7 @@ def messages(ctx: Context, req: Request) -> Response:
     for message in page:
         results.append(
             {
-                "timestamp": iso(op.wall(op.t0 + op.duration * message.at)),
+                "timestamp": iso(op.wall(op.message_time(message))),
                 "type": message.type,
                 "severity": message.severity,
                 "message": message.text,
