@@ -8,9 +8,10 @@ ODC goes through :func:`markdown_cell` so it cannot break the table or inject HT
 from __future__ import annotations
 
 from odc_pipeline.redaction import SECRETS, SecretRegistry
-from odc_pipeline.report import STAGES, RunReport, StepResult, StepStatus
+from odc_pipeline.report import RunReport, StepResult, StepStatus
 
 from .escaping import markdown_cell
+from .table import asset_rows, revision_change, stages_that_ran
 
 SUMMARY_LIMIT_BYTES = 1024 * 1024  # GitHub's per-step job summary limit
 
@@ -28,14 +29,6 @@ STATUS_ICONS: dict[str, str] = {
 }
 
 RUN_ICONS = {"succeeded": "✅", "planned": "📝", "cancelled": "🚫"}
-
-
-def _revision(before: int | None, after: int | None) -> str:
-    if before is None and after is None:
-        return "–"
-    left = f"r{before}" if before is not None else "none"
-    right = f"r{after}" if after is not None else "none"
-    return left if before == after else f"{left} → {right}"
 
 
 def _safe_url(url: str | None) -> str | None:
@@ -65,12 +58,7 @@ def render_summary(
         text = secrets.redact(text)
         return markdown_cell(text if len(text) <= limit else text[: limit - 1] + "…")
 
-    stages = [s for s in STAGES if report.steps_for(s)]
-    by_asset: dict[str, dict[str, StepResult]] = {}
-    for step in report.steps:
-        by_asset.setdefault(step.asset, {})[step.stage] = step
-    summaries = {a.name: a for a in report.assets}
-    names = list(dict.fromkeys([a.name for a in report.assets] + list(by_asset)))
+    stages = stages_that_ran(report)
 
     icon = RUN_ICONS.get(report.status, "❌" if report.exit_code else "✅")
     mode = " (plan)" if report.plan_only else ""
@@ -87,18 +75,11 @@ def render_summary(
     lines.append("| " + " | ".join(header) + " |")
     lines.append("|" + "---|" * len(header))
     rows: list[str] = []
-    for name in names:
-        steps = by_asset.get(name, {})
-        asset = summaries.get(name)
-        before = asset.revision_before if asset else None
-        after = asset.revision_after if asset else None
-        if before is None and after is None:
-            for step in steps.values():
-                before = step.revision_before if before is None else before
-                after = step.revision_after if step.revision_after is not None else after
-        url = _safe_url(secrets.redact(asset.url or "") if asset else None)
+    for asset in asset_rows(report):
+        url = _safe_url(secrets.redact(asset.url or ""))
         link = f"[open]({url})" if url else ""
-        row = [cell(name), *(_cell(steps.get(s)) for s in stages), _revision(before, after), link]
+        revision = revision_change(asset.revision_before, asset.revision_after)
+        row = [cell(asset.name), *(_cell(asset.steps.get(s)) for s in stages), revision, link]
         rows.append("| " + " | ".join(row) + " |")
     omitted = "\n_Messages omitted (too long for the summary); see the report file._\n"
     table = _fit_table(lines, rows, limit_bytes - len(omitted.encode()))
