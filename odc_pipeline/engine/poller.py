@@ -8,9 +8,10 @@ The cadence has two modes, because status calls are not free (they share an orga
 100-per-minute pool with every other pipeline) and every second between "finished" and
 "noticed" is a second the pipeline idles:
 
-* **No history**: fast at first, backing off geometrically to a cap, jittered so parallel
-  waits do not align. Most operations that finish quickly are caught quickly; long ones cost
-  one call per ``cap`` seconds.
+* **No history**: fast at first (the first call after a few seconds, not at once: a
+  just-started operation is never done), backing off geometrically to a cap, jittered so
+  parallel waits do not align. Most operations that finish quickly are caught quickly;
+  long ones cost one call per ``cap`` seconds.
 * **With a** :class:`DurationHint` (how long recent operations of the same asset and stage
   took, e.g. from the deployments list's ``startedDateTime``/``finishedDateTime``): the next
   call is placed where the *expected* detection lag it would save is worth one call. Far from
@@ -22,6 +23,7 @@ The cadence has two modes, because status calls are not free (they share an orga
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 import statistics
@@ -109,6 +111,27 @@ def hint_from_spans(
     return duration_hint(durations, max_samples=max_samples)
 
 
+def hint_from_operations(operations: Iterable[object], *, max_samples: int = 10) -> DurationHint | None:
+    """:func:`hint_from_spans` from API read models (deployment operations, builds), newest
+    first: whatever has ``started_date_time`` and ``finished_date_time``.
+
+    For example, the recent Deploys of the same asset in the same stage::
+
+        hint_from_operations(client.deployments.list(asset_key=k, environment_key=e,
+                                                     operations=["Deploy"], limit=20))
+
+    Operations with a ``status`` other than ``Finished`` are skipped: a failed deploy often
+    stops early and would teach the schedule the wrong moment. Pass one kind of operation
+    only (Deploys, not ApplyConfigs).
+    """
+    spans = (
+        (getattr(op, "started_date_time", None), getattr(op, "finished_date_time", None))
+        for op in operations
+        if getattr(op, "status", None) in (None, "Finished")
+    )
+    return hint_from_spans(itertools.islice(spans, max_samples * 3), max_samples=max_samples)
+
+
 class Schedule(Protocol):
     """What :func:`wait_for` asks a cadence: how long to wait before the next status call."""
 
@@ -127,7 +150,11 @@ class Schedule(Protocol):
 class PollSchedule:
     """The product's cadence (see the module docstring for the two modes).
 
-    Without a hint: ``initial`` seconds, multiplied by ``factor`` each call up to ``cap``.
+    Without a hint: the first call after ``initial`` seconds, each later interval ``factor``
+    times the previous one, up to ``cap``. The first call is not made at once because an
+    operation that was just started (or just found running) is never done yet: that call
+    would only spend rate-limit budget (start responses carry the status already).
+    ``call_at_once=True`` restores an immediate first call for callers that need one.
     With a hint: the largest interval ``h`` in ``[floor, cap]`` whose expected lag (chance of
     finishing within ``h``, given not finished yet, times ``h/2``) stays within
     ``call_cost`` seconds, i.e. one status call is worth ``call_cost`` seconds of lag. The
@@ -144,23 +171,24 @@ class PollSchedule:
     call_cost: float = 1.0
     hint_trust: float = 0.9
     wide_spread: float = 1.5
+    call_at_once: bool = False
 
     def delay(self, attempt: int, rng: random.Random) -> float:
-        """The no-history delay before call ``attempt + 1`` (kept for existing callers)."""
+        """The geometric no-history interval number ``attempt`` (0: ``initial``)."""
         return self._jittered(min(self.cap, self.initial * (self.factor**attempt)), rng)
 
     def first_delay(self, hint: DurationHint | None, rng: random.Random) -> float:
-        """Without a hint call at once (the operation may already be done); with one, it
-        is unlikely to be done at once, so the first call follows the hint too."""
-        if hint is None:
+        if self.call_at_once:
             return 0.0
+        if hint is None:
+            return self.delay(0, rng)
         return self._jittered(self.hinted_interval(0.0, hint), rng)
 
     def next_delay(
         self, attempt: int, elapsed: float, hint: DurationHint | None, rng: random.Random
     ) -> float:
         if hint is None:
-            return self.delay(attempt, rng)
+            return self.delay(attempt if self.call_at_once else attempt + 1, rng)
         return self._jittered(self.hinted_interval(elapsed, hint), rng)
 
     def hinted_interval(self, elapsed: float, hint: DurationHint) -> float:
@@ -216,10 +244,10 @@ def wait_for(
 ) -> T:
     """Call ``fetch`` until ``is_done`` holds for its result; return that result.
 
-    ``hint`` (optional) is how long this kind of operation usually takes for this asset
-    (:func:`duration_hint`); with it, calls are dense only when completion is likely, and
-    the first call waits too. ``heartbeat`` gets a progress line about every 30 s of clock
-    time, however often the status is fetched.
+    The first call waits too (see :class:`PollSchedule`). ``hint`` (optional) is how long
+    this kind of operation usually takes for this asset (:func:`duration_hint`); with it,
+    calls are dense only when completion is likely. ``heartbeat`` gets a progress line about
+    every 30 s of clock time, however often the status is fetched.
 
     Raises :class:`OperationTimeoutError` once ``timeout`` seconds (clock time) have passed,
     after one last call at the deadline, and :class:`CancelledError` when ``cancel`` is set;

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import random
 import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,6 +15,7 @@ from odc_pipeline.engine.poller import (
     DurationHint,
     PollSchedule,
     duration_hint,
+    hint_from_operations,
     hint_from_spans,
     wait_for,
 )
@@ -54,13 +56,24 @@ def intervals(times: list[float]) -> list[float]:
 # --- no history: fast at first, backing off to a cap --------------------------------------
 
 
-def test_without_hint_first_call_is_immediate_then_backs_off_geometrically() -> None:
+def test_without_hint_first_call_waits_initial_then_backs_off_geometrically() -> None:
     op = Operation(ManualClock(), finish=200.0)
     assert wait(op, schedule=NO_JITTER) == "Finished"
-    assert op.call_times[0] == 0.0
+    assert op.call_times[0] == pytest.approx(3.0)  # a just-started operation is never done at once
     gaps = intervals(op.call_times)
-    assert gaps[:4] == pytest.approx([3.0, 4.5, 6.75, 10.125])
+    assert gaps[:3] == pytest.approx([4.5, 6.75, 10.125])
     assert all(b >= a for a, b in itertools.pairwise(gaps))
+
+
+def test_call_at_once_restores_an_immediate_first_call() -> None:
+    clock = ManualClock()
+    op = Operation(clock, finish=0.0)
+    assert wait(op, schedule=PollSchedule(jitter=0.0, call_at_once=True)) == "Finished"
+    assert op.call_times == [0.0]
+    assert clock.sleeps == []
+    later = Operation(ManualClock(), finish=20.0)
+    wait(later, schedule=PollSchedule(jitter=0.0, call_at_once=True))
+    assert intervals(later.call_times)[:2] == pytest.approx([3.0, 4.5])
 
 
 def test_backoff_stops_at_the_cap() -> None:
@@ -88,12 +101,12 @@ def test_parallel_pollers_with_different_rngs_do_not_align() -> None:
     assert a.call_times[1:6] != pytest.approx(b.call_times[1:6], abs=0.5)
 
 
-def test_returns_as_soon_as_done_without_sleeping_again() -> None:
+def test_returns_the_first_result_that_is_done() -> None:
     clock = ManualClock()
-    op = Operation(clock, finish=0.0)
-    assert wait(op) == "Finished"
-    assert op.call_times == [0.0]
-    assert clock.sleeps == []
+    op = Operation(clock, finish=1.0)
+    assert wait(op, schedule=NO_JITTER) == "Finished"
+    assert op.call_times == [3.0]
+    assert clock.sleeps == [3.0]
 
 
 # --- timeout and cancel -----------------------------------------------------------------
@@ -146,7 +159,7 @@ def test_cancel_during_a_long_sleep_is_noticed_within_about_a_second() -> None:
     with pytest.raises(CancelledError, match="deployment 1234"):
         wait(op, cancel=cancel, schedule=PollSchedule(initial=30.0, jitter=0.0))
     assert 100.5 <= clock.monotonic() <= 101.5
-    assert op.call_times == [0.0, 30.0, 60.0, 90.0]
+    assert op.call_times == [30.0, 60.0, 90.0]
 
 
 # --- heartbeat --------------------------------------------------------------------------
@@ -261,6 +274,41 @@ def test_hint_from_spans_skips_running_and_inconsistent_operations() -> None:
     assert hint is not None
     assert hint.samples == 3
     assert hint.median == pytest.approx(100.0)
+
+
+class FakeOperation:
+    """What the API read models look like to the hint helper: two optional timestamps."""
+
+    def __init__(self, started: datetime, seconds: float | None, status: str = "Finished") -> None:
+        self.started_date_time = started
+        self.finished_date_time = None if seconds is None else started + timedelta(seconds=seconds)
+        self.status = status
+
+
+def test_hint_from_operations_reads_api_models_and_stops_after_enough_samples() -> None:
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    consumed: list[int] = []
+
+    def history() -> Iterator[FakeOperation]:
+        for i in range(1000):
+            consumed.append(i)
+            yield FakeOperation(t0, 90.0 if i % 2 else None)
+
+    hint = hint_from_operations(history(), max_samples=4)
+    assert hint is not None
+    assert hint.median == pytest.approx(90.0)
+    assert hint.samples == 4
+    assert len(consumed) <= 12  # a paged list is not read to its end
+    assert hint_from_operations([FakeOperation(t0, None), object()]) is None
+
+
+def test_hint_from_operations_ignores_failed_operations() -> None:
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    ops = [FakeOperation(t0, 5.0, "FinishedWithError")] * 5 + [FakeOperation(t0, 120.0)] * 3
+    hint = hint_from_operations(ops)
+    assert hint is not None
+    assert hint.median == pytest.approx(120.0)
+    assert hint.samples == 3
 
 
 @pytest.mark.parametrize(("median", "spread"), [(0.0, 0.3), (-1.0, 0.3), (10.0, 0.0), (float("inf"), 0.3)])

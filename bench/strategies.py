@@ -1,0 +1,66 @@
+"""The cadences a team would otherwise use, as schedules the real poller accepts.
+
+Each implements :class:`odc_pipeline.engine.poller.Schedule`, so every strategy runs through
+the same ``wait_for`` loop and only the cadence differs.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from odc_pipeline.engine.poller import DEFAULT_SCHEDULE, DurationHint, Schedule
+
+
+@dataclass(frozen=True)
+class DocsSchedule:
+    """The ODC deploy how-to: "poll every 5 seconds during the first 30 seconds, then switch
+    to every 30 seconds" (api notes §6.6); the docs reuse it for builds and configs."""
+
+    fast: float = 5.0
+    fast_for: float = 30.0
+    slow: float = 30.0
+
+    def first_delay(self, hint: DurationHint | None, rng: random.Random) -> float:
+        return self.fast  # the start response carries the first status; the first poll is at 5 s
+
+    def next_delay(
+        self, attempt: int, elapsed: float, hint: DurationHint | None, rng: random.Random
+    ) -> float:
+        return self.fast if elapsed < self.fast_for else self.slow
+
+
+@dataclass(frozen=True)
+class FixedSchedule:
+    """A constant interval, what most hand-written scripts do."""
+
+    interval: float
+
+    def first_delay(self, hint: DurationHint | None, rng: random.Random) -> float:
+        return self.interval
+
+    def next_delay(
+        self, attempt: int, elapsed: float, hint: DurationHint | None, rng: random.Random
+    ) -> float:
+        return self.interval
+
+
+@dataclass(frozen=True)
+class Strategy:
+    """A named cadence and whether it reads the history of earlier runs."""
+
+    name: str
+    schedule: Schedule
+    uses_history: bool
+
+
+OURS = Strategy("ours (with history)", DEFAULT_SCHEDULE, uses_history=True)
+OURS_NO_HISTORY = Strategy("ours (no history)", DEFAULT_SCHEDULE, uses_history=False)
+DOCS = Strategy("docs: 5 s for 30 s, then 30 s", DocsSchedule(), uses_history=False)
+STRATEGIES: tuple[Strategy, ...] = (
+    OURS,
+    OURS_NO_HISTORY,
+    DOCS,
+    Strategy("fixed 10 s", FixedSchedule(10.0), uses_history=False),
+    Strategy("fixed 20 s", FixedSchedule(20.0), uses_history=False),
+)
