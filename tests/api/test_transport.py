@@ -123,3 +123,13 @@ def test_no_deprecation_warning_without_the_headers(client, stub, caplog):
     caplog.set_level(logging.WARNING, logger="odc_pipeline")
     client.portfolio.environments()
     assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
+
+
+def test_connection_pool_holds_every_parallel_deploy():
+    """A pool smaller than deploy.max-parallel would reopen (and re-handshake) connections."""
+    from odc_pipeline.api.http import _new_session
+    from odc_pipeline.pipeline_file.models import DeployStage
+
+    adapter = _new_session().get_adapter("https://acme.outsystems.app/")
+    max_parallel = DeployStage.model_json_schema()["properties"]["max-parallel"]["maximum"]
+    assert adapter._pool_maxsize >= max_parallel
