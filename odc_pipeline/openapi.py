@@ -71,10 +71,6 @@ def load_spec(file_name: str) -> dict[str, Any]:
     return json.loads(text)
 
 
-def spec_for_base(base_path: str) -> dict[str, Any]:
-    return load_spec(SPEC_FILES[base_path])
-
-
 @dataclass(frozen=True)
 class Operation:
     """One operation of one spec, found for a concrete request path."""

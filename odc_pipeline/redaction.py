@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from typing import Any
 
 MASK = "***"
 _MIN_SECRET_LENGTH = 4  # shorter values would mask innocent text everywhere
@@ -81,6 +82,21 @@ SECRETS = SecretRegistry()
 
 def redact(text: str) -> str:
     return SECRETS.redact(text)
+
+
+def redact_tree(value: Any, registry: SecretRegistry = SECRETS) -> Any:
+    """``value`` (JSON-like data) with every string redacted, mapping keys included.
+
+    Redact the data, not its JSON text: encoding escapes ``"``, ``\\`` and control characters,
+    so a secret containing one no longer matches once it is encoded.
+    """
+    if isinstance(value, str):
+        return registry.redact(value)
+    if isinstance(value, dict):
+        return {redact_tree(k, registry): redact_tree(v, registry) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [redact_tree(v, registry) for v in value]
+    return value
 
 
 class RedactingFilter(logging.Filter):

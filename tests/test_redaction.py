@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import logging
 
-from odc_pipeline.redaction import MASK, RedactingFilter, SecretRegistry
+from odc_pipeline.redaction import MASK, RedactingFilter, SecretRegistry, redact_tree
 
 
 def test_registered_secrets_are_masked_longest_first():
@@ -61,3 +61,10 @@ def test_logging_filter_masks_arguments_and_tracebacks():
     text = stream.getvalue()
     assert "tok-123456" not in text
     assert text.count(MASK) >= 3
+
+
+def test_redact_tree_masks_strings_and_keys_and_keeps_other_values():
+    registry = SecretRegistry()
+    registry.register('s3"cr\\et')
+    tree = {'k-s3"cr\\et': ['a s3"cr\\et', 1, None, ('s3"cr\\et',)], "n": 2.5}
+    assert redact_tree(tree, registry) == {f"k-{MASK}": [f"a {MASK}", 1, None, [MASK]], "n": 2.5}

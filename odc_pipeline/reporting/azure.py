@@ -21,10 +21,9 @@ from pathlib import Path
 
 from odc_pipeline.report import RunReport, StepStatus
 
-from .core import StreamReporter
+from .core import AnnotatingReporter
 from .escaping import azure_value
 from .junit import render_junit
-from .limits import AnnotationBudget
 from .summary import render_summary
 
 DEFAULT_JUNIT_FILE = "odc-pipeline-junit.xml"
@@ -46,12 +45,8 @@ def set_variable(name: str, value: str, *, output: bool = True, secret: bool = F
     return f"##vso[task.setvariable {';'.join(props)}]{azure_value(value)}"
 
 
-class AzureReporter(StreamReporter):
+class AzureReporter(AnnotatingReporter):
     ci_name = "azure"
-
-    def setup(self) -> None:
-        self.budget = AnnotationBudget()
-        self._issued: set[str] = set()
 
     def on_secret(self, secret: str) -> None:
         self.emit(f"##vso[task.setsecret]{azure_value(secret)}")
@@ -64,21 +59,9 @@ class AzureReporter(StreamReporter):
         super().stage_finished(stage, status)
         self.emit("##[endgroup]")
 
-    def _issue(self, kind: str, message: str, asset: str | None, *, final: bool = False) -> None:
-        if not self.budget.take(kind, final=final):
-            self.message_line(kind, message, asset)
-            return
-        self._issued.add(self.clean(message))
+    def annotation(self, kind: str, message: str, asset: str | None) -> str:
         who = f"{asset}: " if asset else ""
-        self.emit(f"##vso[task.logissue type={kind}]{azure_value(self.clean(who + message))}")
-
-    def warning(self, message: str, *, asset: str | None = None) -> None:
-        self.warnings += 1
-        self._issue("warning", message, asset)
-
-    def error(self, message: str, *, asset: str | None = None) -> None:
-        self.note_error(message)
-        self._issue("error", message, asset)
+        return f"##vso[task.logissue type={kind}]{azure_value(self.clean(who + message))}"
 
     def _summary_path(self) -> Path:
         explicit = self.env.get("ODC_PIPELINE_SUMMARY_FILE")
@@ -97,9 +80,7 @@ class AzureReporter(StreamReporter):
         summary.parent.mkdir(parents=True, exist_ok=True)
         summary.write_text(render_summary(report, secrets=self.secrets), encoding="utf-8", newline="\n")
         self.emit(f"##vso[task.uploadsummary]{azure_value(str(summary))}")
-        # The reason the run failed is always an issue, even past the limit for other errors.
-        if report.exit_code and report.error and self.clean(report.error) not in self._issued:
-            self._issue("error", report.error, None, final=True)
+        self.annotate_failure(report)
         super().finish_outputs(report)
         if report.exit_code:
             result = "Failed"

@@ -19,6 +19,7 @@ from odc_pipeline.redaction import SECRETS, SecretRegistry
 from odc_pipeline.report import RunReport, StepStatus
 
 from .escaping import inert, inert_lines
+from .limits import AnnotationBudget
 from .outputs import DEFAULT_REPORT_FILE, Outputs, derive_outputs
 
 _RESET = "\x1b[0m"
@@ -154,3 +155,40 @@ class StreamReporter:
         kind = "error" if report.exit_code else "ok"
         self.emit(self.paint(kind, f"{self.elapsed()} {out.summary} (exit code {out.exit_code})"))
         self.emit(f"{' ' * 10}  report: {out.report_file}")
+
+
+class AnnotatingReporter(StreamReporter):
+    """A back-end whose CI turns warnings and errors into annotations (GitHub, Azure).
+
+    Both runners cap annotations per kind, so each goes through an :class:`AnnotationBudget`
+    (past it, a plain log line) and the last error slot stays free for the reason the run
+    failed (:meth:`annotate_failure`).
+    """
+
+    def setup(self) -> None:
+        self.budget = AnnotationBudget()
+        self._annotated: set[str] = set()
+
+    def annotation(self, kind: str, message: str, asset: str | None) -> str:
+        """The CI's command line for one annotation (``message`` and ``asset`` are raw)."""
+        raise NotImplementedError
+
+    def annotate(self, kind: str, message: str, asset: str | None, *, final: bool = False) -> None:
+        if not self.budget.take(kind, final=final):
+            self.message_line(kind, message, asset)
+            return
+        self._annotated.add(self.clean(message))
+        self.emit(self.annotation(kind, message, asset))
+
+    def annotate_failure(self, report: RunReport) -> None:
+        """The reason the run failed is always annotated, even past the limit for other errors."""
+        if report.exit_code and report.error and self.clean(report.error) not in self._annotated:
+            self.annotate("error", report.error, None, final=True)
+
+    def warning(self, message: str, *, asset: str | None = None) -> None:
+        self.warnings += 1
+        self.annotate("warning", message, asset)
+
+    def error(self, message: str, *, asset: str | None = None) -> None:
+        self.note_error(message)
+        self.annotate("error", message, asset)

@@ -17,9 +17,9 @@ from pathlib import Path
 
 from odc_pipeline.report import RunReport, StepStatus
 
-from .core import StreamReporter
+from .core import AnnotatingReporter
 from .escaping import github_data, github_property
-from .limits import ANNOTATION_LIMIT, AnnotationBudget
+from .limits import ANNOTATION_LIMIT
 from .summary import SUMMARY_LIMIT_BYTES, render_summary
 
 __all__ = ["ANNOTATION_LIMIT", "GitHubReporter", "format_output"]
@@ -37,24 +37,19 @@ def format_output(name: str, value: str, *, delimiter: str | None = None) -> str
     return f"{name}<<{delimiter}\n{value}\n{delimiter}\n"
 
 
-class GitHubReporter(StreamReporter):
+class GitHubReporter(AnnotatingReporter):
     ci_name = "github"
 
     def setup(self) -> None:
+        super().setup()
         self._group_open = False
-        self.budget = AnnotationBudget()
-        self._annotated: set[str] = set()
 
     def on_secret(self, secret: str) -> None:
         self.emit(f"::add-mask::{github_data(secret)}")
 
-    def _annotate(self, kind: str, message: str, asset: str | None, *, final: bool = False) -> None:
-        if not self.budget.take(kind, final=final):
-            self.message_line(kind, message, asset)
-            return
-        self._annotated.add(self.clean(message))
+    def annotation(self, kind: str, message: str, asset: str | None) -> str:
         props = f" title={github_property(self.clean(asset).strip())}" if asset else ""
-        self.emit(f"::{kind}{props}::{github_data(self.clean(message))}")
+        return f"::{kind}{props}::{github_data(self.clean(message))}"
 
     def stage_started(self, stage: str) -> None:
         if self._group_open:
@@ -69,22 +64,12 @@ class GitHubReporter(StreamReporter):
             self.emit("::endgroup::")
             self._group_open = False
 
-    def warning(self, message: str, *, asset: str | None = None) -> None:
-        self.warnings += 1
-        self._annotate("warning", message, asset)
-
-    def error(self, message: str, *, asset: str | None = None) -> None:
-        self.note_error(message)
-        self._annotate("error", message, asset)
-
     def finish_outputs(self, report: RunReport) -> None:
         if self._group_open:
             self.emit("::endgroup::")
             self._group_open = False
         out = self.outputs(report)
-        # The reason the run failed is always annotated, even past the limit for other errors.
-        if report.exit_code and report.error and self.clean(report.error) not in self._annotated:
-            self._annotate("error", report.error, None, final=True)
+        self.annotate_failure(report)
         output_file = self.env.get("GITHUB_OUTPUT")
         if output_file:
             with Path(output_file).open("a", encoding="utf-8", newline="\n") as fh:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from odc_pipeline.redaction import SECRETS, SecretRegistry
+from odc_pipeline.redaction import SECRETS, SecretRegistry, redact_tree
 from odc_pipeline.report import RunReport, StepStatus
 
 from .escaping import inert
@@ -115,8 +115,9 @@ def derive_outputs(
         status=clean(report.status),
         exit_code=str(int(report.exit_code)),
         report_file=clean(report_file),
-        deployments=clean(_compact(deployments_of(report))),
-        build_keys=clean(_compact(build_keys_of(report))),
+        # Redacted before JSON encoding, which would escape a secret's quotes or backslashes.
+        deployments=clean(_compact(redact_tree(deployments_of(report), secrets))),
+        build_keys=clean(_compact(redact_tree(build_keys_of(report), secrets))),
         impact_status=clean(report.impact_status),
         summary=clean(summary_line(report)),
     )

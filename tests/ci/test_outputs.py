@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
+from odc_pipeline.report import RunReport, StepResult, StepStatus
 from odc_pipeline.reporting.outputs import OUTPUT_NAMES, derive_outputs
 
 from .conftest import HOSTILE, SECRET, make_report
@@ -37,3 +39,23 @@ def test_outputs_are_single_line_redacted_and_valid_json_even_when_hostile(secre
     assert "failed" in out.summary
     assert "pwned" in out.summary
     json.loads(out.deployments)
+
+
+def test_secrets_that_json_would_escape_are_redacted_in_the_json_outputs(secrets) -> None:
+    # JSON escapes `"`, `\` and control characters; redacting the encoded text would miss such
+    # a secret, so the values are redacted before they are encoded.
+    secret = 'pa"ss\\wo\trd'
+    secrets.register(secret)
+    step = StepResult(
+        asset=f"App {secret}", stage="deploy", status=StepStatus.SUCCEEDED, build_key=f"b-{secret}"
+    )
+    steps = (replace(step, stage="build"), step)
+    out = derive_outputs(
+        RunReport(status="succeeded", exit_code=0, target="QA", steps=steps), secrets=secrets
+    )
+    deployments = json.loads(out.deployments)
+    assert deployments[0]["asset"] == "App ***"
+    assert deployments[0]["build-key"] == "b-***"
+    assert json.loads(out.build_keys) == {"App ***": "b-***"}
+    for value in (out.deployments, out.build_keys):
+        assert json.dumps(secret)[1:-1] not in value
