@@ -9,6 +9,7 @@ GitHub's ``::add-mask::`` is printed before the secret could appear in any line.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections.abc import Callable
@@ -27,10 +28,16 @@ class SecretRegistry:
         self._listeners: list[Callable[[str], None]] = []
 
     def register(self, value: str | None) -> None:
-        """Remember ``value`` (and its multi-line parts) as secret; notify listeners once."""
+        """Remember ``value`` (and its multi-line parts) as secret; notify listeners once.
+
+        The escaped spellings a writer may produce (JSON strings, Python ``repr`` in error
+        messages) are registered too: a secret with a quote, backslash or tab would otherwise
+        no longer match once it is inside ``"..."`` or ``'...'`` and pass redaction unmasked.
+        """
         if not value:
             return
-        parts = {value, *(line for line in value.splitlines() if line.strip())}
+        lines = [value, *(line for line in value.splitlines() if line.strip())]
+        parts = {variant for line in lines for variant in _spellings(line)}
         new = []
         with self._lock:
             for part in parts:
@@ -74,6 +81,10 @@ class SecretRegistry:
     def __contains__(self, value: object) -> bool:
         with self._lock:
             return value in self._secrets
+
+
+def _spellings(text: str) -> set[str]:
+    return {text, json.dumps(text)[1:-1], json.dumps(text, ensure_ascii=False)[1:-1], repr(text)[1:-1]}
 
 
 SECRETS = SecretRegistry()

@@ -68,3 +68,19 @@ def test_redact_tree_masks_strings_and_keys_and_keeps_other_values():
     registry.register('s3"cr\\et')
     tree = {'k-s3"cr\\et': ['a s3"cr\\et', 1, None, ('s3"cr\\et',)], "n": 2.5}
     assert redact_tree(tree, registry) == {f"k-{MASK}": [f"a {MASK}", 1, None, [MASK]], "n": 2.5}
+
+
+def test_escaped_spellings_of_a_secret_are_masked_too():
+    """JSON encoding and repr() rewrite quotes and backslashes; the secret must still not show."""
+    import json
+
+    registry = SecretRegistry()
+    secret = 'pa"ss\\wörd\tx'
+    registry.register(secret)
+    for text in (
+        json.dumps({"k": secret}),
+        json.dumps([secret], ensure_ascii=False),
+        f"bad value {secret!r}",
+    ):
+        redacted = registry.redact(text)
+        assert "pa" not in redacted.replace("***", ""), redacted
