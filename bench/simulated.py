@@ -117,14 +117,52 @@ def pipeline_yaml(apps: Sequence[str], *, target: str, stages: str) -> str:
     return f"version: 1\ntarget: {target}\nassets:\n{names}\nstages:\n{stages}"
 
 
-def run_engine(tenant: Tenant, pipeline: str, *, scale: float, memory: bool = False) -> Outcome:
-    """``odc-pipeline run`` in this process (its ``execute``), quiet, against a fresh simulator."""
+@contextmanager
+def _without_history(enabled: bool) -> Iterator[None]:
+    """With ``enabled``, the engine waits as it did before it read history: no duration hint.
+
+    A benchmark-only switch (the product has none): it is how "engine" and "engine with
+    history" are told apart on the same tenant.
+    """
+    if not enabled:
+        yield
+        return
+    from odc_pipeline.engine.context import RunContext
+
+    original = RunContext.history_hint
+    RunContext.history_hint = lambda self, key, read: None  # type: ignore[assignment,method-assign]
+    try:
+        yield
+    finally:
+        RunContext.history_hint = original  # type: ignore[method-assign]
+
+
+def run_engine(
+    tenant: Tenant,
+    pipeline: str,
+    *,
+    scale: float,
+    memory: bool = False,
+    history: bool = True,
+    prepare: Callable[[RunningSimulator], object] | None = None,
+) -> Outcome:
+    """``odc-pipeline run`` in this process (its ``execute``), quiet, against a fresh simulator.
+
+    ``prepare`` edits the simulator's state before the run (e.g. :func:`bench.tenant.give_history`);
+    ``history=False`` runs the engine without duration hints (see :func:`_without_history`).
+    """
     from odc_pipeline.engine.command import execute
     from odc_pipeline.engine.fallback_reporter import FallbackReporter
     from odc_pipeline.engine.options import RunOptions, spec_from_pipeline
     from odc_pipeline.pipeline_file import load_pipeline
 
-    with tempfile.TemporaryDirectory() as tmp, simulator(tenant, scale) as (sim, clock):
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        simulator(tenant, scale) as (sim, clock),
+        _without_history(not history),
+    ):
+        if prepare is not None:
+            prepare(sim)
         path = Path(tmp) / "odc-pipeline.yml"
         path.write_text(pipeline, encoding="utf-8")
         overrides = {"portal_url": sim.url, "client_id": sim.client_id, "client_secret": sim.client_secret}

@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import timedelta
 
-from odc_pipeline.simulator.tenant import Tenant
+from odc_pipeline.simulator.state import TenantState
+from odc_pipeline.simulator.tenant import Tenant, derive_key
 
 CLIENT_ID = "bench-client"
 CLIENT_SECRET = "bench-secret-not-a-real-one"  # a simulator-only credential
@@ -137,3 +140,50 @@ def single_app_tenant(app: str = "Orders Portal") -> Tenant:
             "deployments": {TARGET_STAGE: {app: 1}},
         }
     )
+
+
+def give_history(
+    state: TenantState,
+    deploy_seconds: Mapping[str, float],
+    *,
+    stage: str = TARGET_STAGE,
+    runs: int = 5,
+    spread: float = 0.1,
+    seed: int = 0,
+) -> int:
+    """Make the deployment history of ``stage`` look like a real tenant's; returns how many
+    past Deploys it now holds.
+
+    The simulator seeds each running revision with one Deploy that lasted 1 s, so an engine
+    that reads history (it does: the poller's duration hint) would learn that deploys are
+    instantaneous. On the platform the recent Deploys of an asset to a stage take about what
+    the next one will. So each seeded Deploy of an app gets ``runs`` Finished Deploys, the
+    seeded one included, each lasting the app's ``deploy_seconds`` ×/÷ ``exp(spread)``
+    log-normally, a day apart, ending where the seeded one ended. Nothing else changes.
+    """
+    rng = random.Random(seed)
+    names = {asset.key: asset.name for asset in state.assets.values()}
+    added = 0
+    with state.lock:
+        stage_key = next(s.key for s in state.stages if s.name == stage)
+        seeded = [d for d in state.deployments.values() if d.environment_key == stage_key]
+        for deployment in seeded:
+            median = deploy_seconds.get(names.get(deployment.asset_key, ""))
+            if median is None or deployment.operation != "Deploy":
+                continue
+            end_t, end_at = deployment.t_end, deployment.finished_at
+            for run in range(runs):
+                seconds = rng.lognormvariate(math.log(median), spread)
+                shift = timedelta(days=run)
+                key = deployment.key if run == 0 else derive_key("bench-history", deployment.key, str(run))
+                state.deployments[key] = replace(
+                    deployment,
+                    key=key,
+                    t0=end_t - seconds - shift.total_seconds(),
+                    started_at=end_at - shift - timedelta(seconds=seconds),
+                    duration=seconds,
+                    created_at=None,
+                    created_t=None,
+                )
+                added += 1
+    return added

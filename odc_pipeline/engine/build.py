@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from odc_pipeline.engine.context import AssetState, RunContext, StepTimer, msg
+from odc_pipeline.engine.poller import DurationHint
 from odc_pipeline.engine.recovery import build_finder
 from odc_pipeline.engine.scheduler import run_in_order
 from odc_pipeline.errors import OperationFailedError
@@ -81,6 +82,25 @@ def log_messages(ctx: RunContext, build_key: str) -> list[Message]:
     return messages
 
 
+def history_hint(ctx: RunContext, asset: AssetState) -> DurationHint | None:
+    """How long the asset's recent Finished Release builds took (one GET, ``builds.list``).
+
+    Builds do not depend on the stage, so every revision's Release builds count. The list's
+    order is undocumented, so it is sorted newest first here (the hint reads the most recent).
+    """
+
+    def read() -> list[Any]:
+        builds = [b for b in ctx.client.builds.list(asset.key, build_type="Release") if _is_release(b)]
+        return sorted(builds, key=_started_key, reverse=True)
+
+    return ctx.history_hint(("builds", "Release", asset.key), read)
+
+
+def _started_key(build: Any) -> str:
+    started = getattr(build, "started_date_time", None)
+    return started.isoformat() if hasattr(started, "isoformat") else str(started or "")
+
+
 def start_and_wait(ctx: RunContext, asset: AssetState, timer: StepTimer) -> StepResult:
     """Start a Release build of the asset's revision and wait until it is terminal."""
     assert asset.revision is not None
@@ -100,6 +120,7 @@ def start_and_wait(ctx: RunContext, asset: AssetState, timer: StepTimer) -> Step
             what=what,
             describe=_status,
             stage=STAGE,
+            hint=history_hint(ctx, asset),
         )
     status = _status(build)
     if status != FINISHED:

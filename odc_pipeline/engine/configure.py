@@ -14,7 +14,13 @@ from typing import Any
 
 from odc_pipeline.api.errors import NotFoundError
 from odc_pipeline.engine.context import AssetState, RunContext, SettingChange, StepTimer, msg
-from odc_pipeline.engine.operations import FAILED, first_error, operation_messages, wait_operation
+from odc_pipeline.engine.operations import (
+    FAILED,
+    first_error,
+    history_hint,
+    operation_messages,
+    wait_operation,
+)
 from odc_pipeline.engine.options import AssetConfigSpec, DesiredValue
 from odc_pipeline.engine.recovery import deployment_finder
 from odc_pipeline.engine.values import ValueConversionError, convert_value, normalise
@@ -331,7 +337,13 @@ def apply_configs(ctx: RunContext, asset: AssetState, *, revision: int | None = 
     )
     key = str(operation.key)
     with ctx.tracking(key, f"ApplyConfigs of {asset.label}"):
-        final = wait_operation(ctx, key, what=f"ApplyConfigs of {asset.label} ({key})", stage=STAGE)
+        final = wait_operation(
+            ctx,
+            key,
+            what=f"ApplyConfigs of {asset.label} ({key})",
+            stage=STAGE,
+            hint=history_hint(ctx, asset.key, "ApplyConfigs"),
+        )
     if str(final.status) == FAILED:
         messages = operation_messages(ctx, key, only_problems=True)
         ctx.record(

@@ -8,18 +8,21 @@ Keeping it in one place is what lets ``--plan`` and a real run share every line 
 
 from __future__ import annotations
 
+import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from odc_pipeline.clock import Clock
 from odc_pipeline.engine.options import AssetSpec, EngineSpec, RunOptions
-from odc_pipeline.engine.poller import wait_for
+from odc_pipeline.engine.poller import DurationHint, hint_from_operations, wait_for
 from odc_pipeline.redaction import SECRETS, SecretRegistry
 from odc_pipeline.report import AssetSummary, Message, StepResult, StepStatus
 from odc_pipeline.reporting.base import Reporter
+
+_log = logging.getLogger(__name__)
 
 LIBRARY_TYPES = frozenset(
     {"LowCodeLibrary", "ExtensionLibrary", "ExternalLibrary", "WidgetLibrary", "MobileLibrary"}
@@ -146,6 +149,7 @@ class RunContext:
     steps: list[StepResult] = field(default_factory=list)
     impact_status: str = ""
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _hints: dict[tuple[str, ...], DurationHint | None] = field(default_factory=dict)
 
     @property
     def plan(self) -> bool:
@@ -192,8 +196,13 @@ class RunContext:
         what: str,
         describe: Callable[[Any], str],
         stage: str,
+        hint: DurationHint | None = None,
     ) -> Any:
-        """Every wait in the engine: the one poller, the stage timeout, heartbeat and cancel."""
+        """Every wait in the engine: the one poller, the stage timeout, heartbeat and cancel.
+
+        ``hint`` (from :meth:`history_hint`) lets the poller call densely only near the
+        expected end of the operation instead of on a blind back-off.
+        """
         return wait_for(
             fetch,
             is_done,
@@ -203,7 +212,30 @@ class RunContext:
             clock=self.clock,
             heartbeat=self.reporter.heartbeat,
             cancel=self.cancel,
+            hint=hint,
         )
+
+    def history_hint(self, key: tuple[str, ...], read: Callable[[], Iterable[object]]) -> DurationHint | None:
+        """How long recent operations like the one about to be waited for took, or ``None``.
+
+        ``read`` returns past operations of one kind, asset and stage, newest first (one GET).
+        The answer is kept per ``key`` for the run, so a second wait of the same kind (a
+        rollback deploy, an ApplyConfigs after an attach) costs no call. History only tunes
+        the polling cadence: any failure to read it means "no hint", never a failed run.
+        """
+        if key in self._hints:
+            return self._hints[key]
+        from odc_pipeline.errors import CancelledError
+
+        try:
+            hint = hint_from_operations(read())
+        except CancelledError:
+            raise
+        except Exception as exc:  # history is an optimisation, not a requirement
+            _log.debug("no duration history for %s: %s", "/".join(key), exc)
+            hint = None
+        self._hints[key] = hint
+        return hint
 
     @contextmanager
     def tracking(self, key: str, what: str) -> Iterator[None]:

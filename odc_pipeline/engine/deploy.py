@@ -24,6 +24,7 @@ from odc_pipeline.engine.context import AssetState, RunContext, StepTimer, msg
 from odc_pipeline.engine.operations import (
     FINISHED,
     first_error,
+    history_hint,
     operation_messages,
     operation_revisions,
     running_operations,
@@ -120,9 +121,11 @@ def _start_deploy(
     what = f"{label} {key} of {asset.label} r{revision} to {_env_name(ctx)}"
     ctx.reporter.info(f"started {what}", asset=asset.label)
     with ctx.tracking(key, what):
-        final = (
-            started if status_of(started) != "Running" else wait_operation(ctx, key, what=what, stage=STAGE)
-        )
+        if status_of(started) != "Running":
+            final = started
+        else:
+            hint = history_hint(ctx, asset.key, "Deploy")
+            final = wait_operation(ctx, key, what=what, stage=STAGE, hint=hint)
     return key, final
 
 

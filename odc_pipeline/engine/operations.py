@@ -11,12 +11,15 @@ from collections.abc import Iterable
 from typing import Any
 
 from odc_pipeline.engine.context import RunContext
+from odc_pipeline.engine.poller import DurationHint
 from odc_pipeline.report import Message
 
 RUNNING = "Running"
 FINISHED = "Finished"
 FAILED = "FinishedWithError"
 MAX_MESSAGES = 50
+HISTORY_LIMIT = 10
+"""Past operations read for a duration hint: enough for a robust median, one page, one GET."""
 
 
 def status_of(operation: Any) -> str:
@@ -32,14 +35,39 @@ def operation_revisions(operation: Any) -> list[int]:
     return [int(single)] if single is not None else []
 
 
-def wait_operation(ctx: RunContext, key: str, *, what: str, stage: str) -> Any:
-    """Poll one deployment operation until it is no longer Running."""
+def wait_operation(
+    ctx: RunContext, key: str, *, what: str, stage: str, hint: DurationHint | None = None
+) -> Any:
+    """Poll one deployment operation until it is no longer Running (``hint``: see
+    :func:`history_hint`)."""
     return ctx.wait(
         lambda: ctx.client.deployments.get(key),
         lambda op: status_of(op) != RUNNING,
         what=what,
         describe=status_of,
         stage=stage,
+        hint=hint,
+    )
+
+
+def history_hint(ctx: RunContext, asset_key: str, operation: str) -> DurationHint | None:
+    """How long the recent Finished ``operation``s (Deploy or ApplyConfigs) of ``asset_key``
+    in the target stage took, from the deployments list (at most one GET per run and kind).
+
+    Only for operations this run started and waits for from their start: the poller reads
+    the hint against the time since the wait began, which for an operation found already
+    running (attached to) is not the time since *it* began.
+    """
+    target = ctx.target_key
+    return ctx.history_hint(
+        ("deployments", operation, asset_key, target),
+        lambda: ctx.client.deployments.list(
+            environment_key=target,
+            asset_key=asset_key,
+            status=FINISHED,
+            operations=[operation],
+            limit=HISTORY_LIMIT,
+        ),
     )
 
 

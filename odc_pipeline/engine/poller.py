@@ -31,7 +31,7 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from odc_pipeline.clock import Clock
 from odc_pipeline.errors import CancelledError, OperationTimeoutError
@@ -246,8 +246,11 @@ def wait_for(
 
     The first call waits too (see :class:`PollSchedule`). ``hint`` (optional) is how long
     this kind of operation usually takes for this asset (:func:`duration_hint`); with it,
-    calls are dense only when completion is likely. ``heartbeat`` gets a progress line about
-    every 30 s of clock time, however often the status is fetched.
+    calls are dense only when completion is likely. ``heartbeat`` gets a progress line
+    (``"<what>: <last status> after <N>s"``) about every 30 s of clock time, driven by the
+    clock rather than by polls: the cadence backs off to its cap (up to a minute), and a CI
+    log silent that long looks hung, so the sleep between two calls is cut at heartbeat
+    moments and the line repeats the last status seen. It never fetches just to report.
 
     Raises :class:`OperationTimeoutError` once ``timeout`` seconds (clock time) have passed,
     after one last call at the deadline, and :class:`CancelledError` when ``cancel`` is set;
@@ -255,29 +258,72 @@ def wait_for(
     """
     rng = rng or random.Random()
     started = clock.monotonic()
-    last_beat = started
+    beats = _Heartbeat(heartbeat, what, describe, started)
     attempt = 0
     first = min(schedule.first_delay(hint, rng), max(0.0, timeout))
     if first > 0:
-        _sleep(clock, first, cancel, what)
+        beats.sleep(clock, first, cancel)
     while True:
         if cancel is not None and cancel.is_set():
             raise CancelledError(f"cancelled while waiting for {what}")
         result = fetch()
         if is_done(result):
             return result
+        beats.saw(result)
         now = clock.monotonic()
         elapsed = now - started
-        if heartbeat is not None and now - last_beat >= HEARTBEAT_SECONDS:
-            heartbeat(f"{what}: {describe(result)} after {elapsed:.0f}s")
-            last_beat = now
+        beats.maybe_beat(now)
         remaining = timeout - elapsed
         if remaining <= 0:
             raise OperationTimeoutError(
                 f"timed out after {timeout:.0f}s waiting for {what} (last status: {describe(result)})"
             )
-        _sleep(clock, min(schedule.next_delay(attempt, elapsed, hint, rng), remaining), cancel, what)
+        beats.sleep(clock, min(schedule.next_delay(attempt, elapsed, hint, rng), remaining), cancel)
         attempt += 1
+
+
+class _Heartbeat:
+    """The time-driven progress line of one wait.
+
+    Beats come ``HEARTBEAT_SECONDS`` after the previous one (or the start), whether or not a
+    status call falls there: :meth:`sleep` wakes at each due moment inside a sleep, and
+    :meth:`maybe_beat` emits right after a call that reached it, with that fresh status.
+    Counting from the last emitted beat (not a fixed grid) keeps gaps from ever dropping
+    below 30 s when a slow call delays one.
+    """
+
+    def __init__(
+        self,
+        emit: Callable[[str], None] | None,
+        what: str,
+        describe: Callable[[Any], str],
+        started: float,
+    ) -> None:
+        self._emit = emit
+        self._what = what
+        self._describe = describe
+        self._started = started
+        self._next = started + HEARTBEAT_SECONDS
+        self._status = "no status yet"  # before the first call returns
+
+    def saw(self, result: object) -> None:
+        """Remember the status of the latest call (described now: results may be mutable)."""
+        if self._emit is not None:
+            self._status = self._describe(result)
+
+    def maybe_beat(self, now: float) -> None:
+        if self._emit is not None and now >= self._next:
+            self._emit(f"{self._what}: {self._status} after {now - self._started:.0f}s")
+            self._next = now + HEARTBEAT_SECONDS
+
+    def sleep(self, clock: Clock, seconds: float, cancel: threading.Event | None) -> None:
+        """Sleep ``seconds`` of clock time, beating at every due moment strictly inside it (a
+        beat due exactly at the end waits for the call there, to carry its status)."""
+        end = clock.monotonic() + seconds
+        while self._emit is not None and self._next < end:
+            _sleep(clock, max(0.0, self._next - clock.monotonic()), cancel, self._what)
+            self.maybe_beat(clock.monotonic())
+        _sleep(clock, max(0.0, end - clock.monotonic()), cancel, self._what)
 
 
 def _sleep(clock: Clock, seconds: float, cancel: threading.Event | None, what: str) -> None:

@@ -81,6 +81,43 @@ def test_multi_asset_benchmark_runs_both_strategies_on_the_simulator(tmp_path: P
     rows = [line for line in written.splitlines() if line.startswith("| 1 |") or line.startswith("| 3 |")]
     assert len(rows) == 2
     assert all(float(row.split("|")[3]) > 0 for row in rows)  # the engine took platform time
+    header = next(line for line in written.splitlines() if line.startswith("| apps |"))
+    assert "engine with history s" in header
+    column = [c.strip() for c in header.split("|")].index("engine with history s")
+    assert all(float(row.split("|")[column].split()[0]) > 0 for row in rows)
+
+
+def test_give_history_makes_past_deploys_last_about_the_apps_own_duration() -> None:
+    """The engine reads this history through the real client, so check it the same way."""
+    from bench.simulated import simulator
+    from bench.tenant import TARGET_STAGE, give_history, tenant_for
+    from odc_pipeline.api.client import OdcClient
+    from odc_pipeline.engine.poller import hint_from_operations
+    from odc_pipeline.settings import Settings
+
+    graph = layered_graph(3)
+    deploys = {app: 60.0 + 30.0 * i for i, app in enumerate(graph.apps)}
+    with simulator(tenant_for(graph, deploy_seconds=deploys), 0.002) as (sim, clock):
+        assert give_history(sim.state, deploys) == 5 * len(graph.apps)
+        settings = Settings(portal_url=sim.url, client_id=sim.client_id, client_secret=sim.client_secret)
+        with OdcClient(settings, clock=clock) as client:
+            qa = next(e.key for e in client.portfolio.environments() if e.name == TARGET_STAGE)
+            for app, seconds in deploys.items():
+                (asset,) = client.assets.find_by_name(app)
+                past = list(
+                    client.deployments.list(
+                        environment_key=qa,
+                        asset_key=asset.asset_key,
+                        status="Finished",
+                        operations=["Deploy"],
+                        limit=10,
+                    )
+                )
+                assert len(past) == 5
+                hint = hint_from_operations(past)
+                assert hint is not None
+                assert seconds / 1.3 <= hint.median <= seconds * 1.3
+            assert sim.state.running_revision(TARGET_STAGE, graph.apps[0]) == 1  # nothing else moved
 
 
 def test_overhead_benchmark_counts_calls_by_endpoint_and_times_start_up(tmp_path: Path) -> None:

@@ -178,13 +178,17 @@ class FakeOdc:
                 b
                 for b in self.builds_list
                 if b.asset_key == asset_key
-                and b.asset_revision == revision
+                and (revision is None or b.asset_revision == revision)
                 and (build_type is None or b.build_type == build_type)
             ]
+        self.calls.append(("deployments.list", {"asset_key": asset_key, "status": status}))
         return [
             o
             for o in self.operations.values()
-            if o.asset_key == asset_key and o.status == status and o.environment_key == environment_key
+            if o.asset_key == asset_key
+            and o.status == status
+            and o.environment_key == environment_key
+            and (not operations or o.operation in operations)
         ]
 
     def start(self, *args: Any, **kwargs: Any) -> NS:

@@ -177,6 +177,75 @@ def test_heartbeat_comes_about_every_30_seconds_not_every_poll() -> None:
     assert beats[0][1] == "deployment 1234: Running after 30s"
 
 
+def test_heartbeat_is_time_driven_across_long_sleeps_with_a_60_second_cap() -> None:
+    clock = ManualClock()
+    op = Operation(clock, finish=900.0)
+    sparse = PollSchedule(cap=60.0)  # the cap stretches polls to ~60 s, twice the heartbeat
+    beats: list[tuple[float, str]] = []
+    wait(op, schedule=sparse, heartbeat=lambda line: beats.append((clock.monotonic(), line)))
+    poll_gaps = intervals(op.call_times)
+    assert max(poll_gaps) > 45.0  # otherwise this would not test sleeps longer than a beat
+    beat_times = [t for t, _ in beats]
+    assert len(beats) >= 900 // 35
+    assert all(30.0 <= gap <= 35.0 for gap in intervals([0.0, *beat_times]))
+    assert 900.0 - beat_times[-1] <= 35.0  # never silent for long at the end either
+    for t, line in beats:
+        assert line == f"deployment 1234: Running after {t:.0f}s"
+
+
+def test_time_driven_heartbeat_makes_no_extra_status_calls() -> None:
+    quiet = Operation(ManualClock(), finish=900.0)
+    wait(quiet, schedule=PollSchedule(cap=60.0))
+    beating_clock = ManualClock()
+    beating = Operation(beating_clock, finish=900.0)
+    beats: list[str] = []
+    wait(beating, schedule=PollSchedule(cap=60.0), heartbeat=beats.append)
+    assert len(beats) > len(beating.call_times) / 2
+    assert len(beating.call_times) == len(quiet.call_times)
+    assert beating.call_times == pytest.approx(quiet.call_times)
+
+
+def test_heartbeat_repeats_the_last_status_seen_and_says_when_there_is_none_yet() -> None:
+    clock = ManualClock()
+    statuses = iter(["Queued", "Running", "Running", "Finished"])
+    calls: list[float] = []
+
+    def fetch() -> str:
+        calls.append(clock.monotonic())
+        return next(statuses)
+
+    beats: list[str] = []
+    wait_for(
+        fetch,
+        lambda status: status == "Finished",
+        what="deployment 1234",
+        describe=str,
+        timeout=3600.0,
+        clock=clock,
+        schedule=PollSchedule(initial=40.0, factor=1.0, cap=40.0, jitter=0.0),
+        heartbeat=beats.append,
+    )
+    assert calls == [40.0, 80.0, 120.0, 160.0]
+    assert beats == [
+        "deployment 1234: no status yet after 30s",
+        "deployment 1234: Queued after 60s",
+        "deployment 1234: Running after 90s",
+        "deployment 1234: Running after 120s",
+        "deployment 1234: Running after 150s",
+    ]
+
+
+def test_cancel_is_still_noticed_while_sleeping_between_heartbeats() -> None:
+    cancel = threading.Event()
+    clock = CancellingClock(cancel, at=100.0)
+    op = Operation(clock, finish=10_000.0)
+    beats: list[str] = []
+    with pytest.raises(CancelledError):
+        wait(op, cancel=cancel, schedule=PollSchedule(cap=60.0), heartbeat=beats.append)
+    assert 100.0 <= clock.monotonic() <= 101.5
+    assert len(beats) == 3
+
+
 # --- history hint -----------------------------------------------------------------------
 
 
