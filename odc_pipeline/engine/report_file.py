@@ -15,27 +15,17 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from odc_pipeline.redaction import SECRETS, SecretRegistry
+from odc_pipeline.redaction import SECRETS, SecretRegistry, redact_tree
 from odc_pipeline.report import RunReport
 
 DEFAULT_REPORT_FILE = "odc-pipeline-report.json"
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schema" / "run-report.schema.json"
 
 
-def _redact_tree(value: Any, secrets: SecretRegistry) -> Any:
-    if isinstance(value, str):
-        return secrets.redact(value)
-    if isinstance(value, dict):
-        return {str(k): _redact_tree(v, secrets) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_redact_tree(v, secrets) for v in value]
-    return value
-
-
 def report_document(report: RunReport, *, secrets: SecretRegistry = SECRETS) -> dict[str, Any]:
     """The JSON-ready, redacted document for ``report``."""
     document = {"$schema": "https://odc-pipeline.dev/schema/run-report.schema.json", **report.to_dict()}
-    return _redact_tree(json.loads(json.dumps(document, default=str)), secrets)
+    return redact_tree(json.loads(json.dumps(document, default=str)), secrets)
 
 
 def write_report(

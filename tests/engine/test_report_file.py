@@ -65,3 +65,19 @@ def test_schema_rejects_an_unknown_status():
     document = {**json.loads(json.dumps(_report("x").to_dict())), "status": "sort-of"}
     validator = jsonschema.Draft202012Validator(schema)
     assert any("status" in list(e.path) for e in validator.iter_errors(document))
+
+
+def test_secrets_are_masked_in_mapping_keys_and_escaped_spellings(tmp_path: Path):
+    """Details are keyed by names from ODC and the file is JSON: neither may unmask a secret."""
+    secret = 'k3y"with\\quote'
+    registry = SecretRegistry()
+    registry.register(secret)
+    base = _report(secret)
+    step = base.steps[0]
+    leaky = type(step)(
+        asset=step.asset, stage=step.stage, status=step.status, details={f"setting {secret}": secret}
+    )
+    report = type(base)(status="failed", exit_code=1, target="QA", steps=(leaky,))
+    text = write_report(report, tmp_path / "report.json", secrets=registry).read_text()
+    assert "k3y" not in text
+    assert "***" in json.loads(text)["steps"][0]["details"].popitem()[0]
