@@ -255,13 +255,10 @@ class HttpClient:
                     verify=self.settings.verify,
                 )
             except requests.exceptions.SSLError as exc:
-                raise ApiConnectionError(
-                    self.secrets.redact(
-                        f"TLS verification failed for {key}: {_reason(exc)}. If a proxy re-signs "
-                        "traffic, point ODC_CA_BUNDLE (or REQUESTS_CA_BUNDLE) at its CA certificate."
-                    ),
-                    method=method,
-                    path=key.split(" ", 1)[1],
+                raise self._connection_error(
+                    key,
+                    f"TLS verification failed for {key}: {_reason(exc)}. If a proxy re-signs "
+                    "traffic, point ODC_CA_BUNDLE (or REQUESTS_CA_BUNDLE) at its CA certificate.",
                 ) from None
             except (requests.ConnectionError, requests.Timeout) as exc:
                 self._settle(limits, admitted)
@@ -272,13 +269,10 @@ class HttpClient:
                     if found is not None:
                         return found
                 if last_attempt:
-                    raise ApiConnectionError(
-                        self.secrets.redact(
-                            f"{key}: no answer after {attempt} attempts ({reason}); is ODC_PORTAL_URL "
-                            "reachable (proxy settings: HTTPS_PROXY / NO_PROXY)?"
-                        ),
-                        method=method,
-                        path=key.split(" ", 1)[1],
+                    raise self._connection_error(
+                        key,
+                        f"{key}: no answer after {attempt} attempts ({reason}); is ODC_PORTAL_URL "
+                        "reachable (proxy settings: HTTPS_PROXY / NO_PROXY)?",
                     ) from None
                 if not (sent and not repeatable):
                     self._pause(key, "connection", next(waits), reason)
@@ -318,12 +312,15 @@ class HttpClient:
     ) -> _FoundAgain | None:
         """After an ambiguous POST failure: wait, ask find_again; None means re-send is safe."""
         if find_again is None:
+            method, path = key.split(" ", 1)
             raise OutcomeUnknownError(
-                f"{key} may or may not have taken effect ({reason}); not re-sending it blindly. "
-                "Check the ODC Portal before running again.",
+                self.secrets.redact(
+                    f"{key} may or may not have taken effect ({reason}); not re-sending it blindly. "
+                    "Check the ODC Portal before running again."
+                ),
                 status=status,
-                method=key.split(" ", 1)[0],
-                path=key.split(" ", 1)[1],
+                method=method,
+                path=path,
             )
         self._pause(key, "ambiguous-post", next(waits), reason)
         found = find_again()
@@ -332,6 +329,11 @@ class HttpClient:
             return _FoundAgain(found)
         log.info("%s: the request did not take effect (%s); sending it again", key, reason)
         return None
+
+    def _connection_error(self, key: str, message: str) -> ApiConnectionError:
+        """The error for a call to ``key`` that got no usable answer (message redacted)."""
+        method, path = key.split(" ", 1)
+        return ApiConnectionError(self.secrets.redact(message), method=method, path=path)
 
     def _pause(self, key: str, kind: str, seconds: float, reason: str) -> None:
         self.retries[kind] += 1

@@ -33,10 +33,6 @@ ItemId = tuple[str, str, str]  # (section, group key or "", item key)
 LIBRARY_PREFIX = "libraries/"
 
 
-def library_section(library_key: str, section: str) -> str:
-    return f"{LIBRARY_PREFIX}{library_key}/{section}"
-
-
 @dataclass(frozen=True)
 class LibraryLink:
     """A library an app bundles: which revision, and the configurations that revision declares."""
@@ -392,8 +388,10 @@ def _check_type(definition: Definition, raw: str | None) -> None:
         except InvalidOperation:
             ok = False
     if not ok:
+        # A secret's value is never echoed over HTTP, not even the one that was refused.
+        shown = "the value" if definition.item.secret else f"value {raw!r}"
         raise ApiProblem(
             400,
-            f"value {raw!r} is not a valid {data_type} for {definition.item.name!r}",
+            f"{shown} is not a valid {data_type} for {definition.item.name!r}",
             error_code="OS-SIM-40002",
         )

@@ -35,10 +35,6 @@ ALL = "all"
 ANY_STAGE = "*"
 
 
-def unknown_permissions(names: Sequence[str]) -> list[str]:
-    return [n for n in names if n != ALL and n not in ALL_PERMISSIONS]
-
-
 class Grants:
     """What one API client may do, stage by stage (keys are stage keys, ``*`` for all)."""
 

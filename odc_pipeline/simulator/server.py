@@ -29,6 +29,7 @@ from odc_pipeline.simulator.state import TenantState
 
 log = logging.getLogger(__name__)
 INTERNAL_PREFIX = "/_simulator/"
+CONFIGURATIONS_PREFIX = "/api/asset-configurations/"
 MAX_BODY = 10 * 1024 * 1024
 
 
@@ -148,7 +149,7 @@ class _Handler(BaseHTTPRequestHandler):
         if raw:
             try:
                 body = json.loads(raw)
-                logged_body = body
+                logged_body = _masked(ctx, method, path, body)
             except ValueError:
                 logged_body = raw[:2000].decode("utf-8", "replace")
         for fault in ctx.faults.fire(method, path):
@@ -279,6 +280,31 @@ class _Handler(BaseHTTPRequestHandler):
                 self.wfile.write(payload)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
+
+
+def _masked(ctx: Context, method: str, path: str, body: Any) -> Any:
+    """``body`` as the request log keeps it: PATCHed secret configuration values masked.
+
+    Like the token form's ``client_secret``, a secret sent to the simulator never reaches the
+    request log; every other value stays as sent so tests can check what the client PATCHed.
+    """
+    if method != "PATCH" or not path.startswith(CONFIGURATIONS_PREFIX):
+        return body
+    with ctx.state.lock:
+        secret_keys = ctx.state.secret_config_keys()
+    return _mask_values(body, secret_keys) if secret_keys else body
+
+
+def _mask_values(node: Any, secret_keys: set[str]) -> Any:
+    if isinstance(node, list):
+        return [_mask_values(item, secret_keys) for item in node]
+    if not isinstance(node, dict):
+        return node
+    masked = {name: _mask_values(value, secret_keys) for name, value in node.items()}
+    key = masked.get("key")
+    if isinstance(key, str) and key in secret_keys and masked.get("value") is not None:
+        masked["value"] = "***"
+    return masked
 
 
 def _guess_base(path: str) -> str | None:

@@ -11,9 +11,8 @@ from __future__ import annotations
 import hashlib
 import threading
 import uuid
-from collections.abc import Iterator
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from odc_pipeline.clock import Clock
 from odc_pipeline.simulator import impact
@@ -44,6 +43,8 @@ from odc_pipeline.simulator.tenant import (
     Tenant,
     derive_key,
 )
+
+T = TypeVar("T")
 
 SYSTEM_USER = "00000000-0000-0000-0000-000000000000"
 HISTORY_STEP = timedelta(days=3)  # spacing of the tenant's past revisions and deployments
@@ -124,9 +125,8 @@ class TenantState:
             self.configs[key] = AssetConfigs.from_spec(
                 key, specs[key].configurations, self._bundled_libraries(asset, specs)
             )
-        clients = {c.client_id: c for c in tenant.api_clients}
         stage_by_name = {s.name: s.key for s in self.stages}
-        for client_id, client in clients.items():
+        for client_id, client in self.clients.items():
             granted = {("*" if k == "*" else stage_by_name[k]): v for k, v in client.permissions.items()}
             denied = {("*" if k == "*" else stage_by_name[k]): v for k, v in client.denied.items()}
             self.grants[client_id] = Grants(granted, denied)
@@ -340,10 +340,7 @@ class TenantState:
         return next(s for s in self.stages if s.name == name)
 
     def asset(self, key: str) -> Asset:
-        try:
-            return self.assets[key]
-        except KeyError:
-            raise ApiProblem(404, f"Asset {key} was not found.") from None
+        return _lookup(self.assets, key, "Asset")
 
     def asset_by_name(self, name: str) -> Asset:
         return next(a for a in self.assets.values() if a.name == name)
@@ -381,9 +378,8 @@ class TenantState:
             return outcome
         return None
 
-    def _timing(
-        self, operation: str, default: float, outcome: OutcomeSpec | None
-    ) -> tuple[float, bool, str | None]:
+    @staticmethod
+    def _timing(default: float, outcome: OutcomeSpec | None) -> tuple[float, bool, str | None]:
         duration = outcome.duration if outcome and outcome.duration is not None else default
         succeeds = outcome is None or outcome.result == "success"
         return duration, succeeds, outcome.message if outcome else None
@@ -393,7 +389,7 @@ class TenantState:
     def start_build(self, asset_key: str, revision: int, build_type: str, client_id: str) -> Build:
         self.revision(asset_key, revision)
         outcome = self.outcome("build", asset_key, revision, None)
-        duration, succeeds, message = self._timing("build", self.tenant.durations.build, outcome)
+        duration, succeeds, message = self._timing(self.tenant.durations.build, outcome)
         build = Build(
             key=new_key(),
             t0=self.now(),
@@ -410,10 +406,7 @@ class TenantState:
         return build
 
     def build(self, key: str) -> Build:
-        try:
-            return self.builds[key]
-        except KeyError:
-            raise ApiProblem(404, f"Build {key} was not found.") from None
+        return _lookup(self.builds, key, "Build")
 
     def build_messages(self, build: Build) -> list[dict[str, Any]]:
         now = self.now()
@@ -456,9 +449,7 @@ class TenantState:
         if build.status(self.now()) != "Finished":
             raise ApiProblem(422, "Build is not valid for generated code packaging.")
         outcome = self.outcome("generated_code", build.asset_key, build.revision, None)
-        duration, succeeds, message = self._timing(
-            "generated_code", self.tenant.durations.generated_code, outcome
-        )
+        duration, succeeds, message = self._timing(self.tenant.durations.generated_code, outcome)
         op = TimedOperation(new_key(), self.now(), self.clock.now(), duration, succeeds, message)
         build.generated_code = GeneratedCode(op, f"/_simulator/generated-code/{build.key}.zip")
 
@@ -509,7 +500,7 @@ class TenantState:
         outcome = self.outcome("analysis", asset_key, revision, environment_key)
         if outcome is not None and outcome.result == "unavailable":
             raise ApiProblem(404, "Not Found")
-        duration, succeeds, message = self._timing("analysis", self.tenant.durations.analysis, outcome)
+        duration, succeeds, message = self._timing(self.tenant.durations.analysis, outcome)
         report = impact.deployment_report(asset, revision, self.running[environment_key], self.assets)
         analysis = Analysis(
             key=new_key(),
@@ -527,10 +518,7 @@ class TenantState:
         return analysis
 
     def analysis(self, key: str) -> Analysis:
-        try:
-            return self.analyses[key]
-        except KeyError:
-            raise ApiProblem(404, f"Analysis {key} was not found.") from None
+        return _lookup(self.analyses, key, "Analysis")
 
     # ------------------------------------------------------------------ deployments
 
@@ -582,7 +570,7 @@ class TenantState:
             "Undeploy": self.tenant.durations.undeploy,
         }[operation]
         outcome = self.outcome(kind, asset_key, revision, environment_key)
-        duration, succeeds, message = self._timing(kind, default, outcome)
+        duration, succeeds, message = self._timing(default, outcome)
         if operation == "Deploy":
             messages = _deploy_messages(asset.name, stage.name, revision, succeeds, message)
         else:
@@ -627,17 +615,14 @@ class TenantState:
         return deployment
 
     def deployment(self, key: str) -> Deployment:
-        try:
-            return self.deployments[key]
-        except KeyError:
-            raise ApiProblem(404, f"Deployment operation {key} was not found.") from None
+        return _lookup(self.deployments, key, "Deployment operation")
 
     # ------------------------------------------------------------------ code quality
 
     def start_code_analysis(self, asset_key: str, revision: int) -> CodeAnalysis:
         self.revision(asset_key, revision)
         outcome = self.outcome("code_analysis", asset_key, revision, None)
-        duration, _, message = self._timing("code_analysis", self.tenant.durations.code_analysis, outcome)
+        duration, _, message = self._timing(self.tenant.durations.code_analysis, outcome)
         terminal = {"failure": "Failed", "timeout": "Timeout", "unavailable": "Failed"}.get(
             outcome.result if outcome else "success", "Completed"
         )
@@ -659,9 +644,7 @@ class TenantState:
 
     def start_library_generation(self, file_name: str, binary_uri: str) -> LibraryGeneration:
         outcome = self.outcome("library_generation", None, None, None)
-        duration, succeeds, message = self._timing(
-            "library_generation", self.tenant.durations.library_generation, outcome
-        )
+        duration, succeeds, message = self._timing(self.tenant.durations.library_generation, outcome)
         generation = LibraryGeneration(
             key=new_key(),
             t0=self.now(),
@@ -704,10 +687,22 @@ class TenantState:
                 out[label] = {"value": value.value, "deployedValue": value.deployed_value}
             return out
 
-    def operations(self) -> Iterator[TimedOperation]:
-        yield from self.builds.values()
-        yield from self.deployments.values()
-        yield from self.analyses.values()
+    def secret_config_keys(self) -> set[str]:
+        """Keys of every secret configuration item (the request log masks their values)."""
+        return {
+            definition.key
+            for configs in (*self.configs.values(), *self.system_configs.values())
+            for definition in configs.definitions.values()
+            if definition.item.secret
+        }
+
+
+def _lookup(table: dict[str, T], key: str, what: str) -> T:
+    """``table[key]``, or the 404 the API answers for an unknown ``what``."""
+    try:
+        return table[key]
+    except KeyError:
+        raise ApiProblem(404, f"{what} {key} was not found.") from None
 
 
 def library_name(file_name: str) -> str:

@@ -293,3 +293,50 @@ def test_a_queued_deployment_takes_values_patched_while_it_waited(make_sim, make
     assert _done(client, clock, queued.key).status == "Finished"
     live = _setting(client.configurations.get_deployed(qa, api_app), "ServiceTimeoutSeconds")
     assert (live.value, live.deployed_value) == ("50", "50")
+
+
+def _secret_integer_tenant(data):
+    for asset in data["assets"]:
+        for setting in (asset.get("configurations") or {}).get("settings") or []:
+            if setting["name"] == "PaymentsApiKey":
+                setting["data_type"] = "Integer"
+
+
+def test_a_refused_secret_value_is_not_echoed_over_http(make_sim, make_client):
+    sim = make_sim(edited_tenant(_secret_integer_tenant))
+    client = make_client(sim)
+    k = keys(sim)
+    prod, api_app = k["Production"], k["Orders API"]
+    secret = _setting(client.configurations.get_deployed(prod, api_app), "PaymentsApiKey")
+    with pytest.raises(BadRequestError) as refused:
+        client.configurations.patch(
+            prod, api_app, AssetConfigPatch(settings=[ConfigValuePatch(key=secret.key, value="s3cr3t-pin")])
+        )
+    assert "not a valid Integer" in str(refused.value.problem.detail)
+    assert "s3cr3t-pin" not in repr(refused.value.problem) + str(refused.value)
+    (answer,) = sim.request_log.find(method="PATCH", status=400)
+    assert answer.body["settings"][0]["value"] == "***"
+
+
+def test_the_request_log_masks_patched_secret_values_only(sim, make_client):
+    client = make_client(sim)
+    k = keys(sim)
+    prod, api_app = k["Production"], k["Orders API"]
+    deployed = client.configurations.get_deployed(prod, api_app)
+    secret = _setting(deployed, "PaymentsApiKey")
+    timeout = _setting(deployed, "ServiceTimeoutSeconds")
+    client.configurations.patch(
+        prod,
+        api_app,
+        AssetConfigPatch(
+            settings=[
+                ConfigValuePatch(key=secret.key, value="very-secret-key"),
+                ConfigValuePatch(key=timeout.key, value="25"),
+            ]
+        ),
+    )
+    (patched,) = sim.request_log.find(method="PATCH")
+    assert patched.status == 204
+    assert [s["value"] for s in patched.body["settings"]] == ["***", "25"]
+    assert "very-secret-key" not in repr(sim.request_log.entries())
+    assert sim.state.config_values("Production", "Orders API")["PaymentsApiKey"]["value"] == "very-secret-key"

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from odc_pipeline.simulator import permissions as perm
-from odc_pipeline.simulator.model import Asset
+from odc_pipeline.simulator.model import Asset, Stage
 from odc_pipeline.simulator.problems import ApiProblem
 from odc_pipeline.simulator.routes.common import body_dict, iso, require
 from odc_pipeline.simulator.routing import Request, Response, route
@@ -40,13 +40,19 @@ def _fields(req: Request) -> set[str] | None:
     return fields
 
 
+def _target(ctx: Context, req: Request, param: str, agent: bool, permission: str) -> tuple[Stage, Asset]:
+    """The stage and application/agent a request names, once ``permission`` is checked there."""
+    stage = ctx.state.stage(req.params["environmentKey"])
+    require(ctx, req, permission, stage.key)
+    return stage, _asset(ctx, req, param, agent)
+
+
 def _result(
-    ctx: Context, req: Request, asset: Asset, stage_key: str, revision: int, *, agent: bool
+    ctx: Context, req: Request, stage: Stage, asset: Asset, revision: int, *, agent: bool
 ) -> dict[str, Any]:
-    stage = ctx.state.stage(stage_key)
-    running = ctx.state.running[stage_key].get(asset.key)
+    running = ctx.state.running[stage.key].get(asset.key)
     fields = _fields(req)
-    sections = ctx.state.configs[asset.key].render(stage_key, stage.name, revision, fields)
+    sections = ctx.state.configs[asset.key].render(stage.key, stage.name, revision, fields)
     if agent:
         sections.pop("systemConfigurations", None)
     return {
@@ -60,28 +66,22 @@ def _result(
 
 
 def _deployed(ctx: Context, req: Request, param: str, agent: bool) -> Response:
-    stage_key = ctx.state.stage(req.params["environmentKey"]).key
-    require(ctx, req, perm.VIEW_CONFIG, stage_key)
-    asset = _asset(ctx, req, param, agent)
-    running = ctx.state.running[stage_key].get(asset.key)
+    stage, asset = _target(ctx, req, param, agent, perm.VIEW_CONFIG)
+    running = ctx.state.running[stage.key].get(asset.key)
     if running is None:
-        raise ApiProblem(404, f"{asset.name} is not deployed in {ctx.state.stage(stage_key).name}.")
-    return Response(200, _result(ctx, req, asset, stage_key, running.revision, agent=agent))
+        raise ApiProblem(404, f"{asset.name} is not deployed in {stage.name}.")
+    return Response(200, _result(ctx, req, stage, asset, running.revision, agent=agent))
 
 
 def _for_revision(ctx: Context, req: Request, param: str, agent: bool) -> Response:
-    stage_key = ctx.state.stage(req.params["environmentKey"]).key
-    require(ctx, req, perm.VIEW_CONFIG, stage_key)
-    asset = _asset(ctx, req, param, agent)
+    stage, asset = _target(ctx, req, param, agent, perm.VIEW_CONFIG)
     revision = req.p_int("baselineRevision")
     ctx.state.revision(asset.key, revision)
-    return Response(200, _result(ctx, req, asset, stage_key, revision, agent=agent))
+    return Response(200, _result(ctx, req, stage, asset, revision, agent=agent))
 
 
 def _patch(ctx: Context, req: Request, param: str, agent: bool) -> Response:
-    stage = ctx.state.stage(req.params["environmentKey"])
-    require(ctx, req, perm.EDIT_CONFIG, stage.key)
-    asset = _asset(ctx, req, param, agent)
+    stage, asset = _target(ctx, req, param, agent, perm.EDIT_CONFIG)
     body = body_dict(req)
     running = ctx.state.running[stage.key].get(asset.key)
     revision = body.get("revisionBaseline")
