@@ -81,9 +81,7 @@ def interpolate(text: str, env: Mapping[str, str], *, ignore_missing: bool = Fal
             env_values.append(value)
         elif default is not None:
             out.append(default)
-        elif ignore_missing:
-            pass
-        else:
+        elif not ignore_missing:
             state = "is empty" if value == "" else "is not set"
             raise InterpolationError(
                 f"environment variable {name} {state} (write ${{{name}:-default}} to give a default)"

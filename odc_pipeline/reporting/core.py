@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TextIO
@@ -157,7 +158,7 @@ class StreamReporter:
         self.emit(f"{' ' * 10}  report: {out.report_file}")
 
 
-class AnnotatingReporter(StreamReporter):
+class AnnotatingReporter(StreamReporter, ABC):
     """A back-end whose CI turns warnings and errors into annotations (GitHub, Azure).
 
     Both runners cap annotations per kind, so each goes through an :class:`AnnotationBudget`
@@ -169,9 +170,9 @@ class AnnotatingReporter(StreamReporter):
         self.budget = AnnotationBudget()
         self._annotated: set[str] = set()
 
+    @abstractmethod
     def annotation(self, kind: str, message: str, asset: str | None) -> str:
         """The CI's command line for one annotation (``message`` and ``asset`` are raw)."""
-        raise NotImplementedError
 
     def annotate(self, kind: str, message: str, asset: str | None, *, final: bool = False) -> None:
         if not self.budget.take(kind, final=final):
