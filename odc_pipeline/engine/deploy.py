@@ -16,6 +16,7 @@ Rules, each for a reason:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from odc_pipeline.engine import configure
@@ -129,6 +130,30 @@ def _start_deploy(
     return key, final
 
 
+def _record_failure(
+    ctx: RunContext,
+    asset: AssetState,
+    timer: StepTimer,
+    error: OperationFailedError,
+    *,
+    revision: int | None,
+    operation_key: str | None,
+    messages: Iterable[Message],
+) -> None:
+    """A failed deploy that changed nothing: the stage still runs ``revision``, as before."""
+    ctx.record(
+        timer.result(
+            StepStatus.FAILED,
+            str(error),
+            revision_before=revision,
+            revision_after=revision,
+            build_key=asset.build_key,
+            operation_key=operation_key,
+            messages=tuple(messages),
+        )
+    )
+
+
 def _rollback(ctx: RunContext, asset: AssetState, timer: StepTimer, error: OperationFailedError) -> None:
     """Redeploy what ran before; record both outcomes; re-raise the original failure."""
     messages: list[Message] = list(getattr(error, "messages", ()))
@@ -138,17 +163,7 @@ def _rollback(ctx: RunContext, asset: AssetState, timer: StepTimer, error: Opera
         messages.append(
             msg("warning", "no previous revision ran in the stage, so there is nothing to roll back to")
         )
-        ctx.record(
-            timer.result(
-                StepStatus.FAILED,
-                str(error),
-                revision_before=before,
-                revision_after=before,
-                build_key=asset.build_key,
-                operation_key=key,
-                messages=messages,
-            )
-        )
+        _record_failure(ctx, asset, timer, error, revision=before, operation_key=key, messages=messages)
         raise error
     ctx.reporter.warning(f"rolling back to r{before} (build {build})", asset=asset.label)
     rollback_key, final = _start_deploy(ctx, asset, before, build, label="rollback deploy")
@@ -251,17 +266,8 @@ def deploy_one(ctx: RunContext, asset: AssetState) -> StepResult:
             finally:
                 _record_failed_configuration(ctx, asset, config_timer, changes, key)
         _record_failed_configuration(ctx, asset, config_timer, changes, key)
-        ctx.record(
-            timer.result(
-                StepStatus.FAILED,
-                str(error),
-                revision_before=before,
-                revision_after=before,
-                build_key=asset.build_key,
-                operation_key=key,
-                messages=getattr(error, "messages", ()),
-            )
-        )
+        messages = getattr(error, "messages", ())
+        _record_failure(ctx, asset, timer, error, revision=before, operation_key=key, messages=messages)
         raise error
     if changes:
         asset.config_patched = False
