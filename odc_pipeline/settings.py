@@ -136,11 +136,17 @@ class Settings(BaseSettings):
             values = {k: v for k, v in env.items() if k.startswith("ODC_") or k == "REQUESTS_CA_BUNDLE"}
             return _from_mapping(cls, values, overrides)
         except ValidationError as exc:
-            problems = "; ".join(
-                f"{_variable(err['loc'])}: {err['msg']}"
-                for err in exc.errors(include_input=False, include_url=False)
-            )
-            raise ConfigurationError(f"invalid ODC settings: {problems}") from None
+            errors = exc.errors(include_input=False, include_url=False)
+            missing = [_variable(err["loc"]) for err in errors if err.get("type") == "missing"]
+            problems = [
+                f"{_variable(err['loc'])}: {err['msg']}" for err in errors if err.get("type") != "missing"
+            ]
+            if missing:
+                # pydantic's "Field required" says nothing to someone reading a CI log
+                problems.insert(
+                    0, f"{', '.join(missing)} not set (environment variables, or the step's inputs in CI)"
+                )
+            raise ConfigurationError(f"invalid ODC settings: {'; '.join(problems)}") from None
 
 
 def _variable(loc: tuple[int | str, ...]) -> str:

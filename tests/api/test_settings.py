@@ -97,6 +97,8 @@ def test_missing_variables_are_all_named(monkeypatch):
         Settings.from_env()
     for name in ("ODC_PORTAL_URL", "ODC_CLIENT_ID", "ODC_CLIENT_SECRET"):
         assert name in str(caught.value)
+    assert "not set" in str(caught.value)
+    assert "Field required" not in str(caught.value)
 
 
 def test_secret_is_not_printed():
