@@ -70,16 +70,29 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(handler=handle)
 
 
-def _configure_logging(level: str) -> None:
+@contextmanager
+def _run_logging(level: str) -> Iterator[None]:
+    """Log ``odc_pipeline.*`` to stderr, redacted, for the length of one run.
+
+    The previous handlers, level and propagation are restored afterwards, so a run started
+    in-process (tests, embedding) does not leave the package's logger rewired for whatever
+    comes next.
+    """
     from odc_pipeline.redaction import RedactingFilter
 
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(RedactingFilter())
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger("odc_pipeline")
-    root.handlers[:] = [handler]
-    root.setLevel(level.upper())
-    root.propagate = False
+    logger = logging.getLogger("odc_pipeline")
+    saved = (logger.handlers[:], logger.level, logger.propagate)
+    logger.handlers[:] = [handler]
+    logger.setLevel(level.upper())
+    logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.handlers[:], level_before, logger.propagate = saved
+        logger.setLevel(level_before)
 
 
 def _pipeline_path(args: argparse.Namespace) -> str:
@@ -117,10 +130,14 @@ def _reporter(env: Mapping[str, str], report_file: str, clock: Any) -> Any:
 
 
 def handle(args: argparse.Namespace) -> int:
+    with _run_logging(args.log_level):
+        return _handle(args)
+
+
+def _handle(args: argparse.Namespace) -> int:
     from odc_pipeline.engine.options import RunOptions, parse_stage_list, spec_from_pipeline
     from odc_pipeline.engine.report_file import DEFAULT_REPORT_FILE
 
-    _configure_logging(args.log_level)
     path = _pipeline_path(args)
     options = RunOptions(
         target=args.target,

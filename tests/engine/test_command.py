@@ -91,3 +91,14 @@ def test_first_signal_sets_the_cancel_event_instead_of_raising():
     assert notes
     assert "SIGINT" in notes[0]
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # restored
+
+
+def test_a_run_leaves_the_package_logger_as_it_found_it(tmp_path, monkeypatch):
+    """In-process runs (tests, embedding) must not keep odc_pipeline's logger rewired."""
+    import logging
+
+    logger = logging.getLogger("odc_pipeline")
+    before = (logger.handlers[:], logger.level, logger.propagate)
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", "missing.yml", "--log-level", "debug"]) == 2
+    assert (logger.handlers[:], logger.level, logger.propagate) == before
