@@ -262,13 +262,14 @@ def deploy_one(ctx: RunContext, asset: AssetState) -> StepResult:
         error = _failure(ctx, asset, key, status_of(final))
         if ctx.spec.deploy.rollback_on_failure:
             try:
-                _rollback(ctx, asset, timer, error)
+                _rollback(ctx, asset, timer, error)  # records both outcomes and always raises
             finally:
                 _record_failed_configuration(ctx, asset, config_timer, changes, key)
-        _record_failed_configuration(ctx, asset, config_timer, changes, key)
-        messages = getattr(error, "messages", ())
-        _record_failure(ctx, asset, timer, error, revision=before, operation_key=key, messages=messages)
-        raise error
+        else:
+            _record_failed_configuration(ctx, asset, config_timer, changes, key)
+            messages = getattr(error, "messages", ())
+            _record_failure(ctx, asset, timer, error, revision=before, operation_key=key, messages=messages)
+            raise error
     if changes:
         asset.config_patched = False
         asset.config_applied = True

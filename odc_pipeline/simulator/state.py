@@ -378,6 +378,17 @@ class TenantState:
             return outcome
         return None
 
+    def _started(self, duration: float, succeeds: bool, message: str | None) -> dict[str, Any]:
+        """The fields every timed operation starts with: a new key, started now on the clock."""
+        return {
+            "key": new_key(),
+            "t0": self.now(),
+            "started_at": self.clock.now(),
+            "duration": duration,
+            "succeeds": succeeds,
+            "message": message,
+        }
+
     @staticmethod
     def _timing(default: float, outcome: OutcomeSpec | None) -> tuple[float, bool, str | None]:
         duration = outcome.duration if outcome and outcome.duration is not None else default
@@ -391,12 +402,7 @@ class TenantState:
         outcome = self.outcome("build", asset_key, revision, None)
         duration, succeeds, message = self._timing(self.tenant.durations.build, outcome)
         build = Build(
-            key=new_key(),
-            t0=self.now(),
-            started_at=self.clock.now(),
-            duration=duration,
-            succeeds=succeeds,
-            message=message,
+            **self._started(duration, succeeds, message),
             asset_key=asset_key,
             revision=revision,
             build_type=build_type,
@@ -503,12 +509,7 @@ class TenantState:
         duration, succeeds, message = self._timing(self.tenant.durations.analysis, outcome)
         report = impact.deployment_report(asset, revision, self.running[environment_key], self.assets)
         analysis = Analysis(
-            key=new_key(),
-            t0=self.now(),
-            started_at=self.clock.now(),
-            duration=duration,
-            succeeds=succeeds,
-            message=message,
+            **self._started(duration, succeeds, message),
             asset_key=asset_key,
             revision=revision,
             environment_key=environment_key,
@@ -627,12 +628,7 @@ class TenantState:
             outcome.result if outcome else "success", "Completed"
         )
         analysis = CodeAnalysis(
-            key=new_key(),
-            t0=self.now(),
-            started_at=self.clock.now(),
-            duration=duration,
-            succeeds=terminal == "Completed",
-            message=message,
+            **self._started(duration, terminal == "Completed", message),
             asset_key=asset_key,
             revision=revision,
             terminal=terminal,
@@ -646,12 +642,7 @@ class TenantState:
         outcome = self.outcome("library_generation", None, None, None)
         duration, succeeds, message = self._timing(self.tenant.durations.library_generation, outcome)
         generation = LibraryGeneration(
-            key=new_key(),
-            t0=self.now(),
-            started_at=self.clock.now(),
-            duration=duration,
-            succeeds=succeeds,
-            message=message,
+            **self._started(duration, succeeds, message),
             file_name=file_name,
             binary_uri=binary_uri,
             library_name=library_name(file_name),

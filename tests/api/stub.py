@@ -132,4 +132,4 @@ class StubOdc(BaseAdapter):
         return response
 
     def close(self) -> None:
-        pass
+        """Nothing to release: the stub holds no connections."""

@@ -20,8 +20,8 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive
     drops: dict[str, int]  # path -> how many more requests to drop (set on the server)
 
-    def log_message(self, *args: object) -> None:  # keep test output clean
-        pass
+    def log_message(self, *args: object) -> None:
+        """Silenced: the server's access log would only clutter test output."""
 
     def _answer(self, status: int, body: object) -> None:
         data = json.dumps(body).encode()
