@@ -29,7 +29,7 @@ class StepStatus(StrEnum):
     BLOCKED = "blocked"  # a gate stopped the run
     TIMED_OUT = "timed-out"
     CANCELLED = "cancelled"
-    ROLLED_BACK = "rolled-back"  # a release-level rollback (``RunReport.rollback``) returned it
+    ROLLED_BACK = "rolled-back"  # the rollback (``RunReport.rollback``) returned what ran before
 
     @property
     def is_failure(self) -> bool:

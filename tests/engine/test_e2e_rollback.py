@@ -8,10 +8,14 @@ report.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from odc_pipeline.engine.plan import render_plan
+import jsonschema
+
 from odc_pipeline.engine.options import RunOptions
+from odc_pipeline.engine.plan import render_plan
+from odc_pipeline.engine.report_file import SCHEMA_PATH
 from odc_pipeline.errors import ExitCode
 from odc_pipeline.report import StepStatus
 from odc_pipeline.reporting.outputs import derive_outputs
@@ -72,6 +76,13 @@ def portal_values(sim) -> dict[str, dict[str, str | None]]:
     return {name: values[name] for name in (*PORTAL_VALUES, "ApiToken")}
 
 
+def valid(run) -> dict[str, Any]:
+    """The written report file, checked against the committed schema."""
+    document = json.loads(run.report_path.read_text())
+    jsonschema.validate(document, json.loads(SCHEMA_PATH.read_text()))
+    return document
+
+
 def rollback_of(report, asset: str):
     return next(a for a in report.rollback.assets if a.asset == asset)
 
@@ -87,6 +98,7 @@ def test_the_last_app_fails_and_the_two_already_moved_go_back_with_their_configu
         assert report.status == "rolled-back"
         assert report.rollback.status == "complete"
         assert report.rollback.still_on_new == ()
+        assert valid(run)["rollback"]["status"] == "complete"
         assert "Database upgrade failed in Orders Backoffice" in report.rollback.reason
         assert qa(sim) == before  # revisions *and* builds, from the simulator
         forward = {s.asset: s.status for s in report.steps_for("deploy")}
@@ -133,7 +145,8 @@ def test_the_last_app_fails_and_the_two_already_moved_go_back_with_their_configu
         summary = render_summary(report)
         top, table = summary.split("| Asset", 1)
         assert "**Rolled back**" in top
-        assert "Still" not in top and "incomplete" not in top
+        assert "Still" not in top
+        assert "incomplete" not in top
         header = table.splitlines()[0].split(" | ")
         assert header[-3:] == ["rollback", "Revision", "App |"]
         rows = {
@@ -183,10 +196,12 @@ def test_a_rollback_deploy_that_fails_leaves_an_incomplete_rollback_and_the_reru
         assert report.exit_code == ExitCode.ROLLBACK_INCOMPLETE == 9
         assert report.status == "rollback-incomplete"
         assert report.rollback.status == "incomplete"
+        assert valid(run)["exit_code"] == 9
         assert set(report.rollback.still_on_new) == {"Orders Portal", "Orders API"}
         portal, api = rollback_of(report, "Orders Portal"), rollback_of(report, "Orders API")
         assert portal.outcome == "failed"
-        assert "rollback deploy" in portal.summary and "FinishedWithError" in portal.summary
+        assert "rollback deploy" in portal.summary
+        assert "FinishedWithError" in portal.summary
         assert api.outcome == "kept"  # Portal still runs r20, which needs API r12
         assert "Orders Portal" in api.summary
         assert rollback_of(report, "Orders Backoffice").outcome == "stayed-live"
@@ -200,8 +215,9 @@ def test_a_rollback_deploy_that_fails_leaves_an_incomplete_rollback_and_the_reru
         summary = render_summary(report)
         top = summary.split("| Asset")[0]
         assert "Rollback incomplete" in top
-        assert "Orders Portal" in top and "Orders API" in top
-        assert "rollback incomplete" in derive_outputs(report).summary
+        assert "Orders Portal" in top
+        assert "Orders API" in top
+        assert "rollback incomplete, still on new: Orders API, Orders Portal" in derive_outputs(report).summary
 
         # no special state: the next run brings the stage forward as the file says
         again = sim.run(release(tmp_path))
@@ -236,6 +252,7 @@ def test_cancel_during_the_rollback_lists_what_is_in_flight_and_starts_nothing_m
         assert report.exit_code == ExitCode.CANCELLED
         assert report.status == "cancelled"
         assert report.rollback.status == "cancelled"
+        assert valid(run)["rollback"]["assets"]
         portal = rollback_of(report, "Orders Portal")
         assert portal.outcome == "cancelled"
         assert portal.operation_key in report.in_flight
@@ -257,13 +274,15 @@ def test_without_rollback_nothing_is_rolled_back_and_the_summary_says_what_moved
         assert report.exit_code == ExitCode.FAILED
         assert report.status == "failed"
         assert report.rollback is None
+        assert valid(run)["rollback"] is None
         assert [b["revision"] for b in sim.deploys()] == [12, 20, 6]
         assert running(sim, "Orders API")[0] == 12
         assert running(sim, "Orders Portal")[0] == 20
         assert running(sim, "Orders Backoffice") == before["Orders Backoffice"]
         top = render_summary(report).split("| Asset")[0]
         assert "moved by this run" in top
-        assert "Orders API r11 → r12" in top and "Orders Portal r19 → r20" in top
+        assert "Orders API r11 → r12" in top
+        assert "Orders Portal r19 → r20" in top
         moved_line = top.split("moved by this run")[1].split("\n")[0]
         assert "Orders Backoffice" not in moved_line.split("; not moved")[0]
         assert "not moved: Orders Backoffice (failed)" in moved_line
