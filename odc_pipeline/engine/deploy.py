@@ -36,7 +36,7 @@ from odc_pipeline.engine.operations import (
 from odc_pipeline.engine.recovery import deployment_finder
 from odc_pipeline.engine.resolve import deployments_by_asset
 from odc_pipeline.engine.scheduler import run_in_order, topological_levels
-from odc_pipeline.errors import CancelledError, OperationFailedError, UsageError
+from odc_pipeline.errors import CancelledError, OperationFailedError, OperationTimeoutError, UsageError
 from odc_pipeline.report import Message, StepResult, StepStatus
 
 STAGE = "deploy"
@@ -361,16 +361,25 @@ def run_deploy(ctx: RunContext) -> None:
                 revision_after=asset.deployed_revision,
             )
         )
+    recorded = {s.asset_key for s in ctx.steps if s.stage == STAGE}
     for key, exc in outcome.errors.items():
+        asset = by_key[key]
         if isinstance(exc, CancelledError):
-            asset = by_key[key]
-            ctx.record(
-                StepTimer(ctx, asset, STAGE).result(
-                    StepStatus.CANCELLED,
-                    "cancelled while deploying; the operation keeps running in ODC",
-                    revision_before=asset.deployed_revision,
-                )
+            status, text = (
+                StepStatus.CANCELLED,
+                "cancelled while deploying; the operation keeps running in ODC",
             )
+        elif key in recorded:
+            continue
+        elif isinstance(exc, OperationTimeoutError):
+            status, text = StepStatus.TIMED_OUT, f"{exc}; the operation keeps running in ODC"
+        else:  # a failure before or around the deploy (an API error): the forward outcome, said once
+            status, text = StepStatus.FAILED, str(exc)
+        ctx.record(
+            StepTimer(ctx, asset, STAGE).result(
+                status, text, revision_before=asset.deployed_revision, operation_key=asset.deploy_key
+            )
+        )
     if error is not None:
         raise error
     if cancelled:

@@ -218,16 +218,21 @@ def _roll_back_one(ctx: RunContext, asset: AssetState, forward: str) -> AssetRol
 
     try:
         return _act(ctx, asset, messages, state, result)
-    except CancelledError:
-        key = state["operation_key"]
-        running = f"; {key} keeps running in ODC" if key else ""
-        return result("cancelled", f"cancelled during its rollback{running}")
-    except OperationTimeoutError as exc:
-        return result("timed-out", f"rollback timed out: {exc}")
-    except OdcPipelineError as exc:
-        return result("failed", f"rollback failed: {exc}")
     except Exception as exc:  # a rollback must report every asset, whatever one of them raised
-        return result("failed", f"rollback failed: {type(exc).__name__}: {exc}")
+        # values PATCHed back before the operation that applies them stopped: still pending
+        state["values"] = _mark(state["values"], "pending", "the operation that applies them did not finish")
+        return result(*_stopped_by(exc, state["operation_key"]))
+
+
+def _stopped_by(exc: Exception, key: str | None) -> tuple[str, str]:
+    """(outcome, summary) for a rollback of one asset that raised ``exc``."""
+    if isinstance(exc, CancelledError):
+        return "cancelled", "cancelled during its rollback" + (f"; {key} keeps running in ODC" if key else "")
+    if isinstance(exc, OperationTimeoutError):
+        return "timed-out", f"rollback timed out: {exc}"
+    if isinstance(exc, OdcPipelineError):
+        return "failed", f"rollback failed: {exc}"
+    return "failed", f"rollback failed: {type(exc).__name__}: {exc}"
 
 
 def _act(
@@ -390,7 +395,12 @@ def _restore_values(ctx: RunContext, asset: AssetState, revision: int) -> tuple[
     except OdcPipelineError as exc:
         values += [ValueRestore(c.where, "failed", f"PATCH refused: {exc}") for c in restorable]
         return values, False
-    values += [ValueRestore(c.where, "restored", f"back to {c.before}") for c in restorable]
+    values += [
+        ValueRestore(
+            c.where, "restored", "back to the value read at resolve" if c.secret else f"back to {c.before}"
+        )
+        for c in restorable
+    ]
     return values, True
 
 

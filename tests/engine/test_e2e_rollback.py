@@ -217,7 +217,9 @@ def test_a_rollback_deploy_that_fails_leaves_an_incomplete_rollback_and_the_reru
         assert "Rollback incomplete" in top
         assert "Orders Portal" in top
         assert "Orders API" in top
-        assert "rollback incomplete, still on new: Orders API, Orders Portal" in derive_outputs(report).summary
+        assert (
+            "rollback incomplete, still on new: Orders API, Orders Portal" in derive_outputs(report).summary
+        )
 
         # no special state: the next run brings the stage forward as the file says
         again = sim.run(release(tmp_path))
@@ -255,6 +257,7 @@ def test_cancel_during_the_rollback_lists_what_is_in_flight_and_starts_nothing_m
         assert valid(run)["rollback"]["assets"]
         portal = rollback_of(report, "Orders Portal")
         assert portal.outcome == "cancelled"
+        assert {v.status for v in portal.values} == {"pending", "unrestorable"}  # PATCHed, not applied yet
         assert portal.operation_key in report.in_flight
         assert rollback_of(report, "Orders API").outcome == "not-started"
         assert set(report.rollback.still_on_new) >= {"Orders Portal", "Orders API"}
@@ -318,3 +321,29 @@ def test_plan_shows_what_each_app_would_roll_back_to(tmp_path):
         api = next(s for s in run.report.steps_for("deploy") if s.asset == "Orders API")
         assert api.details["rollback_to"] == {"revision": 11, "build_key": before["Orders API"][1]}
         assert sim.mutations() == []
+
+
+def test_a_deploy_that_times_out_triggers_the_rollback_which_waits_for_it_first(tmp_path):
+    slow = {"operation": "deployment", "asset": "Orders Backoffice", "stage": "QA", "revision": 6}
+    slow.update(result="success", duration=900, times=1)  # past the 10 min deploy timeout
+    with simulated(tmp_path, outcomes(slow)) as sim:
+        before = qa(sim)
+        pipeline = example_variant(
+            tmp_path,
+            "multi-asset-release.yml",
+            {"max-parallel: 4": "max-parallel: 1", "deploy: 30m": "deploy: 10m"},
+        )
+        run = sim.run(pipeline)
+        report = run.report
+        assert report.exit_code == ExitCode.TIMEOUT
+        assert report.status == "rolled-back", report.error
+        forward = {s.asset: s.status for s in report.steps_for("deploy")}
+        assert forward["Orders Backoffice"] is StepStatus.TIMED_OUT
+        assert "timed out" in report.rollback.reason
+        backoffice = rollback_of(report, "Orders Backoffice")
+        # its own deploy finished during the rollback's wait (r6 ran), so r5 was redeployed
+        assert backoffice.outcome == "rolled-back"
+        assert qa(sim) == before
+        assert [b["revision"] for b in sim.deploys()][:3] == [12, 20, 6]
+        assert sorted(b["revision"] for b in sim.deploys()[3:]) == [5, 11, 19]
+        assert sim.started()["Orders Backoffice"] == 2  # its r6 deploy was waited for, not repeated
