@@ -99,6 +99,7 @@ def test_the_last_app_fails_and_the_two_already_moved_go_back_with_their_configu
         assert report.rollback.status == "complete"
         assert report.rollback.still_on_new == ()
         assert valid(run)["rollback"]["status"] == "complete"
+        assert ("stage-end", "rollback:rolled-back") in run.reporter.events
         assert "Database upgrade failed in Orders Backoffice" in report.rollback.reason
         assert qa(sim) == before  # revisions *and* builds, from the simulator
         forward = {s.asset: s.status for s in report.steps_for("deploy")}
@@ -124,6 +125,9 @@ def test_the_last_app_fails_and_the_two_already_moved_go_back_with_their_configu
         assert [b["buildKey"] for b in bodies[3:]] == [before["Orders Portal"][1], before["Orders API"][1]]
 
         # configuration: readable values back to what resolve read, applied; the secret said so
+        patches = sim.requests(method="PATCH")
+        assert len(patches) == 2  # Portal's forward values, then the values read at resolve
+        assert patches[1].body["revisionBaseline"] == 19
         after = portal_values(sim)
         for name in PORTAL_VALUES:
             assert after[name] == values_before[name], name
@@ -211,6 +215,7 @@ def test_a_rollback_deploy_that_fails_leaves_an_incomplete_rollback_and_the_reru
         assert [b["revision"] for b in sim.deploys()] == [12, 20, 6, 19]  # API was not touched
         # the restored values were PATCHed but the deploy that would apply them failed
         assert {v.status for v in portal.values} == {"pending", "unrestorable"}
+        assert portal_values(sim)["MaxItemsPerPage"] == {"value": "25", "deployedValue": "50"}
 
         summary = render_summary(report)
         top = summary.split("| Asset")[0]
@@ -266,7 +271,9 @@ def test_cancel_during_the_rollback_lists_what_is_in_flight_and_starts_nothing_m
         assert (operation.operation, operation.revision) == ("Deploy", 19)
         assert [b["revision"] for b in sim.deploys()] == [12, 20, 6, 19]
         assert running(sim, "Orders API")[0] == 12
+        assert portal_values(sim)["MaxItemsPerPage"] == {"value": "25", "deployedValue": "50"}
         assert any("still running in ODC" in w for w in reporter.texts("warning"))
+        assert ("stage-end", "rollback:cancelled") in reporter.events
 
 
 def test_without_rollback_nothing_is_rolled_back_and_the_summary_says_what_moved(tmp_path):
@@ -282,6 +289,8 @@ def test_without_rollback_nothing_is_rolled_back_and_the_summary_says_what_moved
         assert running(sim, "Orders API")[0] == 12
         assert running(sim, "Orders Portal")[0] == 20
         assert running(sim, "Orders Backoffice") == before["Orders Backoffice"]
+        assert portal_values(sim)["MaxItemsPerPage"] == {"value": "50", "deployedValue": "50"}
+        assert len(sim.requests(method="PATCH")) == 1  # forward only: nothing set back
         top = render_summary(report).split("| Asset")[0]
         assert "moved by this run" in top
         assert "Orders API r11 → r12" in top
