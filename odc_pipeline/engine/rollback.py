@@ -100,7 +100,13 @@ def roll_back(ctx: RunContext, error: BaseException) -> BaseException:
         + ", ".join(_target_text(a) for a in assets)
     )
     forward = _forward_outcomes(ctx)
-    results = _run_levels(ctx, assets, lambda a: _roll_back_one(ctx, a, forward.get(a.key, "not-started")))
+    try:
+        results = _run_levels(
+            ctx, assets, lambda a: _roll_back_one(ctx, a, forward.get(a.key, "not-started"))
+        )
+    except Exception as exc:  # a bug here must still end in a report that says the stage is not back
+        summary = f"rollback stopped: {type(exc).__name__}: {exc}"
+        results = {a.key: _result(a, "failed", summary, forward=forward.get(a.key, "")) for a in assets}
     results = _check_final(ctx, assets, results)
     ordered = tuple(results[a.key] for a in assets)
     still = tuple(

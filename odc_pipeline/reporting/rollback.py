@@ -59,7 +59,17 @@ def stage_state(report: RunReport) -> tuple[str, str] | None:
             for a in still
         )
         if rollback.status == "incomplete":
-            return "Rollback incomplete", f"still on the revisions this run deployed: {listed}"
+            values = [
+                f"{a.asset} {v.name} ({v.status})"
+                for a in rollback.assets
+                for v in a.values
+                if v.status in {"failed", "pending"}
+            ]
+            parts = [f"still on the revisions this run deployed: {listed}"] if still else []
+            parts += [f"configuration not set back: {', '.join(values)}"] if values else []
+            others = [a for a in rollback.assets if not a.ok and a.asset not in rollback.still_on_new]
+            parts += [f"{a.asset}: {a.summary}" for a in others if not values]
+            return "Rollback incomplete", "; ".join(parts)
         if rollback.status == "cancelled":
             return "Rollback cancelled", f"not back on what ran before: {listed or 'none'}"
         back = ", ".join(f"{a.asset} {a.outcome} ({_revision(a.revision_now)})" for a in rollback.assets)
