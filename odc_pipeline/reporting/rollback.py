@@ -62,6 +62,7 @@ def stage_state(report: RunReport) -> tuple[str, str] | None:
             values = [
                 f"{a.asset} {v.name} ({v.status})"
                 for a in rollback.assets
+                if a.asset not in rollback.still_on_new  # those run new values anyway
                 for v in a.values
                 if v.status in {"failed", "pending"}
             ]
