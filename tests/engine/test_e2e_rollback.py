@@ -300,22 +300,48 @@ def test_without_rollback_nothing_is_rolled_back_and_the_summary_says_what_moved
         assert "not moved: Orders Backoffice (failed)" in moved_line
 
 
-def test_an_app_that_did_not_run_before_is_undeployed(tmp_path):
-    def first_deploy(data):
-        del data["deployments"]["QA"]["Orders Backoffice"]
+def _first_deploy(data):
+    del data["deployments"]["QA"]["Orders Backoffice"]
 
-    edit = outcomes(
-        {"operation": "app_http", "asset": "Orders Portal", "result": "failure"}, edit=first_deploy
-    )
-    with simulated(tmp_path, edit) as sim:
+
+HTTP_FAILS = {"operation": "app_http", "asset": "Orders Portal", "result": "failure"}
+
+
+def test_an_app_that_did_not_run_before_is_undeployed(tmp_path):
+    with simulated(tmp_path, outcomes(HTTP_FAILS, edit=_first_deploy)) as sim:
         assert running(sim, "Orders Backoffice") is None
         run = sim.run(release(tmp_path))
         assert run.report.status == "rolled-back", run.report.error
         backoffice = rollback_of(run.report, "Orders Backoffice")
         assert backoffice.outcome == "undeployed"
+        assert (backoffice.revision_target, backoffice.revision_now) == (None, None)
         assert running(sim, "Orders Backoffice") is None
-        undeploys = sim.deploys(operation="Undeploy")
-        assert [b["assetKey"] for b in undeploys] == [sim.asset_key("Orders Backoffice")]
+        (undeploy,) = sim.deploys(operation="Undeploy")
+        # asset and stage only: no revision or build for an Undeploy
+        assert sorted(undeploy) == ["assetKey", "environmentKey", "operation"]
+        assert undeploy["assetKey"] == sim.asset_key("Orders Backoffice")
+
+
+def test_an_undeploy_the_platform_refuses_leaves_the_rollback_incomplete(tmp_path):
+    forward_ok = {"operation": "deployment", "asset": "Orders Backoffice", "revision": 6, "result": "success"}
+    forward_ok["times"] = 1
+    undeploy_fails = {
+        "operation": "deployment",
+        "asset": "Orders Backoffice",
+        "result": "failure",
+        "times": 1,
+    }
+    with simulated(tmp_path, outcomes(HTTP_FAILS, forward_ok, undeploy_fails, edit=_first_deploy)) as sim:
+        run = sim.run(release(tmp_path))
+        assert run.report.exit_code == ExitCode.ROLLBACK_INCOMPLETE
+        backoffice = rollback_of(run.report, "Orders Backoffice")
+        assert backoffice.outcome == "failed"
+        assert "undeploy" in backoffice.summary
+        assert run.report.rollback.still_on_new == ("Orders API", "Orders Backoffice")
+        assert running(sim, "Orders Backoffice")[0] == 6
+        assert rollback_of(run.report, "Orders API").outcome == "kept"  # Backoffice r6 still uses it
+        assert running(sim, "Orders API")[0] == 12
+        assert running(sim, "Orders Portal")[0] == 19
 
 
 def test_plan_shows_what_each_app_would_roll_back_to(tmp_path):

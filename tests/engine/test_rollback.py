@@ -112,3 +112,23 @@ def test_nothing_to_roll_back_when_the_first_deploy_fails_without_configuration(
     assert api.outcome == "stayed-live"
     assert _starts(odc) == [("Deploy", API, 5)]
     assert ("stage-end", "rollback:rolled-back") in reporter.events
+
+
+def test_a_secret_that_odc_did_read_back_is_restored_without_showing_its_value():
+    odc = _config_only_api_then_failing_portal()
+    odc.configs[(ENV_QA, API)] = NS(
+        settings=[setting("ApiKey", "Text", "old-api-key-value", secret=True)], timers=[], integrations=[]
+    )
+    ctx, _ = make_ctx(
+        odc,
+        assets=TWO,
+        stages=STAGES,
+        configure={"Orders API": config_spec(settings={"ApiKey": "new-api-key-value"})},
+        deploy=DeployPolicy(rollback_on_failure=True),
+    )
+    report = run_pipeline(ctx)
+    patches = [c[1][2]["settings"] for c in odc.calls if c[0] == "configurations.patch"]
+    assert patches[-1] == [{"key": "k-ApiKey", "value": "old-api-key-value"}]
+    api = next(a for a in report.rollback.assets if a.asset == "Orders API")
+    assert [(v.status, v.note) for v in api.values] == [("restored", "back to the value read at resolve")]
+    assert "old-api-key-value" not in repr(report.rollback)
