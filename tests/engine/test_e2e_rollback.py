@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 import jsonschema
+import requests
 
 from odc_pipeline.engine.options import RunOptions
 from odc_pipeline.engine.plan import render_plan
@@ -382,3 +383,41 @@ def test_a_deploy_that_times_out_triggers_the_rollback_which_waits_for_it_first(
         assert [b["revision"] for b in sim.deploys()][:3] == [12, 20, 6]
         assert sorted(b["revision"] for b in sim.deploys()[3:]) == [5, 11, 19]
         assert sim.started()["Orders Backoffice"] == 2  # its r6 deploy was waited for, not repeated
+
+
+class LoseRollbackAnswer(requests.Session):
+    """Sends the POST, then loses the answer of the first Deploy of ``revision`` (a rollback)."""
+
+    def __init__(self, revision: int) -> None:
+        super().__init__()
+        self.revision = revision
+        self.lost: list[str] = []
+
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        response = super().request(method, url, *args, **kwargs)
+        body = kwargs.get("json") or {}
+        started = response.status_code < 300
+        if method == "POST" and body.get("revision") == self.revision and started and not self.lost:
+            self.lost.append(response.text)
+            response.close()
+            raise requests.ConnectionError("Connection reset by peer (answer lost after sending)")
+        return response
+
+
+def test_rollback_deploys_are_at_most_once_and_wait_out_rate_limits_like_forward_ones(tmp_path):
+    session = LoseRollbackAnswer(revision=19)
+    with simulated(tmp_path, outcomes(fail_deploy("Orders Backoffice"))) as sim:
+        before = qa(sim)
+        # the first rollback deploy meets two 429s, then its answer is lost
+        sim.simulator.faults.add(
+            "rate-limit-storm", path="/deployment-operations", method="POST", after=3, times=2
+        )
+        run = sim.run(release(tmp_path), session=session)
+        assert run.report.status == "rolled-back", run.report.error
+        assert session.lost, "no answer was lost: the test did not exercise recovery"
+        assert len(sim.statuses(429)) == 2
+        assert qa(sim) == before
+        # the lost rollback deploy was found again, not started twice
+        assert sim.started() == {"Orders API": 2, "Orders Portal": 2, "Orders Backoffice": 1}
+        portal = rollback_of(run.report, "Orders Portal")
+        assert portal.operation_key in session.lost[0]
