@@ -46,8 +46,9 @@ def moved(report: RunReport) -> list[tuple[str, int | None, int | None]]:
 def stage_state(report: RunReport) -> tuple[str, str] | None:
     """``(headline, detail)`` about the stage after a failed run, or ``None`` when nothing to say.
 
-    Headlines: ``Rollback incomplete``, ``Rollback cancelled``, ``Rolled back``, or
-    ``Stage runs a mix of old and new`` (a failed run without rollback that moved assets).
+    Headlines: ``Rollback incomplete``, ``Rollback cancelled``, ``Rolled back``, or for a failed
+    run without rollback that moved assets ``Stage runs a mix of old and new`` (some apps did not
+    move) / ``Not rolled back`` (all moved; a later stage failed).
     """
     if report.plan_only or not report.exit_code:
         return None
@@ -84,8 +85,9 @@ def stage_state(report: RunReport) -> tuple[str, str] | None:
         for s in report.steps_for("deploy")
         if s.status is not StepStatus.SUCCEEDED and s.status is not StepStatus.SKIPPED
     ]
-    rest = f"; not moved: {', '.join(others)}" if others else ""
-    return "Stage runs a mix of old and new", f"moved by this run: {listed}{rest}"
+    if not others:  # every app moved (a failed verify, say): not a mix, but not verified either
+        return "Not rolled back", f"moved by this run: {listed}"
+    return "Stage runs a mix of old and new", f"moved by this run: {listed}; not moved: {', '.join(others)}"
 
 
 def outcome_cell(rollback: AssetRollback | None) -> str:

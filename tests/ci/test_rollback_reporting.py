@@ -117,6 +117,12 @@ def test_without_a_rollback_a_failed_run_says_which_assets_moved():
     )
     assert "rollback" not in markdown.split("| Asset", 1)[1].splitlines()[0]
     assert "Stage runs a mix" not in render_summary(make_report())  # a successful run: nothing to say
+    verify_failed = dataclasses.replace(
+        make_report(), status="failed", exit_code=1, error="verification failed"
+    )
+    assert render_summary(verify_failed).splitlines()[2] == (
+        "> ⚠️ **Not rolled back**: moved by this run: Orders API r11 → r12, Orders Portal r4 → r5"
+    )
 
 
 def test_hostile_asset_names_and_secrets_stay_inert_in_the_rollback_lines(secrets):
