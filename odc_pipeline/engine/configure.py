@@ -95,6 +95,7 @@ def _change(
         secret=secret,
         needs_patch=needs_patch,
         unknown=unknown,
+        pending_before=pending if normalise(pending, data) != normalise(deployed, data) else None,
     )
 
 

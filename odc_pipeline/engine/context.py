@@ -52,6 +52,7 @@ class SettingChange:
     needs_patch: bool = True  # False when the value is already pending (set, not yet applied)
     unknown: bool = False  # a secret whose current value cannot be read back
     new_in_revision: bool = False  # not in the deployed revision (a rollback has nothing to restore)
+    pending_before: str | None = None  # a readable pending value that differed from ``before``
 
     @property
     def where(self) -> str:

@@ -268,7 +268,8 @@ def _act(
             return result("failed", f"undeploy {key} ended {status_of(final)}; r{now_revision} still runs")
         return result("undeployed", f"undeployed ({key}): it did not run in {env} before the run")
     runs_target = now_revision == target and (build is None or now_build == build)
-    values, patched = _restore_values(ctx, asset, target)
+    applying = not runs_target or asset.config_applied  # an operation will apply what is PATCHed
+    values, patched, repend = _restore_values(ctx, asset, target, applying=applying)
     state["values"] = values
     if runs_target:
         if patched and asset.config_applied:
@@ -277,6 +278,7 @@ def _act(
                 state["values"] = _mark(values, "pending", f"ApplyConfigs {key} ended {status_of(final)}")
                 messages.extend(operation_messages(ctx, key, only_problems=True))
                 return result("failed", f"r{target} runs; ApplyConfigs {key} of the restored values failed")
+            state["values"] = _repend(ctx, asset, target, repend, values)
             return result("restored", f"r{target} runs; configuration set back (ApplyConfigs {key})")
         if patched:
             _settle_pending(asset, values)
@@ -292,6 +294,7 @@ def _act(
         messages.extend(operation_messages(ctx, key, only_problems=True))
         was = f"r{now_revision}" if now_revision is not None else "nothing"
         return result("failed", f"rollback deploy {key} to r{target} ended {status_of(final)}; {was} runs")
+    state["values"] = _repend(ctx, asset, target, repend, values)
     return result("rolled-back", f"rolled back to r{target} (build {build}) by {key}")
 
 
@@ -362,15 +365,28 @@ def _apply_configs(
 # ---------------------------------------------------------------------------- configuration
 
 
-def _restore_values(ctx: RunContext, asset: AssetState, revision: int) -> tuple[list[ValueRestore], bool]:
-    """PATCH every value this run sent back to what was read at resolve (pending until applied).
+def _restore_candidates(asset: AssetState) -> list[SettingChange]:
+    """Values this run PATCHed, and values already pending before it that its deploy applied."""
+    applied = configure.already_pending(asset, asset.config_sent) if asset.config_applied else []
+    return [*asset.config_sent, *applied]
 
-    Returns one entry per value and whether a PATCH was sent. A refused PATCH does not stop
-    the rollback deploy: the revision matters more than the values, and the report says so.
+
+def _restore_values(
+    ctx: RunContext, asset: AssetState, revision: int, *, applying: bool
+) -> tuple[list[ValueRestore], bool, list[SettingChange]]:
+    """PATCH the values this run changed back to what was read at resolve.
+
+    ``applying``: an operation (the rollback deploy, an ApplyConfigs) follows and applies the
+    PATCH, so the *deployed* value is sent now and a value that was pending before the run is
+    set pending again afterwards (:func:`_repend`, the third item returned). Without one, the
+    value that was pending (else the deployed one) is sent: the stage is then as before.
+    Returns one entry per value, whether a PATCH was sent, and the values to set pending again.
+    A refused PATCH does not stop the rollback deploy: the revision matters more than the
+    values, and the report says so.
     """
     restorable: list[SettingChange] = []
     values: list[ValueRestore] = []
-    for change in asset.config_sent:
+    for change in _restore_candidates(asset):
         if change.new_in_revision:
             values.append(ValueRestore(change.where, "not-applicable", f"r{revision} does not have it"))
         elif change.before is None and change.secret:
@@ -390,8 +406,13 @@ def _restore_values(ctx: RunContext, asset: AssetState, revision: int) -> tuple[
         else:
             restorable.append(change)
     if not restorable:
-        return values, False
-    body = configure.patch_body([dataclasses.replace(c, after=str(c.before)) for c in restorable], revision)
+        return values, False, []
+
+    def sent(change: SettingChange) -> str:
+        pending = change.pending_before
+        return str(change.before) if applying or pending is None else pending
+
+    body = configure.patch_body([dataclasses.replace(c, after=sent(c)) for c in restorable], revision)
     try:
         ctx.client.configurations.patch(
             ctx.target_key, asset.key, configure._patch_model(body), agent=asset.asset_type == "Agent"
@@ -400,14 +421,48 @@ def _restore_values(ctx: RunContext, asset: AssetState, revision: int) -> tuple[
         raise
     except OdcPipelineError as exc:
         values += [ValueRestore(c.where, "failed", f"PATCH refused: {exc}") for c in restorable]
-        return values, False
-    values += [
-        ValueRestore(
-            c.where, "restored", "back to the value read at resolve" if c.secret else f"back to {c.before}"
+        return values, False, []
+    for change in restorable:
+        note = "back to the value read at resolve" if change.secret else f"back to {change.before}"
+        if not applying and change.pending_before is not None and not change.secret:
+            note = f"back to pending {change.pending_before} (it runs {change.before})"
+        values.append(ValueRestore(change.where, "restored", note))
+    repend = [c for c in restorable if applying and c.pending_before is not None]
+    return values, True, repend
+
+
+def _repend(
+    ctx: RunContext,
+    asset: AssetState,
+    revision: int,
+    changes: list[SettingChange],
+    values: list[ValueRestore],
+) -> list[ValueRestore]:
+    """After the rollback applied the deployed values: what was pending before is pending again."""
+    if not changes:
+        return values
+    body = configure.patch_body(
+        [dataclasses.replace(c, after=str(c.pending_before)) for c in changes], revision
+    )
+    try:
+        ctx.client.configurations.patch(
+            ctx.target_key, asset.key, configure._patch_model(body), agent=asset.asset_type == "Agent"
         )
-        for c in restorable
-    ]
-    return values, True
+        status, suffix = "restored", "its pending value {} set pending again"
+    except CancelledError:
+        raise
+    except OdcPipelineError as exc:
+        status, suffix = "failed", f"its pending value {{}} could not be set again: {exc}"
+    names = {c.where: c for c in changes}
+    out = []
+    for value in values:
+        change = names.get(value.name)
+        if change is None or value.status != "restored":
+            out.append(value)
+            continue
+        shown = "***" if change.secret else str(change.pending_before)
+        out.append(dataclasses.replace(value, status=status, note=f"{value.note}; {suffix.format(shown)}"))
+    return out
 
 
 def _settle_pending(asset: AssetState, values: list[ValueRestore]) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 import jsonschema
 import requests
 
+from odc_pipeline.api.models import AssetConfigPatch
 from odc_pipeline.engine.options import RunOptions
 from odc_pipeline.engine.plan import render_plan
 from odc_pipeline.engine.report_file import SCHEMA_PATH
@@ -421,3 +422,43 @@ def test_rollback_deploys_are_at_most_once_and_wait_out_rate_limits_like_forward
         assert sim.started() == {"Orders API": 2, "Orders Portal": 2, "Orders Backoffice": 1}
         portal = rollback_of(run.report, "Orders Portal")
         assert portal.operation_key in session.lost[0]
+
+
+def test_values_pending_before_the_run_are_pending_again_after_the_rollback(tmp_path):
+    """Someone left MaxItemsPerPage=40 and EnableBetaFeatures=True pending in QA; the run's
+    deploy applied them with its own values. Rolled back, QA runs the old values again and
+    the pending ones wait for the next deploy, as before the run."""
+    with simulated(tmp_path, outcomes(fail_deploy("Orders Backoffice"))) as sim:
+        ctx, reporter = sim.context(release(tmp_path))
+        state = sim.simulator.state
+        qa_key = state.stage_by_name("QA").key
+        portal_key = sim.asset_key("Orders Portal")
+        deployed = ctx.client.configurations.get_deployed(qa_key, portal_key)
+        key_of = {s.name: s.key for s in deployed.settings}
+        ctx.client.configurations.patch(
+            qa_key,
+            portal_key,
+            AssetConfigPatch.model_validate(
+                {
+                    "settings": [
+                        {"key": key_of["MaxItemsPerPage"], "value": "40"},
+                        {"key": key_of["EnableBetaFeatures"], "value": "True"},  # what the file wants
+                    ]
+                }
+            ),
+        )
+        run = sim.finish(ctx, reporter)
+        assert run.report.status == "rolled-back", run.report.error
+        after = portal_values(sim)
+        assert after["MaxItemsPerPage"] == {"value": "40", "deployedValue": "25"}
+        assert after["EnableBetaFeatures"] == {"value": "True", "deployedValue": "False"}
+        assert after["NightlySync.IsActive"] == {"value": "True", "deployedValue": "True"}
+        notes = {v.name: (v.status, v.note) for v in rollback_of(run.report, "Orders Portal").values}
+        assert notes["setting MaxItemsPerPage"] == (
+            "restored",
+            "back to 25; its pending value 40 set pending again",
+        )
+        assert notes["setting EnableBetaFeatures"] == (
+            "restored",
+            "back to False; its pending value True set pending again",
+        )

@@ -132,3 +132,24 @@ def test_a_secret_that_odc_did_read_back_is_restored_without_showing_its_value()
     api = next(a for a in report.rollback.assets if a.asset == "Orders API")
     assert [(v.status, v.note) for v in api.values] == [("restored", "back to the value read at resolve")]
     assert "old-api-key-value" not in repr(report.rollback)
+
+
+def test_a_failed_app_that_stayed_live_gets_back_the_value_that_was_pending_before():
+    odc = portfolio()
+    odc.configs[(ENV_QA, API)] = NS(
+        settings=[setting("TimeoutSeconds", "Integer", "10", value="20")], timers=[], integrations=[]
+    )
+    odc.deploy_outcome[(API, 5)] = "FinishedWithError"
+    ctx, _ = make_ctx(
+        odc,
+        assets=(AssetSpec(name="Orders API"),),
+        stages=STAGES,
+        configure={"Orders API": config_spec(settings={"TimeoutSeconds": 30})},
+        deploy=DeployPolicy(rollback_on_failure=True),
+    )
+    report = run_pipeline(ctx)
+    patches = [c[1][2]["settings"][0]["value"] for c in odc.calls if c[0] == "configurations.patch"]
+    assert patches == ["30", "20"]  # ours, then the pending value someone had set, not the running one
+    assert _starts(odc) == [("Deploy", API, 5)]  # nothing applies it: pending, as before the run
+    (api,) = report.rollback.assets
+    assert [(v.status, v.note) for v in api.values] == [("restored", "back to pending 20 (it runs 10)")]
