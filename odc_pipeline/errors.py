@@ -17,6 +17,7 @@ class ExitCode(IntEnum):
     AUTH = 3  # authentication or permission failure
     GATE = 4  # blocked by a gate (impact analysis, code quality)
     TIMEOUT = 5  # a wait ran past its stage timeout
+    ROLLBACK_INCOMPLETE = 9  # a release-level rollback left assets on the revisions this run deployed
     CANCELLED = 130  # SIGINT / SIGTERM
 
 
@@ -64,6 +65,20 @@ class OperationTimeoutError(OdcPipelineError):
     """A wait ran past its configured timeout."""
 
     exit_code = ExitCode.TIMEOUT
+
+
+class RolledBackError(OdcPipelineError):
+    """The run failed and every asset it moved was rolled back; keeps the failure's exit code."""
+
+    def __init__(self, message: str, *, exit_code: ExitCode) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+class RollbackIncompleteError(OdcPipelineError):
+    """The run failed and the rollback did not bring every asset back (see the report)."""
+
+    exit_code = ExitCode.ROLLBACK_INCOMPLETE
 
 
 class CancelledError(OdcPipelineError):

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
-REPORT_SCHEMA_VERSION = "1.0"
+REPORT_SCHEMA_VERSION = "1.1"
 
 STAGES: tuple[str, ...] = ("configure", "build", "impact-analysis", "deploy", "verify")
 """The product's fixed stage order; a pipeline file can only select among these."""
@@ -29,7 +29,7 @@ class StepStatus(StrEnum):
     BLOCKED = "blocked"  # a gate stopped the run
     TIMED_OUT = "timed-out"
     CANCELLED = "cancelled"
-    ROLLED_BACK = "rolled-back"  # failed, then the previous revision was redeployed
+    ROLLED_BACK = "rolled-back"  # the rollback (``RunReport.rollback``) returned what ran before
 
     @property
     def is_failure(self) -> bool:
@@ -83,6 +83,69 @@ class AssetSummary:
     url: str | None = None
 
 
+ROLLBACK_OK_OUTCOMES = frozenset(
+    {"rolled-back", "undeployed", "stayed-live", "restored", "unchanged", "not-deployed"}
+)
+"""Rollback outcomes after which the asset runs what ran before the run."""
+
+
+@dataclass(frozen=True)
+class ValueRestore:
+    """One configuration value this run PATCHed, and whether the rollback set it back.
+
+    ``status``: ``restored`` (PATCHed back to the value read at resolve and applied),
+    ``pending`` (PATCHed back; the operation that would apply it did not finish),
+    ``unrestorable`` (a secret ODC does not read back: it keeps the value this run set),
+    ``not-applicable`` (the revision rolled back to has no such value, or the asset was
+    undeployed) or ``failed`` (the PATCH was refused). Never holds a secret's value.
+    """
+
+    name: str  # "setting ApiBaseUrl", "timer NightlySync.IsActive"
+    status: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class AssetRollback:
+    """What the release-level rollback did to one asset this run had touched."""
+
+    asset: str
+    asset_key: str
+    forward: str  # the deploy step's status: succeeded, failed, timed-out, unchanged, …
+    # rolled-back, undeployed, stayed-live, restored, unchanged, not-deployed (ok, see
+    # ROLLBACK_OK_OUTCOMES); failed, timed-out, cancelled, not-started, kept (not back)
+    outcome: str
+    revision_new: int | None = None  # the revision this run deployed
+    revision_target: int | None = None  # what ran before the run (None: it did not run)
+    build_key_target: str | None = None
+    revision_now: int | None = None  # what runs after the rollback (None: not running or unknown)
+    build_key_now: str | None = None
+    operation_key: str | None = None  # the rollback Deploy / Undeploy / ApplyConfigs
+    summary: str = ""
+    messages: tuple[Message, ...] = ()
+    values: tuple[ValueRestore, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome in ROLLBACK_OK_OUTCOMES and not any(
+            v.status in {"failed", "pending"} for v in self.values
+        )
+
+
+@dataclass(frozen=True)
+class RollbackReport:
+    """The release-level rollback that followed a failed deploy or verify (``rollback-on-failure``).
+
+    ``status``: ``complete`` (every asset runs what ran before), ``incomplete`` (some do not:
+    ``still_on_new`` names them; exit code 9) or ``cancelled``.
+    """
+
+    status: str
+    reason: str  # the failure that started it
+    assets: tuple[AssetRollback, ...] = ()
+    still_on_new: tuple[str, ...] = ()  # assets not back on what ran before the run
+
+
 @dataclass(frozen=True)
 class RunReport:
     status: str  # "succeeded" | "failed" | "planned" | "cancelled" | …
@@ -101,6 +164,7 @@ class RunReport:
     api_calls: Mapping[str, int] = field(default_factory=dict)  # "GET /api/builds/v1/…" -> count
     error: str = ""  # the message that explains a failed run
     in_flight: tuple[str, ...] = ()  # operation keys still running when cancelled
+    rollback: RollbackReport | None = None  # set when rollback-on-failure rolled the stage back
     schema_version: str = REPORT_SCHEMA_VERSION
 
     def to_dict(self) -> dict[str, Any]:

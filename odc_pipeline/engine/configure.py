@@ -95,6 +95,7 @@ def _change(
         secret=secret,
         needs_patch=needs_patch,
         unknown=unknown,
+        pending_before=pending if normalise(pending, data) != normalise(deployed, data) else None,
     )
 
 
@@ -142,6 +143,7 @@ def diff_config(
         needs_baseline |= is_new
         change = _change(ctx, asset.label, "settings", None, item, desired=value)
         if change:
+            change.new_in_revision = is_new
             changes.append(change)
     for section, entries in (("timers", desired.timers), ("integrations", desired.integrations)):
         for owner_name, values in entries.items():
@@ -151,6 +153,7 @@ def diff_config(
                 needs_baseline |= is_new
                 change = _change(ctx, asset.label, section, owner, item, desired=value)
                 if change:
+                    change.new_in_revision = is_new
                     changes.append(change)
     baseline = asset.revision if (needs_baseline or deployed is None) and upcoming is not None else None
     return changes, baseline
@@ -237,6 +240,7 @@ def patch_asset(ctx: RunContext, asset: AssetState, *, deploying: bool) -> list[
         ctx.target_key, asset.key, _patch_model(body), agent=asset.asset_type == "Agent"
     )
     asset.config_patched = True
+    asset.config_sent.extend(c for c in changes if c not in asset.config_sent)
     return changes
 
 

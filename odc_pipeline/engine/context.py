@@ -51,9 +51,16 @@ class SettingChange:
     secret: bool
     needs_patch: bool = True  # False when the value is already pending (set, not yet applied)
     unknown: bool = False  # a secret whose current value cannot be read back
+    new_in_revision: bool = False  # not in the deployed revision (a rollback has nothing to restore)
+    pending_before: str | None = None  # a readable pending value that differed from ``before``
+
+    @property
+    def where(self) -> str:
+        """``setting ApiBaseUrl`` / ``timer NightlySync.IsActive``: names only, never a value."""
+        return f"{self.section[:-1]} {self.owner}.{self.name}" if self.owner else f"setting {self.name}"
 
     def describe(self) -> str:
-        where = f"{self.section[:-1]} {self.owner}.{self.name}" if self.owner else f"setting {self.name}"
+        where = self.where
         if self.secret:
             return f"{where}: *** -> ***" + (" (cannot be read back)" if self.unknown else "")
         return f"{where}: {self.before if self.before is not None else '(unset)'} -> {self.after}"
@@ -79,7 +86,7 @@ class AssetState:
     config_revision_baseline: int | None = None
     config_patched: bool = False  # pending values were PATCHed and not yet applied
     config_applied: bool = False
-    config_applied_by: str | None = None  # the operation that applied them, when not our own
+    config_sent: list[SettingChange] = field(default_factory=list)  # PATCHed by this run (rollback)
     deploy_key: str | None = None  # our Deploy of this asset, as soon as ODC accepted it
     producers: tuple[str, ...] = ()  # keys of assets in this run it depends on
     revision_after: int | None = None
@@ -148,6 +155,7 @@ class RunContext:
     in_flight: InFlight = field(default_factory=InFlight)
     steps: list[StepResult] = field(default_factory=list)
     impact_status: str = ""
+    rollback: Any = None  # odc_pipeline.report.RollbackReport once a rollback ran
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _hints: dict[tuple[str, ...], DurationHint | None] = field(default_factory=dict)
 

@@ -10,8 +10,9 @@ Rules, each for a reason:
 * configuration changes are PATCHed right before the app's own deploy (which applies them);
 * producers deploy before consumers (Dependency Management API), independent apps in
   parallel up to ``max-parallel``; the first failure stops new deploys;
-* with ``rollback-on-failure`` the revision that ran before is redeployed and both outcomes
-  are reported; the run still fails.
+* with ``rollback-on-failure`` a failure stops new deploys and the runner hands the stage to
+  :mod:`odc_pipeline.engine.rollback`, which moves every asset this run moved back (the deploy
+  steps keep the forward outcome; the rollback outcome is reported beside it).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from odc_pipeline.engine.operations import (
 from odc_pipeline.engine.recovery import deployment_finder
 from odc_pipeline.engine.resolve import deployments_by_asset
 from odc_pipeline.engine.scheduler import run_in_order, topological_levels
-from odc_pipeline.errors import CancelledError, OperationFailedError, UsageError
+from odc_pipeline.errors import CancelledError, OperationFailedError, OperationTimeoutError, UsageError
 from odc_pipeline.report import Message, StepResult, StepStatus
 
 STAGE = "deploy"
@@ -103,7 +104,7 @@ def _failure(
     return error
 
 
-def _start_deploy(
+def start_deploy(
     ctx: RunContext, asset: AssetState, revision: int, build_key: str, *, label: str
 ) -> tuple[str, Any]:
     finder = deployment_finder(
@@ -154,59 +155,8 @@ def _record_failure(
     )
 
 
-def _rollback(ctx: RunContext, asset: AssetState, timer: StepTimer, error: OperationFailedError) -> None:
-    """Redeploy what ran before; record both outcomes; re-raise the original failure."""
-    messages: list[Message] = list(getattr(error, "messages", ()))
-    key = getattr(error, "operation_key", None)
-    before, build = asset.deployed_revision, asset.deployed_build_key
-    if before is None or build is None:
-        messages.append(
-            msg("warning", "no previous revision ran in the stage, so there is nothing to roll back to")
-        )
-        _record_failure(ctx, asset, timer, error, revision=before, operation_key=key, messages=messages)
-        raise error
-    ctx.reporter.warning(f"rolling back to r{before} (build {build})", asset=asset.label)
-    rollback_key, final = _start_deploy(ctx, asset, before, build, label="rollback deploy")
-    ok = status_of(final) == FINISHED
-    verdict = "succeeded" if ok else f"ended {status_of(final)}"
-    outcome = f"rollback to r{before} {verdict} (operation {rollback_key})"
-    messages.append(msg("info" if ok else "error", outcome, "rollback"))
-    if not ok:
-        messages.extend(operation_messages(ctx, rollback_key, only_problems=True))
-    if asset.config_patched and ok:
-        asset.config_patched = False
-        asset.config_applied = True
-        asset.config_applied_by = rollback_key
-        messages.append(
-            msg(
-                "warning",
-                f"configuration values patched for this deploy were applied by the rollback deploy "
-                f"{rollback_key} (to r{before})",
-                "configure",
-            )
-        )
-    ctx.record(
-        timer.result(
-            StepStatus.ROLLED_BACK if ok else StepStatus.FAILED,
-            f"deploy of r{asset.revision} failed; {outcome}",
-            revision_before=before,
-            revision_after=before if ok else None,
-            build_key=asset.build_key,
-            operation_key=key,
-            messages=messages,
-            details={
-                "rollback_operation_key": rollback_key,
-                "rollback_status": status_of(final),
-                "rollback_revision": before,
-            },
-        )
-    )
-    asset.revision_after = before if ok else None
-    raise OperationFailedError(f"{error} — {outcome}")
-
-
 def deploy_one(ctx: RunContext, asset: AssetState) -> StepResult:
-    """Everything for one app: attach/wait, configure, deploy, rollback."""
+    """Everything for one app: attach/wait, configure, deploy (rollback: see ``rollback.py``)."""
     timer = StepTimer(ctx, asset, STAGE)
     before = asset.deployed_revision
     try:
@@ -257,19 +207,13 @@ def deploy_one(ctx: RunContext, asset: AssetState) -> StepResult:
     changes = configure.patch_asset(ctx, asset, deploying=True) if asset.config_changes else []
     assert asset.revision is not None
     assert asset.build_key is not None
-    key, final = _start_deploy(ctx, asset, asset.revision, asset.build_key, label="deploy")
+    key, final = start_deploy(ctx, asset, asset.revision, asset.build_key, label="deploy")
     if status_of(final) != FINISHED:
         error = _failure(ctx, asset, key, status_of(final))
-        if ctx.spec.deploy.rollback_on_failure:
-            try:
-                _rollback(ctx, asset, timer, error)  # records both outcomes and always raises
-            finally:
-                _record_failed_configuration(ctx, asset, config_timer, changes, key)
-        else:
-            _record_failed_configuration(ctx, asset, config_timer, changes, key)
-            messages = getattr(error, "messages", ())
-            _record_failure(ctx, asset, timer, error, revision=before, operation_key=key, messages=messages)
-            raise error
+        _record_failed_configuration(ctx, asset, config_timer, changes, key)
+        messages = getattr(error, "messages", ())
+        _record_failure(ctx, asset, timer, error, revision=before, operation_key=key, messages=messages)
+        raise error
     if changes:
         asset.config_patched = False
         asset.config_applied = True
@@ -293,19 +237,8 @@ def deploy_one(ctx: RunContext, asset: AssetState) -> StepResult:
 def _record_failed_configuration(
     ctx: RunContext, asset: AssetState, timer: StepTimer, changes: list[Any], key: str
 ) -> None:
-    """After a failed deploy: were the PATCHed values applied (by a rollback) or left pending?"""
-    if not changes:
-        return
-    if asset.config_applied and asset.config_applied_by:
-        configure.configure_step(
-            ctx,
-            asset,
-            timer,
-            changes,
-            how=f"applied by the rollback deploy {asset.config_applied_by} after deploy {key} failed",
-            operation_key=asset.config_applied_by,
-        )
-    else:
+    """After a failed deploy the PATCHed values stay pending (a rollback may set them back)."""
+    if changes:
         configure.configure_step(
             ctx, asset, timer, changes, how=f"deploy {key} failed", operation_key=key, applied=False
         )
@@ -327,6 +260,29 @@ def _was(revision: int | None) -> str:
     return f"r{revision}" if revision is not None else "not deployed"
 
 
+def rollback_plan(ctx: RunContext, asset: AssetState, *, deploys: bool) -> dict[str, Any]:
+    """``--plan`` with ``rollback-on-failure``: what a failed run would return this asset to.
+
+    The target is what runs now (read at resolve), the same value a real rollback uses.
+    """
+    if not ctx.spec.deploy.rollback_on_failure or not (deploys or asset.config_changes):
+        return {}
+    before, build = asset.deployed_revision, asset.deployed_build_key
+    if deploys and before is None:
+        text = f"on failure: would undeploy it (it did not run in {_env_name(ctx)} before)"
+        target: dict[str, Any] = {"undeploy": True}
+    elif deploys:
+        text = f"on failure: would roll back to r{before} (build {build})"
+        target = {"revision": before, "build_key": build}
+    else:
+        text = f"on failure: would set its configuration values back on r{before} (ApplyConfigs)"
+        target = {"revision": before, "build_key": build}
+    secrets = [c for c in asset.config_changes if c.secret and c.before is None]
+    if secrets and before is not None:
+        text += f"; {len(secrets)} secret value(s) ODC does not read back would keep the new value"
+    return {"messages": [msg("info", text, "rollback")], "details": {"rollback_to": target}}
+
+
 def plan_one(ctx: RunContext, asset: AssetState) -> None:
     timer = StepTimer(ctx, asset, STAGE)
     if asset.up_to_date and not ctx.force:
@@ -340,6 +296,7 @@ def plan_one(ctx: RunContext, asset: AssetState) -> None:
                 revision_before=asset.deployed_revision,
                 revision_after=asset.revision,
                 build_key=asset.build_key,
+                **rollback_plan(ctx, asset, deploys=False),
             )
         )
         return
@@ -352,6 +309,7 @@ def plan_one(ctx: RunContext, asset: AssetState) -> None:
             revision_before=asset.deployed_revision,
             revision_after=asset.revision,
             build_key=asset.build_key,
+            **rollback_plan(ctx, asset, deploys=True),
         )
     )
 
@@ -403,16 +361,25 @@ def run_deploy(ctx: RunContext) -> None:
                 revision_after=asset.deployed_revision,
             )
         )
+    recorded = {s.asset_key for s in ctx.steps if s.stage == STAGE}
     for key, exc in outcome.errors.items():
+        asset = by_key[key]
         if isinstance(exc, CancelledError):
-            asset = by_key[key]
-            ctx.record(
-                StepTimer(ctx, asset, STAGE).result(
-                    StepStatus.CANCELLED,
-                    "cancelled while deploying; the operation keeps running in ODC",
-                    revision_before=asset.deployed_revision,
-                )
+            status, text = (
+                StepStatus.CANCELLED,
+                "cancelled while deploying; the operation keeps running in ODC",
             )
+        elif key in recorded:
+            continue
+        elif isinstance(exc, OperationTimeoutError):
+            status, text = StepStatus.TIMED_OUT, f"{exc}; the operation keeps running in ODC"
+        else:  # a failure before or around the deploy (an API error): the forward outcome, said once
+            status, text = StepStatus.FAILED, str(exc)
+        ctx.record(
+            StepTimer(ctx, asset, STAGE).result(
+                status, text, revision_before=asset.deployed_revision, operation_key=asset.deploy_key
+            )
+        )
     if error is not None:
         raise error
     if cancelled:

@@ -30,7 +30,7 @@ def render_plan(report: RunReport) -> list[str]:
         for step in steps:
             mark = _MARK.get(str(step.status), "?")
             lines.append(f"  {mark} {step.asset.ljust(width)}  {step.summary}")
-            lines.extend(f"      {m.text}" for m in step.messages if m.source == "configure")
+            lines.extend(f"      {m.text}" for m in step.messages if m.source in {"configure", "rollback"})
     planned = [s for s in report.steps if str(s.status) == "planned"]
     changes = sum(1 for s in planned if s.stage in CHANGING_STAGES)
     checks = len(planned) - changes

@@ -12,12 +12,12 @@ import logging
 from collections.abc import Callable
 
 from odc_pipeline import __version__
-from odc_pipeline.engine import build, configure, deploy, impact, verify
+from odc_pipeline.engine import build, configure, deploy, impact, rollback, verify
 from odc_pipeline.engine.context import RunContext, StepTimer
 from odc_pipeline.engine.options import selected_stages
 from odc_pipeline.engine.resolve import resolve
 from odc_pipeline.engine.scheduler import run_in_order
-from odc_pipeline.errors import CancelledError, ExitCode, OdcPipelineError
+from odc_pipeline.errors import CancelledError, ExitCode, OdcPipelineError, RolledBackError
 from odc_pipeline.report import STAGES, RunReport, StepStatus
 
 log = logging.getLogger(__name__)
@@ -43,6 +43,7 @@ _RUN_STATUS = {
     ExitCode.GATE: "blocked",
     ExitCode.TIMEOUT: "timed-out",
     ExitCode.CANCELLED: "cancelled",
+    ExitCode.ROLLBACK_INCOMPLETE: "rollback-incomplete",
 }
 
 
@@ -185,10 +186,12 @@ def run_pipeline(ctx: RunContext) -> RunReport:
     )
     stages = selected_stages(spec, ctx.options)
     error: BaseException | None = None
+    current = "resolve"
     try:
         _in_stage(ctx, "resolve", resolve)
         deploying = "deploy" in stages
         for stage in stages:
+            current = stage
             if stage == "configure":
                 _in_stage(ctx, stage, lambda c: run_configure(c, deploying=deploying))
             elif stage == "build":
@@ -204,6 +207,8 @@ def run_pipeline(ctx: RunContext) -> RunReport:
     except Exception as exc:  # a bug must still produce a report and a clear message
         log.debug("unexpected error", exc_info=True)
         error = exc
+    if error is not None and rollback.applies(ctx, current, error):
+        error = rollback.roll_back(ctx, error)
     if ctx.cancel.is_set() and not isinstance(error, CancelledError):
         error = CancelledError(f"cancelled{': ' + str(error) if error else ''}")
     _unapplied_configuration(ctx, error)
@@ -220,6 +225,8 @@ def run_pipeline(ctx: RunContext) -> RunReport:
         )
         ctx.reporter.error(ctx.secrets.redact(message))
     status = "planned" if ctx.plan and exit_code == ExitCode.OK else _RUN_STATUS[exit_code]
+    if isinstance(error, RolledBackError):
+        status = "rolled-back"  # failed, and every asset the run moved runs what it ran before
     http = getattr(ctx.client, "http", None)
     return RunReport(
         status=status,
@@ -238,4 +245,5 @@ def run_pipeline(ctx: RunContext) -> RunReport:
         api_calls=dict(getattr(http, "call_counts", {}) or {}),
         error=ctx.secrets.redact(message),
         in_flight=tuple(in_flight),
+        rollback=ctx.rollback,
     )

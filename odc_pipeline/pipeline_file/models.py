@@ -260,7 +260,10 @@ class DeployStage(_Model):
     )
     rollback_on_failure: Bool = Field(
         default=False,
-        description="When a deployment fails, redeploy the revisions that ran before (deployed in this run).",
+        description=(
+            "When a deploy, a verification or a wait fails: return every app this run changed to the "
+            "revision, build and configuration that ran before (consumers first)."
+        ),
     )
     force: Bool = Field(
         default=False, description="Deploy even when the same revision already runs in the target."

@@ -22,6 +22,7 @@ from odc_pipeline.report import RunReport, StepStatus
 from .escaping import inert, inert_lines
 from .limits import AnnotationBudget
 from .outputs import DEFAULT_REPORT_FILE, Outputs, derive_outputs
+from .rollback import stage_state
 
 _RESET = "\x1b[0m"
 _FINISHED = threading.Event()
@@ -154,6 +155,9 @@ class StreamReporter:
         """Back-ends write their files here; plain prints the outputs as the last lines."""
         out = self.outputs(report)
         kind = "error" if report.exit_code else "ok"
+        state = stage_state(report)
+        if state is not None:
+            self.emit(self.paint("warning", f"{self.elapsed()} {state[0]}: {self.clean(state[1])}"))
         self.emit(self.paint(kind, f"{self.elapsed()} {out.summary} (exit code {out.exit_code})"))
         self.emit(f"{' ' * 10}  report: {out.report_file}")
 

@@ -62,8 +62,43 @@ def render_junit(report: RunReport, *, secrets: SecretRegistry = SECRETS) -> str
             totals[key] += value
         suite.set("errors", "0")
         suite.set("time", f"{seconds:.3f}")
+    if report.rollback is not None:
+        _rollback_suite(suites, report, totals, secrets)
     for key, value in totals.items():
         suites.set(key, str(value))
     suites.set("errors", "0")
     ET.indent(suites)
     return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def _rollback_suite(
+    suites: ET.Element, report: RunReport, totals: dict[str, int], secrets: SecretRegistry
+) -> None:
+    """One case per asset the rollback handled; not back on what ran before = a failure."""
+    assert report.rollback is not None
+    suite = ET.SubElement(suites, "testsuite", name="odc-pipeline.rollback")
+    failures = 0
+    for rolled in report.rollback.assets:
+        case = ET.SubElement(
+            suite, "testcase", classname="odc-pipeline.rollback", name=_text(secrets, rolled.asset)
+        )
+        case.set("time", "0.000")
+        lines = [f"[{v.status}] {v.name}: {v.note}" for v in rolled.values]
+        lines += [f"[{m.severity}] {m.text}" for m in rolled.messages]
+        body = _text(secrets, "\n".join(lines))
+        if not rolled.ok or rolled.asset in report.rollback.still_on_new:
+            failures += 1
+            failure = ET.SubElement(
+                case, "failure", message=_text(secrets, rolled.summary), type=rolled.outcome
+            )
+            failure.text = body
+        else:
+            ET.SubElement(case, "system-out").text = _text(
+                secrets, rolled.summary + ("\n" + body if body else "")
+            )
+    count = len(report.rollback.assets)
+    for key, value in (("tests", count), ("failures", failures), ("skipped", 0), ("errors", 0)):
+        suite.set(key, str(value))
+    suite.set("time", "0.000")
+    totals["tests"] += count
+    totals["failures"] += failures

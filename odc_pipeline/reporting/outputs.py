@@ -52,20 +52,24 @@ def _compact(value: object) -> str:
 def deployments_of(report: RunReport) -> list[dict[str, object]]:
     """One entry per asset in the deploy stage that did something (or would, in a plan)."""
     result: list[dict[str, object]] = []
+    rollbacks = {a.asset_key: a for a in report.rollback.assets} if report.rollback else {}
     for step in report.steps_for("deploy"):
         if step.status is StepStatus.SKIPPED:
             continue
-        result.append(
-            {
-                "asset": step.asset,
-                "key": step.asset_key,
-                "status": str(step.status),
-                "revision-before": step.revision_before,
-                "revision-after": step.revision_after,
-                "build-key": step.build_key,
-                "operation-key": step.operation_key,
-            }
-        )
+        entry: dict[str, object] = {
+            "asset": step.asset,
+            "key": step.asset_key,
+            "status": str(step.status),
+            "revision-before": step.revision_before,
+            "revision-after": step.revision_after,
+            "build-key": step.build_key,
+            "operation-key": step.operation_key,
+        }
+        rolled = rollbacks.get(step.asset_key)
+        if rolled is not None:  # only after a rollback: the outcome and what runs now
+            entry["rollback"] = rolled.outcome
+            entry["revision-now"] = rolled.revision_now
+        result.append(entry)
     return result
 
 
@@ -95,6 +99,10 @@ def summary_line(report: RunReport) -> str:
         line += f": {report.target}"
     if parts or not report.error:
         line += f": {parts or 'nothing to do'}"
+    if report.rollback is not None and report.rollback.still_on_new:
+        line += (
+            f"; rollback {report.rollback.status}, still on new: {', '.join(report.rollback.still_on_new)}"
+        )
     if report.error:
         line += f" — {report.error}"
     return line

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from odc_pipeline.report import RunReport
 
 from .core import StreamReporter
+from .rollback import rollbacks_by_asset
 from .table import asset_rows, revision_change, stages_that_ran
 
 INDENT = " " * 12
@@ -21,11 +22,14 @@ def text_table(report: RunReport, clean: Callable[[str], str]) -> list[str]:
     stages = stages_that_ran(report)
     if not stages:
         return []
-    header = ["asset", *stages, "revision"]
+    rollbacks = rollbacks_by_asset(report)
+    extra = ["rollback"] if report.rollback is not None else []
+    header = ["asset", *stages, *extra, "revision"]
     body = [
         [
             clean(row.name),
             *(str(row.steps[s].status) if s in row.steps else "–" for s in stages),
+            *([rollbacks[row.name].outcome if row.name in rollbacks else "–"] if extra else []),
             revision_change(row.revision_before, row.revision_after),
         ]
         for row in asset_rows(report)

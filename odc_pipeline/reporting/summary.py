@@ -11,6 +11,7 @@ from odc_pipeline.redaction import SECRETS, SecretRegistry
 from odc_pipeline.report import RunReport, StepResult, StepStatus
 
 from .escaping import markdown_cell
+from .rollback import outcome_cell, rollbacks_by_asset, stage_state
 from .table import asset_rows, revision_change, stages_that_ran
 
 SUMMARY_LIMIT_BYTES = 1024 * 1024  # GitHub's per-step job summary limit
@@ -28,7 +29,7 @@ STATUS_ICONS: dict[str, str] = {
     StepStatus.ROLLED_BACK: "↩️",
 }
 
-RUN_ICONS = {"succeeded": "✅", "planned": "📝", "cancelled": "🚫"}
+RUN_ICONS = {"succeeded": "✅", "planned": "📝", "cancelled": "🚫", "rolled-back": "↩️"}
 
 
 def _safe_url(url: str | None) -> str | None:
@@ -62,16 +63,21 @@ def render_summary(
 
     icon = RUN_ICONS.get(report.status, "❌" if report.exit_code else "✅")
     mode = " (plan)" if report.plan_only else ""
-    lines = [
-        f"### {icon} odc-pipeline → {cell(report.target)}{mode}: {cell(report.status)}",
-        "",
+    lines = [f"### {icon} odc-pipeline → {cell(report.target)}{mode}: {cell(report.status)}", ""]
+    state = stage_state(report)
+    if state is not None:  # first: a reviewer must see a half-released stage before anything else
+        alarm = "⚠️ " if state[0] != "Rolled back" else ""
+        lines += [f"> {alarm}**{state[0]}**: {cell(state[1])}", ""]
+    lines += [
         f"Exit code **{int(report.exit_code)}** · {report.duration_seconds:.1f} s"
         + (f" · impact analysis: {cell(report.impact_status)}" if report.impact_status else ""),
         "",
     ]
     if report.error:
         lines += [f"> {cell(report.error)}", ""]
-    header = ["Asset", *stages, "Revision", "App"]
+    rollbacks = rollbacks_by_asset(report)
+    extra = ["rollback"] if report.rollback is not None else []
+    header = ["Asset", *stages, *extra, "Revision", "App"]
     lines.append("| " + " | ".join(header) + " |")
     lines.append("|" + "---|" * len(header))
     rows: list[str] = []
@@ -79,7 +85,8 @@ def render_summary(
         url = _safe_url(secrets.redact(asset.url or ""))
         link = f"[open]({url})" if url else ""
         revision = revision_change(asset.revision_before, asset.revision_after)
-        row = [cell(asset.name), *(_cell(asset.steps.get(s)) for s in stages), revision, link]
+        back = [outcome_cell(rollbacks.get(asset.name))] if extra else []
+        row = [cell(asset.name), *(_cell(asset.steps.get(s)) for s in stages), *back, revision, link]
         rows.append("| " + " | ".join(row) + " |")
     omitted = "\n_Messages omitted (too long for the summary); see the report file._\n"
     table = _fit_table(lines, rows, limit_bytes - len(omitted.encode()))
@@ -93,6 +100,13 @@ def render_summary(
         details.extend(f"  - {m.severity}: {cell(m.text)}" for m in notes[:20])
         if len(notes) > 20:
             details.append(f"  - … {len(notes) - 20} more in the report file")
+    for rolled in rollbacks.values():
+        details.append(f"- **{cell(rolled.asset)}** · rollback: {cell(rolled.summary)}")
+        details.extend(
+            f"  - {cell(v.name)}: {v.status}" + (f" ({cell(v.note)})" if v.note else "")
+            for v in rolled.values
+        )
+        details.extend(f"  - {m.severity}: {cell(m.text)}" for m in rolled.messages[:20])
     if not details:
         return table
     block = "\n<details><summary>Messages</summary>\n\n" + "\n".join(details) + "\n\n</details>\n"

@@ -68,6 +68,7 @@ class FakeOdc:
     analysis_report: dict[str, Any] = field(default_factory=dict)  # asset -> report NS | "404" | "Failed"
     calls: list[tuple[str, Any]] = field(default_factory=list)
     polls_until_done: int = 1
+    failed_deploy_replaces: bool = False  # a FinishedWithError Deploy that left its revision running
     _ids: Any = field(default_factory=lambda: itertools.count(1))
 
     def __post_init__(self) -> None:
@@ -235,8 +236,11 @@ class FakeOdc:
             if n >= self.polls_until_done:
                 revision = op.revisions[0]
                 op.status = self.deploy_outcome.get((op.asset_key, revision), "Finished")
-                if op.status == "Finished" and op.operation == "Deploy":
+                moved = op.status == "Finished" or self.failed_deploy_replaces
+                if moved and op.operation == "Deploy":
                     self.run(op.environment_key, op.asset_key, revision, op.build_key)
+                if op.status == "Finished" and op.operation == "Undeploy":
+                    self.deployed.pop((op.environment_key, op.asset_key), None)
         return op
 
     def log_messages(self, key: str) -> list[NS]:

@@ -2,7 +2,7 @@
 
 Values are PATCHed right before the asset's own deploy, so when the configure stage ends
 nothing has changed yet. The stage reports them as planned, and the deploy replaces that step
-with what really happened: applied by the deploy, applied by a rollback, or left pending.
+with what really happened: applied by the deploy or left pending (a rollback sets them back).
 """
 
 from types import SimpleNamespace as NS
@@ -68,16 +68,23 @@ def test_failed_deploy_reports_the_patched_values_as_pending():
     assert any("PATCHed but not applied; they stay pending" in w for w in reporter.texts("warning"))
 
 
-def test_values_applied_by_a_rollback_are_reported_as_applied_not_pending():
+def test_values_patched_for_a_failed_deploy_are_set_back_by_the_rollback_not_applied_to_the_old_revision():
     odc = _api_with_timeout()
     odc.deploy_outcome[(API, 5)] = "FinishedWithError"
     report, reporter = _run(odc, deploy=DeployPolicy(rollback_on_failure=True))
     assert report.exit_code == 1
+    assert report.status == "rolled-back"
     (step,) = _configure_steps(report)
-    rollback_key = report.steps_for("deploy")[0].details["rollback_operation_key"]
-    assert step.status is StepStatus.SUCCEEDED
-    assert f"applied by the rollback deploy {rollback_key}" in step.summary
-    assert step.operation_key == rollback_key
+    assert step.status is StepStatus.WARNING  # the forward outcome: PATCHed, the deploy failed
+    patches = [c[1][2] for c in odc.calls if c[0] == "configurations.patch"]
+    assert [p["settings"] for p in patches] == [
+        [{"key": "k-TimeoutSeconds", "value": "30"}],
+        [{"key": "k-TimeoutSeconds", "value": "10"}],  # back to the value read at resolve
+    ]
+    assert [c[1]["revision"] for c in odc.calls if c[0] == "deployments.start"] == [5]  # no redeploy
+    (rolled,) = report.rollback.assets
+    assert rolled.outcome == "stayed-live"
+    assert [(v.name, v.status) for v in rolled.values] == [("setting TimeoutSeconds", "restored")]
     assert not any("stay pending" in w for w in reporter.texts("warning"))
 
 

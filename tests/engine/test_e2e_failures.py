@@ -85,7 +85,7 @@ def test_unavailable_analysis_is_a_warning_or_a_block_by_policy(tmp_path, policy
         assert "unavailable" in run.report.steps_for("impact-analysis")[0].summary
 
 
-def test_deploy_failure_rolls_back_and_exits_1(tmp_path):
+def test_deploy_failure_with_rollback_leaves_the_previous_revision_live_and_exits_1(tmp_path):
     edit = outcome(
         operation="deployment",
         asset="Orders API",
@@ -97,15 +97,15 @@ def test_deploy_failure_rolls_back_and_exits_1(tmp_path):
     with simulated(tmp_path, edit) as sim:
         run = sim.run(RELEASE)
         assert run.report.exit_code == 1
-        assert "rollback to r11 succeeded" in run.report.error
+        assert run.report.status == "rolled-back"
+        assert "Database upgrade failed for entity Order" in run.report.error
         bodies = sim.deploys()
-        assert [(b["assetKey"], b["revision"]) for b in bodies] == [
-            (sim.asset_key("Orders API"), 12),
-            (sim.asset_key("Orders API"), 11),
-        ]
+        # ODC kept r11 live when r12 failed: nothing to redeploy, nothing else had moved
+        assert [(b["assetKey"], b["revision"]) for b in bodies] == [(sim.asset_key("Orders API"), 12)]
         step = next(s for s in run.report.steps_for("deploy") if s.asset == "Orders API")
-        assert step.status is StepStatus.ROLLED_BACK
-        assert step.details["rollback_revision"] == 11
+        assert step.status is StepStatus.FAILED
+        (api,) = run.report.rollback.assets
+        assert (api.outcome, api.revision_now) == ("stayed-live", 11)
         assert sim.simulator.state.running_revision("QA", "Orders API") == 11
 
 

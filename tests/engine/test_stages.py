@@ -289,20 +289,37 @@ def test_deploy_attaches_to_a_running_deployment_instead_of_starting_another():
     assert "attached" in step.summary
 
 
-def test_deploy_failure_with_rollback_redeploys_previous_revision_and_reports_both():
+def test_a_failed_deploy_whose_previous_revision_stayed_live_is_not_redeployed_by_the_rollback():
     odc = portfolio()
     odc.deploy_outcome[(API, 5)] = "FinishedWithError"
-    ctx, _ = resolved(
+    ctx, _ = make_ctx(
         odc, assets=(AssetSpec(name="Orders API"),), deploy=DeployPolicy(rollback_on_failure=True)
     )
-    build.run_build(ctx)
-    with pytest.raises(OperationFailedError, match=r"Database upgrade failed.*rollback to r4 succeeded"):
-        deploy.run_deploy(ctx)
+    report = run_pipeline(ctx)
+    assert report.exit_code == 1
+    assert report.status == "rolled-back"
+    starts = [(c[1]["revision"], c[1]["build_key"]) for c in odc.calls if c[0] == "deployments.start"]
+    assert starts == [(5, "b-api-5")]
+    assert report.steps_for("deploy")[0].status is StepStatus.FAILED  # the forward outcome
+    (rolled,) = report.rollback.assets
+    assert (rolled.forward, rolled.outcome, rolled.revision_now) == ("failed", "stayed-live", 4)
+    assert "stayed live" in rolled.summary
+
+
+def test_a_failed_deploy_that_no_longer_runs_the_previous_revision_is_redeployed():
+    odc = portfolio()
+    odc.deploy_outcome[(API, 5)] = "FinishedWithError"
+    odc.failed_deploy_replaces = True
+    ctx, _ = make_ctx(
+        odc, assets=(AssetSpec(name="Orders API"),), deploy=DeployPolicy(rollback_on_failure=True)
+    )
+    report = run_pipeline(ctx)
+    assert report.exit_code == 1, report.error
     starts = [(c[1]["revision"], c[1]["build_key"]) for c in odc.calls if c[0] == "deployments.start"]
     assert starts == [(5, "b-api-5"), (4, "b-api-4")]
-    step = ctx.steps[-1]
-    assert step.status is StepStatus.ROLLED_BACK
-    assert step.details["rollback_status"] == "Finished"
+    (rolled,) = report.rollback.assets
+    assert (rolled.outcome, rolled.revision_now, rolled.build_key_now) == ("rolled-back", 4, "b-api-4")
+    assert odc.deployed[(ENV_QA, API)].revision == 4
 
 
 def test_deploy_failure_without_rollback_stops_consumers():
