@@ -85,6 +85,16 @@ CORRECTIONS: tuple[Correction, ...] = (
     Correction(
         "*",
         "*",
+        "400",
+        {"description": "The request is invalid.", "schema": EXCEPTION_SCHEMA_REF},
+        "Some operations declare no 400 (Applications_Versions_Get, Applications_Versions_Delete, "
+        "Deployments_Get...), yet an ASP.NET server answers 400 when it cannot bind a parameter to "
+        "its declared type or a request breaks a documented rule ('Running versions, or versions "
+        "used in Deployments cannot be deleted.'). The answer uses the Exception shape.",
+    ),
+    Correction(
+        "*",
+        "*",
         "401",
         {"description": "The token is missing, invalid or revoked.", "schema": EXCEPTION_SCHEMA_REF},
         "The swagger declares no 401 (and no securityDefinitions) anywhere; a server still refuses "
