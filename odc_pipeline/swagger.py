@@ -23,6 +23,9 @@ simulator gives with it, so both sides are held to the same reading of the contr
   answer may not carry a member the swagger does not declare, nor ``null``.
 
 Where the swagger is wrong or silent, :data:`CORRECTIONS` says what we follow instead, and why.
+One more reading is not a status: operations that produce ``text/plain`` (``POST /deployments/``)
+declare their errors as the ``Exception`` object, which has no text form; errors are JSON
+(``application/json``) on every operation.
 The Properties API (``/PropertiesAPI/rest/v1``) has no public contract at all; its operations are
 described in ``specs/lifetime-properties-api-v1.undoc.json``, a reconstruction from the official
 scripts, looked up the same way.
@@ -223,8 +226,11 @@ class Operation:
         if schema is None:
             return [] if not content else [f"status {status} declares no body, got {content[:80]!r}"]
         media = content_type.split(";", maxsplit=1)[0].strip().lower()
-        if media not in self.produces:
-            return [f"content type {media or '(none)'!r} is not one of {', '.join(self.produces)}"]
+        allowed = self.produces
+        if status >= 400 and "application/json" not in allowed:
+            allowed = (*allowed, "application/json")  # errors are JSON (module docstring)
+        if media not in allowed:
+            return [f"content type {media or '(none)'!r} is not one of {', '.join(allowed)}"]
         text = content.decode("utf-8", "replace")
         if media == "text/plain":
             instance: Any = text

@@ -8,7 +8,10 @@ LifeTime and Properties APIs have different prefixes. What differs is what a fau
   Token" in LifeTime does: every later request with an old token gets 401 (fires once by default;
   ``RunningLifeTimeSimulator.tokens`` has the new ones);
 * ``permission-denied``: 403 in the swagger's ``Exception`` shape;
-* ``server-error`` (500/502/503), ``drop-connection``, ``slow-response``, ``rate-limit-storm``
+* ``drop-connection`` closes the socket before the request is handled (nothing changed), while
+  ``drop-response`` handles it and then closes the socket without answering: the outcome a client
+  cannot know, which is where at-most-once is tested (a plan created, its key lost);
+* ``server-error`` (500/502/503), ``slow-response``, ``rate-limit-storm``
   (429; LifeTime documents no rate limit, but a gateway in front of it may answer one).
 """
 
@@ -27,9 +30,11 @@ from odc_pipeline.simulator.faults import (
 )
 
 PERMISSION_DENIED = "permission-denied"
+DROP_RESPONSE = "drop-response"
 LIFETIME_FAULT_NAMES = (
     SERVER_ERROR,
     DROP_CONNECTION,
+    DROP_RESPONSE,
     SLOW_RESPONSE,
     TOKEN_EXPIRY,
     RATE_LIMIT_STORM,

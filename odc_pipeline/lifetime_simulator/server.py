@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 
 from odc_pipeline import swagger
 from odc_pipeline.clock import Clock
-from odc_pipeline.lifetime_simulator.faults import PERMISSION_DENIED
+from odc_pipeline.lifetime_simulator.faults import DROP_RESPONSE, PERMISSION_DENIED
 from odc_pipeline.lifetime_simulator.routing import ROUTES, LifeTimeError, Request, Response
 from odc_pipeline.lifetime_simulator.state import LifeTimeState
 from odc_pipeline.simulator import faults
@@ -146,17 +146,34 @@ class _Handler(BaseHTTPRequestHandler):
         operation = swagger.find_operation(method, path)
         if operation is not None:
             logged["template"] = f"{operation.base_path}{operation.template}"
-        for fault in ctx.faults.fire(method, path):
+        fired = ctx.faults.fire(method, path)
+        for fault in fired:
             response = _apply_fault(ctx, fault)
             if response is not None:
                 logged["forced"] = True
                 return response
+        response = self._handle(ctx, operation, (method, path, query), raw, logged)
+        if any(f.name == DROP_RESPONSE for f in fired):
+            raise DropConnection  # handled, answer lost
+        return response
+
+    def _handle(
+        self,
+        ctx: Context,
+        operation: swagger.Operation | None,
+        request: tuple[str, str, str],
+        raw: bytes,
+        logged: dict[str, Any],
+    ) -> Response:
+        method, path, query = request
         if operation is None:
             if swagger.path_exists(path):
                 return _error(405, f"The requested resource does not support http method '{method}'.")
             return _error(404, f"No HTTP resource was found that matches the request URI '{path}'.")
         account = ctx.state.account(self.headers.get("Authorization"))
         if account is None:
+            # the rehearsal shapes (empty, html) are off-contract by design: not checked
+            logged["forced"] = ctx.state.undoc.unauthorized_body != "exception"
             return _unauthorized(ctx)
         logged["account"] = account.name
         try:
@@ -274,6 +291,8 @@ def _apply_fault(ctx: Context, fault: faults.Fault) -> Response | None:
     if fault.name == faults.SLOW_RESPONSE:
         ctx.clock.sleep(fault.seconds)
         return None
+    if fault.name == DROP_RESPONSE:
+        return None  # handled first, then dropped (see _api)
     if fault.name == faults.TOKEN_EXPIRY:
         ctx.state.revoke_tokens()
         return None

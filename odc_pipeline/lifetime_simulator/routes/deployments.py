@@ -76,9 +76,7 @@ def update_plan(ctx: Context, req: Request) -> Response:
     plan.source_key, plan.target_key, plan.operations = source.key, target.key, operations
     plan.notes = req.body["Notes"] or ""
     plan.saved_at = state.clock.now()
-    body = views.deployment(state, plan)
-    body.pop("DetailsURL")  # DeploymentData_v2 has no DetailsURL
-    return Response(200, body)
+    return Response(200, views.deployment_data(state, plan))
 
 
 @route("DELETE", BASE, "/deployments/{DeploymentKey}/")

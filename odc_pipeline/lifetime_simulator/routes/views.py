@@ -168,6 +168,16 @@ def deployment(state: LifeTimeState, plan: Plan) -> dict[str, Any]:
     }
 
 
+def deployment_data(state: LifeTimeState, plan: Plan) -> dict[str, Any]:
+    """``DeploymentData_v2`` (the answer to an update): no DetailsURL, operations as sent."""
+    body = deployment(state, plan)
+    del body["DetailsURL"]
+    body["ApplicationOperations"] = [
+        {"ApplicationVersionKey": op.version_key, "DeploymentZoneKey": op.zone_key} for op in plan.operations
+    ]
+    return body
+
+
 def status(state: LifeTimeState, plan: Plan, segments: list[Segment]) -> dict[str, Any]:
     origin_t, origin = state.clock.monotonic(), state.clock.now()
     current = [s for s in segments if s.start <= origin_t]
