@@ -186,7 +186,9 @@ class _Handler(BaseHTTPRequestHandler):
             return problem
         handler = ROUTES.get((method, operation.base_path, operation.template))
         if handler is None:
-            return _error(500, f"The simulator does not implement {operation.endpoint}.")
+            # users, teams, roles, DB connections, solutions...: in the swagger, not simulated
+            logged["forced"] = True
+            return _error(501, f"The LifeTime simulator does not implement {operation.endpoint}.")
         request = Request(
             method, path, operation.base_path, operation.template, params, values, body, account
         )

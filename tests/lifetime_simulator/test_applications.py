@@ -194,3 +194,24 @@ def test_a_breaking_producer_leaves_consumers_outdated_unless_redeployed(make_si
     clock.advance(40)
     assert api.status(key)["DeploymentStatus"] == "finished_successful"
     assert sim.state.running_version("Production", "Core Services") == "2.1.0"
+
+
+def test_modules_and_their_versions(api):
+    modules = {m["Name"]: m for m in api("GET", "/modules?IncludeEnvStatus=True").json()}
+    portal = modules["CustomerPortal"]
+    assert portal["Kind"] == "eSpace"
+    assert {s["EnvironmentKey"] for s in portal["ModuleStatusInEnv"]} == {
+        api.keys()[e] for e in ("Development", "Test", "Production")
+    }
+    versions = api("GET", f"/modules/{portal['Key']}/versions?MaximumVersionsToReturn=2").json()
+    assert len(versions) == 2
+    one = api("GET", f"/modules/{portal['Key']}/versions/{versions[0]['Key']}").json()
+    assert one == versions[0]
+    assert api("GET", "/modules/nope").status_code == 404
+    assert "ModuleStatusInEnv" not in api("GET", f"/modules/{portal['Key']}").json()
+
+
+def test_operations_the_simulator_does_not_implement_say_so(api):
+    answer = api("GET", "/users")
+    assert answer.status_code == 501
+    assert "does not implement GET /lifetimeapi/rest/v2/users/" in answer.json()["Errors"][0]

@@ -4,5 +4,6 @@ from odc_pipeline.lifetime_simulator.routes import (  # noqa: F401
     applications,
     deployments,
     environments,
+    modules,
     properties,
 )
