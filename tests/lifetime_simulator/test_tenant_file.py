@@ -100,3 +100,15 @@ def test_duplicate_tags_and_bad_faults():
     )
     assert found[0] == "lt.yaml:11: applications[0].versions[1].version: version '1.0.0' is tagged twice"
     assert found[1].startswith("lt.yaml:13: faults[0]: unknown fault 'analysis-unavailable'")
+
+
+def test_the_readme_documents_every_tenant_section_and_fault():
+    from odc_pipeline.lifetime_simulator import LIFETIME_FAULT_NAMES, LifeTimeTenant
+
+    readme = (EXAMPLE.parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("<!-- section:lifetime -->") : readme.index("<!-- /section:lifetime -->")]
+    assert [n for n in LifeTimeTenant.model_fields if f"| `{n}` |" not in section] == []
+    assert [n for n in LIFETIME_FAULT_NAMES if f"| `{n}` |" not in section] == []
+    for field in ("deployment_created_status", "deployment_key_format", "unauthorized_body",
+                  "app_not_in_environment", "unprocessed_version"):  # fmt: skip
+        assert f"`{field}: " in section
