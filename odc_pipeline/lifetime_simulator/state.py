@@ -98,9 +98,7 @@ class LifeTimeState:
                     {m.key: derive_key("lifetime-module-version", vkey, m.key) for m in modules},
                     breaking=v.breaking,
                 )
-            blocked = {
-                environment_key(self._env_spec(n)): "Blocked in the tenant file." for n in spec.blocked_in
-            }
+            blocked = {self.env_by_name[n].key: "Blocked in the tenant file." for n in spec.blocked_in}
             self.applications[key] = Application(
                 key,
                 spec.name,
@@ -117,7 +115,8 @@ class LifeTimeState:
             by_label = {v.version: v.key for v in versions.values()}
             for env_name in spec.running:
                 entry = spec.running_in(env_name)
-                assert entry is not None
+                if entry is None:
+                    continue
                 env = self.env_by_name[env_name]
                 zone = next((z for z in env.zones if z.name == entry.zone), None) or env.default_zone()
                 self.running[env.key][key] = Running(
@@ -130,9 +129,6 @@ class LifeTimeState:
                     self.config[ckey] = ConfigItem(
                         ckey, item.name, item.kind, module.key, item.default, values
                     )
-
-    def _env_spec(self, name: str):
-        return next(e for e in self.tenant.environments if e.name == name)
 
     # ------------------------------------------------------------------ lookups
 

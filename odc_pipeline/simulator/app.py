@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from odc_pipeline.clock import Clock, ScaledClock, SystemClock
 from odc_pipeline.simulator.auth import Authority
@@ -20,6 +20,10 @@ from odc_pipeline.simulator.requestlog import RequestLog
 from odc_pipeline.simulator.server import Context, SimulatorServer, serve_in_thread
 from odc_pipeline.simulator.state import TenantState
 from odc_pipeline.simulator.tenant import Tenant, load_tenant
+
+if TYPE_CHECKING:
+    from odc_pipeline.lifetime_simulator.app import RunningLifeTimeSimulator
+    from odc_pipeline.lifetime_simulator.tenant import LifeTimeTenant
 
 DEFAULT_TENANT = Path(__file__).resolve().parent / "data" / "example-tenant.yaml"
 """The example tenant shipped inside the package (and so inside the container image), so that
@@ -72,8 +76,33 @@ class RunningSimulator:
         self.stop()
 
 
+@overload
 def start_simulator(
-    tenant: str | Path | Tenant | Any,
+    tenant: str | Path | Tenant,
+    *,
+    port: int = 0,
+    clock: Clock | None = None,
+    time_scale: float = 1.0,
+    faults: Iterable[Fault | str] | None = None,
+    platform: Literal["odc"] | None = None,
+) -> RunningSimulator: ...
+
+
+@overload
+def start_simulator(
+    tenant: str | Path | LifeTimeTenant,
+    *,
+    port: int = 0,
+    clock: Clock | None = None,
+    time_scale: float = 1.0,
+    faults: Iterable[Fault | str] | None = None,
+    platform: Literal["lifetime"],
+    **lifetime_options: Any,
+) -> RunningLifeTimeSimulator: ...
+
+
+def start_simulator(
+    tenant: str | Path | Tenant | LifeTimeTenant,
     *,
     port: int = 0,
     clock: Clock | None = None,
@@ -81,7 +110,7 @@ def start_simulator(
     faults: Iterable[Fault | str] | None = None,
     platform: str | None = None,
     **lifetime_options: Any,
-) -> Any:
+) -> RunningSimulator | RunningLifeTimeSimulator:
     """Load ``tenant`` (a file path or a parsed tenant) and serve it on 127.0.0.1.
 
     ``platform`` is ``"odc"`` (a :class:`RunningSimulator`) or ``"lifetime"`` (a
@@ -89,6 +118,8 @@ def start_simulator(
     :func:`odc_pipeline.lifetime_simulator.app.start_lifetime_simulator`). Without it, the tenant
     decides: a LifeTime tenant file says ``platform: lifetime`` at its top level.
     """
+    if platform not in (None, "odc", "lifetime"):
+        raise ValueError(f"unknown platform {platform!r}; known: odc, lifetime")
     if (platform or detect_platform(tenant)) == "lifetime":
         from odc_pipeline.lifetime_simulator.app import start_lifetime_simulator
 
@@ -97,6 +128,8 @@ def start_simulator(
         )
     if lifetime_options:
         raise TypeError(f"options for the LifeTime simulator only: {', '.join(sorted(lifetime_options))}")
+    if not isinstance(tenant, str | Path | Tenant):
+        raise TypeError("a LifeTime tenant needs platform='lifetime'")
     parsed = tenant if isinstance(tenant, Tenant) else load_tenant(tenant)
     if clock is None:
         clock = SystemClock() if time_scale == 1.0 else ScaledClock(time_scale)
@@ -127,7 +160,7 @@ def start_simulator(
 _LIFETIME_MARK = re.compile(r"^platform:\s*['\"]?lifetime['\"]?\s*(#.*)?$", re.MULTILINE)
 
 
-def detect_platform(tenant: str | Path | Any) -> str:
+def detect_platform(tenant: str | Path | Tenant | LifeTimeTenant) -> str:
     """``"lifetime"`` for a parsed LifeTime tenant or a file whose top level says so, else ``"odc"``."""
     if isinstance(tenant, Tenant):
         return "odc"
