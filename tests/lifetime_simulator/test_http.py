@@ -149,3 +149,12 @@ def test_start_simulator_serves_both_platforms():
         assert not hasattr(odc, "platform")
     with pytest.raises(TypeError, match="LifeTime simulator only"):
         start_simulator(odc_tenant, clock=ManualClock(), https=True)
+
+
+def test_the_generated_certificate_names_localhost_too(make_sim, certificate):
+    sim = make_sim(certificate=certificate)
+    url = sim.api_url.replace("127.0.0.1", "localhost") + "/environments"
+    answer = requests.get(
+        url, headers={"Authorization": f"Bearer {sim.token}"}, timeout=10, verify=str(certificate[0])
+    )
+    assert answer.status_code == 200

@@ -262,3 +262,41 @@ def test_a_failing_deployment_makes_deploy_fail_as_written(make_sim, certificate
     assert errors["DeploymentStatus"] == "finished_with_errors"
     assert "Module OrdersMobile failed to publish." in [m["Message"] for m in errors["DeploymentLog"]]
     assert sim.state.running_version("Test", "Orders Mobile") == "0.9.0"
+
+
+def test_the_azure_devops_two_stage_flow_prepare_then_continue(lt, lt_api, certificate, tmp_path):
+    """deploy_tags_to_target_env_with_manifest stops after stage one; continue (no -k) finishes it."""
+    keys = lt_api.keys()
+    app = {
+        "ApplicationKey": keys["Customer Portal"],
+        "ApplicationName": "Customer Portal",
+        "VersionKey": lt_api.running_key("Test", "Customer Portal"),
+        "VersionNumber": "1.1.0",
+        "IsTestApplication": False,
+    }
+    manifest = tmp_path / "trigger.json"
+    manifest.write_text(json.dumps(trigger_manifest(lt_api, ApplicationVersions=[app])))
+    artifacts = str(tmp_path / "artifacts")
+    prepared = ok(
+        run_script(
+            lt, tmp_path, certificate, "deploy_tags_to_target_env_with_manifest",
+            "-a", artifacts, "-s", "QA", "-d", "PRD", "-f", str(manifest),
+        )
+    )  # fmt: skip
+    assert "first step" in prepared.lower()
+    assert lt.state.running_version("Production", "Customer Portal") == "1.0.0"
+    assert lt.request_log.find("POST", "/continue") == []
+    ok(
+        run_script(
+            lt,
+            tmp_path,
+            certificate,
+            "continue_deployment_to_target_env",
+            "-a",
+            artifacts,
+            "-d",
+            "Production",
+        )
+    )
+    assert lt.state.running_version("Production", "Customer Portal") == "1.1.0"
+    assert len(lt.request_log.find("POST", "/continue", status=202)) == 1
