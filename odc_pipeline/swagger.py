@@ -217,6 +217,40 @@ class Operation:
         schema = self.request_schema()
         return [] if schema is None else validate(body, schema)
 
+    def check_request(self, query: str, content_type: str, content: bytes) -> list[str]:
+        """Every way a request departs from the document, for checking a client (stricter than a server).
+
+        Besides what :meth:`bind_query` and the body schema refuse, a client is held to sending
+        only declared query parameters: a server ignoring one is no reason to send it.
+        """
+        problems: list[str] = []
+        declared = {p["name"] for p in self.parameters("query")}
+        for name in dict.fromkeys(key for key, _ in parse_qsl(query, keep_blank_values=True)):
+            if name not in declared:
+                problems.append(f"query parameter {name!r} is not declared")
+        try:
+            self.bind_path()
+            self.bind_query(query)
+        except QueryError as exc:
+            problems += exc.problems
+        body = self.body_parameter
+        if body is None:
+            if content:
+                problems.append("the operation takes no body")
+            return problems
+        if not content:
+            return [*problems, "a body is required"] if body.get("required") else problems
+        media = content_type.split(";", maxsplit=1)[0].strip().lower()
+        if media not in self.consumes:
+            problems.append(f"content type {media or '(none)'!r} is not one of {', '.join(self.consumes)}")
+        if self.raw_text_body:
+            return problems
+        try:
+            instance = json.loads(content)
+        except ValueError:
+            return [*problems, "the body is not JSON"]
+        return problems + self.validate_body(instance)
+
     def check_response(self, status: int, content_type: str, content: bytes) -> list[str]:
         """Every way an answer departs from the document (status, media type, body)."""
         responses = self.responses()

@@ -8,10 +8,12 @@ any answer departed from it. Answers forced by injected faults are left out.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 import requests
 import yaml
@@ -35,6 +37,11 @@ def check_against_swagger(
 ) -> None:
     for problem in operation.check_response(status, content_type, payload):
         VIOLATIONS.append(f"{operation.endpoint} {status}: {problem}")
+    schema = operation.response_schema(status)
+    if schema is not None and content_type.startswith("application/json") and payload:
+        # a second judge: jsonschema's reading of the same converted schema must agree with ours
+        errors = jsonschema.Draft202012Validator(schema).iter_errors(json.loads(payload))
+        VIOLATIONS.extend(f"{operation.endpoint} {status} (jsonschema): {e.message}" for e in errors)
 
 
 @pytest.fixture(autouse=True)
