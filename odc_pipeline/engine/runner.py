@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable
 
 from odc_pipeline import __version__
-from odc_pipeline.engine import build, configure, deploy, impact, verify
+from odc_pipeline.engine import build, configure, deploy, impact, publish, release, verify
 from odc_pipeline.engine.context import RunContext, StepTimer
 from odc_pipeline.engine.options import selected_stages
 from odc_pipeline.engine.resolve import resolve
@@ -191,6 +191,14 @@ def run_pipeline(ctx: RunContext) -> RunReport:
         for stage in stages:
             if stage == "configure":
                 _in_stage(ctx, stage, lambda c: run_configure(c, deploying=deploying))
+            elif stage == "publish":
+                _in_stage(ctx, stage, publish.run_publish)
+            if stage == "publish" or (stage == "build" and "publish" not in stages):
+                if "release" in stages and release.has_libraries(ctx):
+                    # Libraries are released before any app builds: builds compile them in.
+                    _in_stage(ctx, "release", release.release_libraries)
+            if stage == "release":
+                _in_stage(ctx, stage, release.release_remaining)
             elif stage == "build":
                 _in_stage(ctx, stage, build.run_build)
             elif stage == "impact-analysis":
