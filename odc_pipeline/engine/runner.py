@@ -198,7 +198,9 @@ def run_pipeline(ctx: RunContext) -> RunReport:
                     # Libraries are released before any app builds: builds compile them in.
                     _in_stage(ctx, "release", release.release_libraries)
             if stage == "release":
-                _in_stage(ctx, stage, release.release_remaining)
+                released = any(s.stage == "release" for s in ctx.steps)
+                if not released or any(a.tag_plan is not None for a in ctx.assets):
+                    _in_stage(ctx, stage, release.release_remaining)
             elif stage == "build":
                 _in_stage(ctx, stage, build.run_build)
             elif stage == "impact-analysis":

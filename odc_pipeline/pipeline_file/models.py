@@ -334,7 +334,17 @@ class Bump(StrEnum):
 class ReleaseStage(_Model):
     """Tag the revision each asset moved to (apps after verify, libraries before their consumers build)."""
 
-    version: Annotated[str, Field(pattern=SEMVER_PATTERN)] | None = Field(
+    version: Annotated[
+        str,
+        Field(pattern=SEMVER_PATTERN),
+        WithJsonSchema(
+            {
+                "type": "string",
+                "anyOf": [{"pattern": SEMVER_PATTERN}, {"pattern": r"\$\{"}],
+                "examples": ["1.4.0", "${RELEASE_VERSION}"],
+            }
+        ),
+    ] | None = Field(
         default=None,
         description="The tag to set, Major.Minor.Patch (e.g. 1.4.0 or ${RELEASE_VERSION}); "
         "must be higher than the asset's highest tag.",
