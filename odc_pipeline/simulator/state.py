@@ -319,12 +319,14 @@ class TenantState:
         else:
             op.is_new_library = False
         number = max(existing.revisions, default=0) + 1
+        previous = existing.latest.elements if existing.revisions else frozenset()
         existing.revisions[number] = Revision(
             number=number,
             created_at=op.finished_at,
             created_by=SYSTEM_USER,
             model_digest=new_key(),
             commit_message=f"Generated from {op.file_name}",
+            elements=previous,  # a new version keeps the actions it exposed
         )
         op.library_key = existing.key
         op.revision = number

@@ -152,6 +152,7 @@ assets:
   - name: Orders API
 stages:
   build: {force-rebuild: true}
+  impact-analysis: {}
   release: {bump: minor}
 """
     with simulated(tmp_path, _with_sdk) as sim:
@@ -168,12 +169,15 @@ stages:
         assert ("PaymentsSDK", 3, "2.1.0") in build.bundled
         log = sim.simulator.state.build_messages(build)
         assert any(m["message"] == "Using library PaymentsSDK revision 3 (2.1.0)." for m in log)
+        analysis = next(a for a in sim.simulator.state.analyses.values() if a.asset_key == sim.asset_key("Orders API"))
+        reported = {i["assetKey"]: i["revision"] for i in analysis.report["impactedAssets"]}
+        assert reported[sdk.key] == 3  # the analysis sees the new library revision too
         api = sim.simulator.state.asset_by_name("Orders API")
         assert api.revisions[12].tag == "0.1.0"  # never tagged before: minor above 0.0.0
         tags = json.loads(derive_outputs(run.report).tags)
         assert tags == {"PaymentsSDK": "2.1.0", "Orders API": "0.1.0"}
         stages = [s.stage for s in run.report.steps if s.asset == "PaymentsSDK"]
-        assert stages == ["publish", "build", "release"]
+        assert stages == ["publish", "build", "impact-analysis", "release"]
 
 
 RELEASE = """\
