@@ -290,6 +290,30 @@ def publish_one(ctx: RunContext, asset: AssetState) -> None:
     )
 
 
+def preflight(ctx: RunContext) -> None:
+    """``GET /uploads`` needs ``Asset management > Create`` (always, per the spec; the how-to
+    says Change suffices for a new version): ask once now, so a 403 stops the run before any
+    change (exit 3). The URLs it hands out are simply not used."""
+    from odc_pipeline.api.errors import PermissionDeniedError
+    from odc_pipeline.engine.options import selected_stages
+
+    if ctx.plan or STAGE not in selected_stages(ctx.spec, ctx.options):
+        return
+    if not any(a.package is not None and a.needs_publish for a in ctx.assets):
+        return
+    try:
+        ctx.client.external_libraries.get_upload_urls()
+    except PermissionDeniedError as exc:
+        raise PermissionDeniedError(
+            f"the publish stage cannot run with this API client: {exc}",
+            permissions=exc.permissions,
+            status=exc.status,
+            problem=exc.problem,
+            method=exc.method,
+            path=exc.path,
+        ) from None
+
+
 def run_publish(ctx: RunContext) -> None:
     """Every package of the run, one at a time (the generation POST allows 10 a minute)."""
     for asset in ctx.assets:

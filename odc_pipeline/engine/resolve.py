@@ -14,6 +14,7 @@ from typing import Any
 
 from odc_pipeline.engine.context import AssetState, Environment, RunContext
 from odc_pipeline.engine.options import AssetSpec
+from odc_pipeline.engine.publish import preflight as preflight_publish
 from odc_pipeline.engine.publish import resolve_package_asset
 from odc_pipeline.engine.release import resolve_release
 from odc_pipeline.errors import UsageError
@@ -240,3 +241,4 @@ def resolve(ctx: RunContext) -> None:
     resolve_dependencies(ctx)
     resolve_release(ctx)
     preflight(ctx)
+    preflight_publish(ctx)

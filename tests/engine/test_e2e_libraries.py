@@ -274,10 +274,10 @@ def test_no_url_signature_or_token_reaches_logs_outputs_summary_or_report(tmp_pa
         assert [g.status for g in generations] == [201]  # lost answer: found again, not re-sent
         assert len(sim.simulator.state.library_generations) == 1
         grants = [e for e in sim.simulator.request_log.entries() if e.path.endswith("/uploads") and e.method == "GET"]
-        assert len(grants) == 1
+        assert len(grants) == 2  # the permission probe at resolve, then the upload's own
         objects = sim.simulator.state.objects
-        name = next(iter(objects.objects))
-        signature = objects._grants[name].signature
+        signatures = [g.signature for g in objects._grants.values()]
+        names = list(objects._grants)
         outputs = derive_outputs(run.report)
         from odc_pipeline.reporting.summary import render_summary
 
@@ -288,9 +288,47 @@ def test_no_url_signature_or_token_reaches_logs_outputs_summary_or_report(tmp_pa
         tokens = list(sim.simulator.authority._tokens)
         assert tokens
         for text in texts:
-            assert name not in text
-            assert signature not in text
+            assert not any(name in text for name in names)
+            assert not any(signature in text for signature in signatures)
             assert "/_simulator/uploads/" not in text and "/_simulator/downloads/" not in text
             for token in tokens:
                 assert token not in text
         assert json.loads(outputs.tags) == {"PaymentsSDK": "1.0.0"}
+
+
+def test_a_client_without_create_permission_stops_at_resolve(tmp_path):
+    _package(tmp_path)
+    with simulated(tmp_path) as sim:
+        run = sim.run(pipeline_file(tmp_path, PUBLISH), client_id="read-only", client_secret="read-only-secret")
+        assert run.report.exit_code == ExitCode.AUTH
+        assert "Asset management > Create" in run.report.error
+        assert sim.requests(method="PUT") == [] and sim.mutations() == []
+
+
+def test_an_upload_after_the_url_expired_is_refused_and_fails_the_asset(tmp_path):
+    _package(tmp_path)
+
+    def short_lived(data):
+        data["external_libraries"] = {"upload_url_lifetime_seconds": 0.001}
+
+    with simulated(tmp_path, short_lived) as sim:
+        run = sim.run(pipeline_file(tmp_path, PUBLISH))
+        assert run.report.exit_code == ExitCode.FAILED
+        assert "HTTP 403" in run.report.error
+        assert [code for _, _, code in sim.simulator.state.objects.refusals] == ["AccessDenied"]
+        assert sim.requests(method="POST", contains="/generation-operations") == []
+
+
+def test_a_download_error_from_the_tenant_file_fails_with_its_log_after_the_tenant_duration(tmp_path):
+    _package(tmp_path)
+
+    def download_error(data):
+        data["outcomes"] = [{"operation": "library_generation", "result": "download-error", "duration": 200}]
+
+    with simulated(tmp_path, download_error) as sim:
+        run = sim.run(pipeline_file(tmp_path, PUBLISH))
+        assert run.report.exit_code == ExitCode.FAILED
+        step = _step(run, "publish", "dist/PaymentsSDK.zip")
+        assert "DownloadError" in step.summary
+        assert any("Could not download PaymentsSDK.zip" in m.text for m in step.messages)
+        assert step.duration_seconds >= 20  # DownloadError shows after the download tenth of 200 s
