@@ -58,7 +58,9 @@ def measure(size: int) -> dict[str, tuple[int, str]]:
     with tempfile.TemporaryDirectory() as tmp, start_simulator(DEFAULT_TENANT, clock=clock) as sim:
         package = Path(tmp) / "PaymentsSDK.zip"
         _sparse(package, size)
-        settings = Settings.from_env({}, portal_url=sim.url, client_id=sim.client_id, client_secret=sim.client_secret)
+        settings = Settings.from_env(
+            {}, portal_url=sim.url, client_id=sim.client_id, client_secret=sim.client_secret
+        )
         client = OdcClient(settings, clock=clock)
         try:
             libraries = client.external_libraries

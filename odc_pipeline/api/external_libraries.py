@@ -57,7 +57,7 @@ class ExternalLibrariesApi:
         path = os.fspath(package)
 
         def open_package() -> Any:
-            return open(path, "rb")  # noqa: SIM115 (closed by put_external after each attempt)
+            return open(path, "rb")
 
         self._http.put_external(upload_url, open_package)
 

@@ -167,16 +167,16 @@ class HttpClient:
         connection errors and on every 5xx, not only the gateway statuses.
         """
         waits = self._waits()
+        opened: list[Any] = []
+
+        def payload() -> Any:
+            if not callable(body):
+                return body
+            stream = body()
+            opened.append(stream)
+            return stream
+
         for attempt in range(1, self.settings.max_attempts + 1):
-            opened: list[Any] = []
-
-            def payload() -> Any:
-                if not callable(body):
-                    return body
-                stream = body()
-                opened.append(stream)
-                return stream
-
             try:
                 outcome = self._send(
                     "PUT",
@@ -187,8 +187,8 @@ class HttpClient:
                     data=payload,
                 )
             finally:
-                for stream in opened:
-                    stream.close()
+                while opened:
+                    opened.pop().close()
             assert isinstance(outcome, requests.Response)
             if outcome.ok:
                 return

@@ -81,7 +81,9 @@ def plan_tag(ctx: RunContext, asset: AssetState, notes: str | None) -> TagPlan:
     valid = [r for r in tagged if _is_semver(str(r.tag))]
     highest_rev = max(valid, key=lambda r: semver(str(r.tag)), default=None)
     highest = str(highest_rev.tag) if highest_rev is not None else None
-    own = next((str(r.tag) for r in tagged if asset.revision is not None and int(r.revision) == asset.revision), None)
+    own = next(
+        (str(r.tag) for r in tagged if asset.revision is not None and int(r.revision) == asset.revision), None
+    )
     if release.version is not None:
         tag = release.version
         holder = next((r for r in tagged if str(r.tag) == tag), None)

@@ -193,10 +193,10 @@ def run_pipeline(ctx: RunContext) -> RunReport:
                 _in_stage(ctx, stage, lambda c: run_configure(c, deploying=deploying))
             elif stage == "publish":
                 _in_stage(ctx, stage, publish.run_publish)
-            if stage == "publish" or (stage == "build" and "publish" not in stages):
-                if "release" in stages and release.has_libraries(ctx):
-                    # Libraries are released before any app builds: builds compile them in.
-                    _in_stage(ctx, "release", release.release_libraries)
+            before_build = stage == "publish" or (stage == "build" and "publish" not in stages)
+            if before_build and "release" in stages and release.has_libraries(ctx):
+                # Libraries are released before any app builds: builds compile them in.
+                _in_stage(ctx, "release", release.release_libraries)
             if stage == "release":
                 released = any(s.stage == "release" for s in ctx.steps)
                 if not released or any(a.tag_plan is not None for a in ctx.assets):

@@ -334,17 +334,20 @@ class Bump(StrEnum):
 class ReleaseStage(_Model):
     """Tag the revision each asset moved to (apps after verify, libraries before their consumers build)."""
 
-    version: Annotated[
-        str,
-        Field(pattern=SEMVER_PATTERN),
-        WithJsonSchema(
-            {
-                "type": "string",
-                "anyOf": [{"pattern": SEMVER_PATTERN}, {"pattern": r"\$\{"}],
-                "examples": ["1.4.0", "${RELEASE_VERSION}"],
-            }
-        ),
-    ] | None = Field(
+    version: (
+        Annotated[
+            str,
+            Field(pattern=SEMVER_PATTERN),
+            WithJsonSchema(
+                {
+                    "type": "string",
+                    "anyOf": [{"pattern": SEMVER_PATTERN}, {"pattern": r"\$\{"}],
+                    "examples": ["1.4.0", "${RELEASE_VERSION}"],
+                }
+            ),
+        ]
+        | None
+    ) = Field(
         default=None,
         description="The tag to set, Major.Minor.Patch (e.g. 1.4.0 or ${RELEASE_VERSION}); "
         "must be higher than the asset's highest tag.",
@@ -418,7 +421,8 @@ class Timeouts(_Model):
     deploy: Duration = Field(default=1800.0, description="All deployments (default 30m).")
     verify: Duration = Field(default=600.0, description="All verifications (default 10m).")
     publish: Duration = Field(
-        default=1200.0, description="Publishing external library packages: upload and generation (default 20m)."
+        default=1200.0,
+        description="Publishing external library packages: upload and generation (default 20m).",
     )
     release: Duration = Field(default=300.0, description="Tagging (default 5m).")
 
@@ -493,9 +497,13 @@ class Asset(_Model):
     def _name_or_key(self) -> Asset:
         if self.package is not None:
             if self.type not in (None, AssetType.EXTERNAL_LIBRARY):
-                raise ValueError("an asset with a package is an ExternalLibrary; drop type or use ExternalLibrary")
+                raise ValueError(
+                    "an asset with a package is an ExternalLibrary; drop type or use ExternalLibrary"
+                )
             if "revision" in self.model_fields_set:
-                raise ValueError("an asset with a package gets the revision its package publishes; drop revision")
+                raise ValueError(
+                    "an asset with a package gets the revision its package publishes; drop revision"
+                )
         elif "on_review" in self.model_fields_set:
             raise ValueError("on-review applies only to an asset with a package")
         if self.name is None and self.key is None and self.package is None:

@@ -101,7 +101,9 @@ def _library_report(consumer: Asset, used: frozenset[str], library: Asset) -> di
     )
     issues = []
     if released.elements:
-        issues = [_element_issue(n, "MissingElement", consumer, library) for n in sorted(used - released.elements)]
+        issues = [
+            _element_issue(n, "MissingElement", consumer, library) for n in sorted(used - released.elements)
+        ]
     return _app_report(library, released.number, "Producer", issues, [])
 
 

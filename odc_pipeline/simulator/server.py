@@ -157,7 +157,9 @@ class _Handler(BaseHTTPRequestHandler):
                 body = {"contentType": stored.content_type, "size": stored.size, "sha256": stored.sha256}
                 response = Response(200, b"", {"ETag": f'"{stored.sha256[:32]}"'})
             elif not is_upload and method == "GET":
-                found = ctx.state.objects.get(name, query, now=now, authorization=self.headers.get("Authorization"))
+                found = ctx.state.objects.get(
+                    name, query, now=now, authorization=self.headers.get("Authorization")
+                )
                 body = None
                 response = Response(200, found.read(), {"Content-Type": found.content_type})
             else:

@@ -703,11 +703,17 @@ class TenantState:
             return messages
         if status == "Downloading":
             return messages
-        messages.append({"errorCode": None, "message": "Generating the library model.", "type": "Information"})
+        messages.append(
+            {"errorCode": None, "message": "Generating the library model.", "type": "Information"}
+        )
         if status == "GenerationError":
             text = op.message or f"{op.file_name}: no public static method is exposed by the library."
             messages.append(
-                {"errorCode": None, "message": "Assembly scanned; checking the exposed actions.", "type": "Warning"}
+                {
+                    "errorCode": None,
+                    "message": "Assembly scanned; checking the exposed actions.",
+                    "type": "Warning",
+                }
             )
             messages.append({"errorCode": "OS-ELG-MODL-05011", "message": text, "type": "Error"})
         elif op.done(now):

@@ -22,7 +22,11 @@ def package(tmp_path):
 
 
 def _grant(stub, client):
-    stub.on("GET", f"{BASE}/uploads", Reply(200, {"uploadUrl": UPLOAD, "downloadUrl": UPLOAD.replace("pkg", "dl")}))
+    stub.on(
+        "GET",
+        f"{BASE}/uploads",
+        Reply(200, {"uploadUrl": UPLOAD, "downloadUrl": UPLOAD.replace("pkg", "dl")}),
+    )
     return client.external_libraries.get_upload_urls()
 
 
@@ -38,7 +42,8 @@ def test_a_path_is_streamed_with_its_length_and_without_the_odc_token(client, st
 
     monkeypatch.setattr(client.http.session, "request", spy)
     client.external_libraries.upload(urls.upload_url, package)
-    assert hasattr(bodies[-1], "read") and not isinstance(bodies[-1], bytes)  # a stream, not the bytes
+    assert hasattr(bodies[-1], "read")
+    assert not isinstance(bodies[-1], bytes)
     assert bodies[-1].closed  # and closed after the attempt
     (put,) = stub.calls("PUT", "/pkg/lib.zip")
     assert put.body == package.open("rb").read()
@@ -55,9 +60,11 @@ def test_connection_errors_and_any_5xx_are_retried_with_the_file_reopened(client
     puts = stub.calls("PUT", "/pkg/lib.zip")
     assert len(puts) == 4
     assert all(p.body == package.read_bytes() for p in puts)  # every attempt sent the whole file
-    assert client.http.retries["connection"] == 1 and client.http.retries["500"] == 1
+    assert client.http.retries["connection"] == 1
+    assert client.http.retries["500"] == 1
     for record in caplog.records:
-        assert "feedface1234" not in record.getMessage() and "/pkg/lib.zip" not in record.getMessage()
+        assert "feedface1234" not in record.getMessage()
+        assert "/pkg/lib.zip" not in record.getMessage()
 
 
 def test_a_refused_upload_fails_without_showing_the_url(client, stub, package):
@@ -67,5 +74,6 @@ def test_a_refused_upload_fails_without_showing_the_url(client, stub, package):
         client.external_libraries.upload(urls.upload_url, package)
     assert caught.value.status == 403
     text = f"{caught.value} {caught.value!r} {caught.value.problem.model_dump_json()}"
-    assert "feedface1234" not in text and "bucket.s3.example.com" not in text
+    assert "feedface1234" not in text
+    assert "bucket.s3.example.com" not in text
     assert len(stub.calls("PUT", "/pkg/lib.zip")) == 1  # 4xx is not retried

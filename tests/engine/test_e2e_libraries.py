@@ -65,11 +65,14 @@ def test_publish_a_new_external_library_then_a_rerun_publishes_nothing(tmp_path)
         assert run.report.exit_code == 0, run.report.error
         step = _step(run, "publish", "PaymentsSDK")
         assert step.status is StepStatus.SUCCEEDED
-        assert "new library" in step.summary and "ReadyForReview" in step.summary
+        assert "new library" in step.summary
+        assert "ReadyForReview" in step.summary
         library = sim.asset_key("PaymentsSDK")
         assert step.details["library_key"] == library
         stored = list(sim.simulator.state.objects.objects.values())
-        assert [(o.content_type, o.size, o.read()) for o in stored] == [("application/zip", len(PACKAGE), PACKAGE)]
+        assert [(o.content_type, o.size, o.read()) for o in stored] == [
+            ("application/zip", len(PACKAGE), PACKAGE)
+        ]
         put = sim.requests(method="PUT", contains="/_simulator/uploads/")
         assert [p.status for p in put] == [200]
         generation = sim.requests(method="POST", contains="/generation-operations")
@@ -90,7 +93,9 @@ def test_publish_a_new_external_library_then_a_rerun_publishes_nothing(tmp_path)
 
 def test_publish_a_new_version_of_an_existing_library(tmp_path):
     _package(tmp_path)
-    text = PUBLISH.replace("{package: dist/PaymentsSDK.zip}", "{name: PaymentsSDK, package: dist/PaymentsSDK.zip}")
+    text = PUBLISH.replace(
+        "{package: dist/PaymentsSDK.zip}", "{name: PaymentsSDK, package: dist/PaymentsSDK.zip}"
+    )
     with simulated(tmp_path, _with_sdk) as sim:
         run = sim.run(pipeline_file(tmp_path, text))
         assert run.report.exit_code == 0, run.report.error
@@ -105,7 +110,12 @@ def test_a_generation_error_fails_the_asset_with_the_generation_log(tmp_path):
 
     def fail(data):
         data["outcomes"] = [
-            {"operation": "library_generation", "asset": "PaymentsSDK", "result": "failure", "message": "No public static method in PaymentsSDK.dll"}
+            {
+                "operation": "library_generation",
+                "asset": "PaymentsSDK",
+                "result": "failure",
+                "message": "No public static method in PaymentsSDK.dll",
+            }
         ]
 
     with simulated(tmp_path, fail) as sim:
@@ -123,11 +133,14 @@ def test_a_generation_error_fails_the_asset_with_the_generation_log(tmp_path):
 
 def test_ready_for_review_fails_with_on_review_fail_and_passes_when_the_tenant_needs_no_review(tmp_path):
     _package(tmp_path)
-    strict = PUBLISH.replace("{package: dist/PaymentsSDK.zip}", "{package: dist/PaymentsSDK.zip, on-review: fail}")
+    strict = PUBLISH.replace(
+        "{package: dist/PaymentsSDK.zip}", "{package: dist/PaymentsSDK.zip, on-review: fail}"
+    )
     with simulated(tmp_path) as sim:
         run = sim.run(pipeline_file(tmp_path, strict))
         assert run.report.exit_code == ExitCode.FAILED
-        assert "ReadyForReview" in run.report.error and "ODC Portal" in run.report.error
+        assert "ReadyForReview" in run.report.error
+        assert "ODC Portal" in run.report.error
         again = sim.run(pipeline_file(tmp_path, strict))  # still waiting for review: fails again
         assert again.report.exit_code == ExitCode.FAILED
         assert len(sim.requests(method="POST", contains="/generation-operations")) == 1
@@ -159,7 +172,9 @@ stages:
         run = sim.run(pipeline_file(tmp_path, text))
         assert run.report.exit_code == 0, run.report.error
         tag_patch = next(
-            e for e in sim.requests(method="PATCH") if isinstance(e.body, dict) and e.body.get("tag") == "2.1.0"
+            e
+            for e in sim.requests(method="PATCH")
+            if isinstance(e.body, dict) and e.body.get("tag") == "2.1.0"
         )
         build_post = sim.requests(method="POST", contains="/build-operations")[0]
         assert tag_patch.time <= build_post.time
@@ -169,7 +184,9 @@ stages:
         assert ("PaymentsSDK", 3, "2.1.0") in build.bundled
         log = sim.simulator.state.build_messages(build)
         assert any(m["message"] == "Using library PaymentsSDK revision 3 (2.1.0)." for m in log)
-        analysis = next(a for a in sim.simulator.state.analyses.values() if a.asset_key == sim.asset_key("Orders API"))
+        analysis = next(
+            a for a in sim.simulator.state.analyses.values() if a.asset_key == sim.asset_key("Orders API")
+        )
         reported = {i["assetKey"]: i["revision"] for i in analysis.report["impactedAssets"]}
         assert reported[sdk.key] == 3  # the analysis sees the new library revision too
         api = sim.simulator.state.asset_by_name("Orders API")
@@ -178,6 +195,16 @@ stages:
         assert tags == {"PaymentsSDK": "2.1.0", "Orders API": "0.1.0"}
         stages = [s.stage for s in run.report.steps if s.asset == "PaymentsSDK"]
         assert stages == ["publish", "build", "impact-analysis", "release"]
+        from odc_pipeline.reporting.junit import render_junit
+        from odc_pipeline.reporting.summary import render_summary
+
+        summary = render_summary(run.report)
+        header = next(line for line in summary.splitlines() if line.startswith("|") and "publish" in line)
+        assert header.index("publish") < header.index("build") < header.index("release")
+        junit = render_junit(run.report)
+        assert 'name="odc-pipeline.publish"' in junit
+        assert 'name="odc-pipeline.release"' in junit
+        assert junit.count('classname="odc-pipeline.release"') == 2  # PaymentsSDK and Orders API
 
 
 RELEASE = """\
@@ -254,7 +281,8 @@ stages:
         assert f"PaymentsSDK.zip ({size / 1024:.1f} KB, sha256:" in lines
         assert "start a library generation (a new revision of PaymentsSDK)" in lines
         assert "would tag the revision the package publishes 3.0.0" in lines
-        assert sim.mutations() == [] and sim.requests(method="PUT") == []
+        assert sim.mutations() == []
+        assert sim.requests(method="PUT") == []
 
 
 def test_no_url_signature_or_token_reaches_logs_outputs_summary_or_report(tmp_path, caplog):
@@ -270,10 +298,14 @@ def test_no_url_signature_or_token_reaches_logs_outputs_summary_or_report(tmp_pa
         assert run.report.exit_code == 0, run.report.error
         puts = sim.requests(method="PUT", contains="/_simulator/uploads/")
         assert [p.status for p in puts] == [500, 200]  # a PUT is retried on 5xx
-        generations = [e for e in sim.requests(method="POST", contains="/generation-operations")]
+        generations = list(sim.requests(method="POST", contains="/generation-operations"))
         assert [g.status for g in generations] == [201]  # lost answer: found again, not re-sent
         assert len(sim.simulator.state.library_generations) == 1
-        grants = [e for e in sim.simulator.request_log.entries() if e.path.endswith("/uploads") and e.method == "GET"]
+        grants = [
+            e
+            for e in sim.simulator.request_log.entries()
+            if e.path.endswith("/uploads") and e.method == "GET"
+        ]
         assert len(grants) == 2  # the permission probe at resolve, then the upload's own
         objects = sim.simulator.state.objects
         signatures = [g.signature for g in objects._grants.values()]
@@ -290,7 +322,8 @@ def test_no_url_signature_or_token_reaches_logs_outputs_summary_or_report(tmp_pa
         for text in texts:
             assert not any(name in text for name in names)
             assert not any(signature in text for signature in signatures)
-            assert "/_simulator/uploads/" not in text and "/_simulator/downloads/" not in text
+            assert "/_simulator/uploads/" not in text
+            assert "/_simulator/downloads/" not in text
             for token in tokens:
                 assert token not in text
         assert json.loads(outputs.tags) == {"PaymentsSDK": "1.0.0"}
@@ -299,10 +332,13 @@ def test_no_url_signature_or_token_reaches_logs_outputs_summary_or_report(tmp_pa
 def test_a_client_without_create_permission_stops_at_resolve(tmp_path):
     _package(tmp_path)
     with simulated(tmp_path) as sim:
-        run = sim.run(pipeline_file(tmp_path, PUBLISH), client_id="read-only", client_secret="read-only-secret")
+        run = sim.run(
+            pipeline_file(tmp_path, PUBLISH), client_id="read-only", client_secret="read-only-secret"
+        )
         assert run.report.exit_code == ExitCode.AUTH
         assert "Asset management > Create" in run.report.error
-        assert sim.requests(method="PUT") == [] and sim.mutations() == []
+        assert sim.requests(method="PUT") == []
+        assert sim.mutations() == []
 
 
 def test_an_upload_after_the_url_expired_is_refused_and_fails_the_asset(tmp_path):

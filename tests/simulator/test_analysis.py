@@ -95,7 +95,9 @@ def test_a_producer_missing_from_the_stage_is_an_error(make_sim, make_client, cl
     assert (library.revision, library.element_level_issues, library.application_level_issues) == (7, [], [])
 
 
-def test_the_analysis_reports_a_library_at_its_released_revision_and_what_it_lacks(make_sim, make_client, clock):
+def test_the_analysis_reports_a_library_at_its_released_revision_and_what_it_lacks(
+    make_sim, make_client, clock
+):
     sim = make_sim()
     client = make_client(sim)
     k = keys(sim)

@@ -67,7 +67,9 @@ def test_analyses_the_tenant_makes_fail_or_time_out(make_sim, make_client, clock
 def test_an_external_library_is_generated_then_released_by_tagging(sim, clock):
     api = Api(sim)
     upload = api("GET", "/api/external-libraries/v1/uploads").json()
-    put = requests.put(upload["uploadUrl"], data=b"zip bytes", headers={"Content-Type": "application/zip"}, timeout=10)
+    put = requests.put(
+        upload["uploadUrl"], data=b"zip bytes", headers={"Content-Type": "application/zip"}, timeout=10
+    )
     assert put.status_code == 200
     stored = next(iter(sim.state.objects.objects.values()))
     assert (stored.content_type, stored.size, stored.read()) == ("application/zip", 9, b"zip bytes")
@@ -104,8 +106,11 @@ def test_a_generation_from_nothing_uploaded_ends_in_download_error(sim, clock):
     clock.advance(30)
     base = f"/api/external-libraries/v1/generation-operations/{key}"
     assert api("GET", base).json()["status"] == "DownloadError"
-    errors = [m for m in api("GET", f"{base}/log-messages").json()["validationMessages"] if m["type"] == "Error"]
-    assert errors and "Could not download PdfTools.zip" in errors[0]["message"]
+    errors = [
+        m for m in api("GET", f"{base}/log-messages").json()["validationMessages"] if m["type"] == "Error"
+    ]
+    assert errors
+    assert "Could not download PdfTools.zip" in errors[0]["message"]
     assert not [a for a in sim.state.assets.values() if a.name == "PdfTools"]
 
 

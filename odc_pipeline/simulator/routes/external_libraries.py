@@ -80,7 +80,11 @@ def log_messages(ctx: Context, req: Request) -> Response:
     require(ctx, req, perm.CHANGE if op.library_key and not op.is_new_library else perm.CREATE)
     finished = iso(op.finished_at) if op.done(ctx.state.now()) else None
     return Response(
-        200, {"validationMessages": ctx.state.generation_messages(op), "finishedAt": finished or iso(op.started_at)}
+        200,
+        {
+            "validationMessages": ctx.state.generation_messages(op),
+            "finishedAt": finished or iso(op.started_at),
+        },
     )
 
 
