@@ -86,6 +86,7 @@ class AssetState:
     deployed: bool = False  # a deploy (ours or attached) finished for this run
     package: Any = None  # publish.Package of an asset with package: (read at resolve)
     needs_publish: bool = False  # no revision of the library carries the package's sha256 yet
+    attach_generation: str | None = None  # an unfinished generation of the same file (attach to it)
     tag_plan: Any = None  # release.TagPlan: the tag the release stage sets (checked at resolve)
     tag: str | None = None  # the revision's tag after the release stage
 

@@ -110,7 +110,23 @@ def resolve_package_asset(ctx: RunContext, spec: AssetSpec) -> AssetState:
                 state.revision = int(candidate.revision)
                 return state
     state.needs_publish = True
+    state.attach_generation = _running_generation(ctx, package)
     return state
+
+
+IN_PROGRESS = frozenset({"None", "Downloading", "Generating"})
+
+
+def _running_generation(ctx: RunContext, package: Package) -> str | None:
+    """An unfinished generation of a file with this name (a cancelled run's): attach, not resend.
+
+    Like a Running deploy of the same asset and stage, it is taken as ours: starting a second
+    one would make a second library revision from (very likely) the same package.
+    """
+    for op in ctx.client.external_libraries.list_generations():
+        if op.filename == package.file_name and str(op.status or "") in IN_PROGRESS:
+            return str(op.key)
+    return None
 
 
 def _existing_library(ctx: RunContext, spec: AssetSpec) -> Any:
@@ -194,6 +210,20 @@ def _review_refused(asset: AssetState, key: str, timer: StepTimer, ctx: RunConte
     raise OperationFailedError(text)
 
 
+def _upload_and_start(ctx: RunContext, asset: AssetState, package: Package) -> str:
+    client = ctx.client.external_libraries
+    urls = client.get_upload_urls()
+    if not urls.upload_url or not urls.download_url:
+        raise OperationFailedError(f"{asset.label}: GET /uploads answered without upload/download URLs")
+    ctx.reporter.info(f"uploading {package.describe()}", asset=asset.label)
+    client.upload(urls.upload_url, package.path)
+    return client.start_generation(
+        file_name=package.file_name,
+        binary_uri=urls.download_url,
+        find_again=generation_finder(ctx, package.file_name),
+    )
+
+
 def publish_one(ctx: RunContext, asset: AssetState) -> None:
     """Publish one package (or say why nothing needs publishing)."""
     package: Package = asset.package
@@ -214,29 +244,29 @@ def publish_one(ctx: RunContext, asset: AssetState) -> None:
         )
         return
     target = f"a new revision of {asset.name}" if asset.key else "a new external library"
+    attach = asset.attach_generation
     if ctx.plan:
+        summary = (
+            f"would attach to generation {attach} of {package.file_name}, still running in ODC"
+            if attach
+            else f"would upload {package.describe()} and start a library generation ({target})"
+        )
         ctx.record(
-            timer.result(
-                StepStatus.PLANNED,
-                f"would upload {package.describe()} and start a library generation ({target})",
-                details={**details, "library_key": asset.key or None},
-            )
+            timer.result(StepStatus.PLANNED, summary, details={**details, "library_key": asset.key or None})
         )
         return
     client = ctx.client.external_libraries
-    urls = client.get_upload_urls()
-    if not urls.upload_url or not urls.download_url:
-        raise OperationFailedError(f"{asset.label}: GET /uploads answered without upload/download URLs")
-    ctx.reporter.info(f"uploading {package.describe()}", asset=asset.label)
-    client.upload(urls.upload_url, package.path)
-    key = client.start_generation(
-        file_name=package.file_name,
-        binary_uri=urls.download_url,
-        find_again=generation_finder(ctx, package.file_name),
-    )
+    if attach:
+        key = attach
+        ctx.reporter.info(
+            f"attached to generation {key} of {package.file_name}, still running", asset=asset.label
+        )
+    else:
+        key = _upload_and_start(ctx, asset, package)
     what = f"library generation from {package.file_name} ({key})"
     with ctx.tracking(key, what):
-        ctx.reporter.info(f"started {what}", asset=asset.label)
+        if not attach:
+            ctx.reporter.info(f"started {what}", asset=asset.label)
         op = ctx.wait(
             lambda: client.get_generation(key),
             lambda o: str(o.status or "") in TERMINAL,
@@ -278,6 +308,8 @@ def publish_one(ctx: RunContext, asset: AssetState) -> None:
     if status == "ReadyForReview" and asset.spec.on_review == "fail":
         _review_refused(asset, key, timer, ctx)
     new = "new library" if op.is_new_library else "new revision"
+    if attach:
+        new += f", attached to generation {key}"
     review = "; waits for review in the ODC Portal (ReadyForReview)" if status == "ReadyForReview" else ""
     ctx.record(
         timer.result(

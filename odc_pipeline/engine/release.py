@@ -131,12 +131,14 @@ def release_one(ctx: RunContext, asset: AssetState) -> None:
         return
     asset.tag_plan = None
     timer = StepTimer(ctx, asset, STAGE)
-    if asset.revision is None:  # only in a plan: the package is not published yet
+    if asset.revision is None:  # the package is not published (yet: a plan; or publish skipped)
         ctx.record(
             timer.result(
-                StepStatus.PLANNED,
-                f"would tag the revision the package publishes {plan.tag}",
-                details={"tag": plan.tag},
+                StepStatus.PLANNED if ctx.plan else StepStatus.SKIPPED,
+                f"would tag the revision the package publishes {plan.tag}"
+                if ctx.plan
+                else "not tagged: the package was not published in this run",
+                details={"tag": plan.tag} if ctx.plan else {},
             )
         )
         return

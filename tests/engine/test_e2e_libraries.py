@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import time
 
 import pytest
 
@@ -15,7 +16,7 @@ from odc_pipeline.redaction import RedactingFilter
 from odc_pipeline.report import StepStatus
 from odc_pipeline.reporting.outputs import derive_outputs
 
-from .e2e import pipeline_file, simulated
+from .e2e import in_thread, pipeline_file, simulated
 from .test_e2e_faults import LoseFirstAnswer
 
 PACKAGE = b"PK\x03\x04" + b"payments sdk assembly " * 200
@@ -368,3 +369,51 @@ def test_a_download_error_from_the_tenant_file_fails_with_its_log_after_the_tena
         assert "DownloadError" in step.summary
         assert any("Could not download PaymentsSDK.zip" in m.text for m in step.messages)
         assert step.duration_seconds >= 20  # DownloadError shows after the download tenth of 200 s
+
+
+def test_release_without_publishing_skips_a_package_that_was_never_published(tmp_path):
+    _package(tmp_path)
+    text = PUBLISH.replace("build: {}", "release: {version: 1.0.0}")
+    with simulated(tmp_path) as sim:
+        run = sim.run(pipeline_file(tmp_path, text), options=RunOptions(skip=("publish",)))
+        assert run.report.exit_code == 0, run.report.error
+        step = _step(run, "release", "dist/PaymentsSDK.zip")
+        assert (step.status, step.summary) == (
+            StepStatus.SKIPPED,
+            "not tagged: the package was not published in this run",
+        )
+        assert sim.mutations() == []
+
+
+def test_cancelled_during_generation_then_rerun_attaches_and_publishes_once(tmp_path):
+    _package(tmp_path)
+
+    def slow(data):
+        data["durations"]["library_generation"] = 1000  # 2 s real: still running when the re-run looks
+
+    with simulated(tmp_path, slow) as sim:
+        pipeline = pipeline_file(tmp_path, PUBLISH)
+        ctx, reporter = sim.context(pipeline)
+        thread, box = in_thread(lambda: sim.finish(ctx, reporter))
+        deadline = time.monotonic() + 30
+        while not sim.simulator.state.library_generations and time.monotonic() < deadline:
+            time.sleep(0.01)
+        (generation,) = sim.simulator.state.library_generations
+        ctx.cancel.set()
+        thread.join(30)
+        first = box[0]
+        assert first.report.exit_code == ExitCode.CANCELLED
+        assert first.report.in_flight == (generation,)
+        assert any("still running in ODC: library generation" in w for w in first.reporter.texts("warning"))
+
+        mark = sim.mark()
+        second = sim.run(pipeline)
+        assert second.report.exit_code == 0, second.report.error
+        step = _step(second, "publish", "PaymentsSDK")
+        assert step.operation_key == generation
+        assert f"attached to generation {generation}" in step.summary
+        assert sim.requests(mark, method="PUT") == []
+        assert sim.requests(mark, method="POST", contains="/generation-operations") == []
+        library = sim.simulator.state.asset_by_name("PaymentsSDK")
+        assert list(library.revisions) == [1]
+        assert "odc-pipeline package sha256:" in library.revisions[1].commit_message

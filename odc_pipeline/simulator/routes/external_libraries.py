@@ -44,10 +44,13 @@ def start(ctx: Context, req: Request) -> Response:
 
 
 def generation_json(ctx: Context, op: LibraryGeneration) -> dict[str, Any]:
+    now = ctx.state.now()
+    if op.done(now) and not op.finished_applied:
+        ctx.state.advance()  # finished since this request's advance(): apply it before answering
     tagged = False
     if op.library_key and op.revision:
         tagged = bool(ctx.state.assets[op.library_key].revisions[op.revision].tag)
-    status = op.status(ctx.state.now(), tagged)
+    status = op.status(now, tagged)
     ready = status in ("ReadyForReview", "Completed")
     return {
         "key": op.key,
