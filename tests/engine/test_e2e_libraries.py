@@ -317,7 +317,11 @@ def test_no_url_signature_or_token_reaches_logs_outputs_summary_or_report(tmp_pa
         assert any("PUT" in r.getMessage() and r.name.startswith("urllib3") for r in caplog.records)
         texts = [r.getMessage() for r in caplog.records]
         texts += run.reporter.texts("info") + run.reporter.texts("warning") + run.reporter.texts("error")
+        from odc_pipeline.reporting.dotenv import render_dotenv
+        from odc_pipeline.reporting.junit import render_junit
+
         texts += [run.report_path.read_text(), json.dumps(dict(outputs.items())), render_summary(run.report)]
+        texts += [render_junit(run.report), render_dotenv(outputs), "\n".join(render_plan(run.report))]
         tokens = list(sim.simulator.authority._tokens)
         assert tokens
         for text in texts:
