@@ -16,7 +16,7 @@ from odc_pipeline.redaction import RedactingFilter
 from odc_pipeline.report import StepStatus
 from odc_pipeline.reporting.outputs import derive_outputs
 
-from .e2e import in_thread, pipeline_file, simulated
+from .e2e import EXAMPLES, in_thread, pipeline_file, simulated
 from .test_e2e_faults import LoseFirstAnswer
 
 PACKAGE = b"PK\x03\x04" + b"payments sdk assembly " * 200
@@ -293,12 +293,14 @@ def test_no_url_signature_or_token_reaches_logs_outputs_summary_or_report(tmp_pa
     text = PUBLISH.replace("build: {}", "build: {}\n  release: {version: 1.0.0, notes: First.}")
     with simulated(tmp_path) as sim:
         sim.simulator.faults.add("server-error", status=500, times=1, path="/_simulator/uploads/")
+        sim.simulator.faults.add("drop-connection", after=1, times=1, path="/_simulator/uploads/")
         session = LoseFirstAnswer("/generation-operations")
         run = sim.run(pipeline_file(tmp_path, text), session=session)
         assert session.lost, "no answer was lost: the test did not exercise recovery"
         assert run.report.exit_code == 0, run.report.error
         puts = sim.requests(method="PUT", contains="/_simulator/uploads/")
-        assert [p.status for p in puts] == [500, 200]  # a PUT is retried on 5xx
+        assert [p.status for p in puts] == [500, 0, 200]  # a PUT is retried on 5xx and dropped connections
+        assert len(sim.simulator.state.objects.objects) == 1  # stored once, from the whole file
         generations = list(sim.requests(method="POST", contains="/generation-operations"))
         assert [g.status for g in generations] == [201]  # lost answer: found again, not re-sent
         assert len(sim.simulator.state.library_generations) == 1
@@ -421,3 +423,23 @@ def test_cancelled_during_generation_then_rerun_attaches_and_publishes_once(tmp_
         library = sim.simulator.state.asset_by_name("PaymentsSDK")
         assert list(library.revisions) == [1]
         assert "odc-pipeline package sha256:" in library.revisions[1].commit_message
+
+
+def test_the_two_library_examples_run_on_the_example_tenant(tmp_path):
+    with simulated(tmp_path) as sim:
+        published = sim.run(EXAMPLES / "external-library.yml", env={})
+        assert published.report.exit_code == 0, published.report.error
+        assert json.loads(derive_outputs(published.report).tags) == {"PaymentsSDK": "1.0.0"}
+        released = sim.run(EXAMPLES / "release-library.yml", env={})
+        assert released.report.exit_code == 0, released.report.error
+        assert json.loads(derive_outputs(released.report).tags) == {
+            "Orders Core": "1.4.0",
+            "Orders API": "0.1.0",
+        }
+        core = sim.simulator.state.asset_by_name("Orders Core").revisions[8]
+        assert core.release_notes == (EXAMPLES / "release-notes.md").read_text().strip()
+        again = sim.run(EXAMPLES / "external-library.yml", env={})
+        assert [s.status for s in again.report.steps if s.stage in ("publish", "release")] == [
+            StepStatus.UNCHANGED,
+            StepStatus.UNCHANGED,
+        ]
