@@ -175,6 +175,12 @@ def _unapplied_configuration(ctx: RunContext, error: BaseException | None) -> No
             )
 
 
+def _release_libraries_first(ctx: RunContext, stages: tuple[str, ...]) -> None:
+    """Release the run's libraries before any app builds: a build compiles their released revision."""
+    if "release" in stages and release.has_libraries(ctx):
+        _in_stage(ctx, "release", release.release_libraries)
+
+
 def run_pipeline(ctx: RunContext) -> RunReport:
     """Run every selected stage; never raises for a failure the product can explain."""
     started_at = ctx.now_iso()
@@ -189,18 +195,13 @@ def run_pipeline(ctx: RunContext) -> RunReport:
         _in_stage(ctx, "resolve", resolve)
         deploying = "deploy" in stages
         for stage in stages:
+            if stage == "build" and "publish" not in stages:
+                _release_libraries_first(ctx, stages)
             if stage == "configure":
                 _in_stage(ctx, stage, lambda c: run_configure(c, deploying=deploying))
             elif stage == "publish":
                 _in_stage(ctx, stage, publish.run_publish)
-            before_build = stage == "publish" or (stage == "build" and "publish" not in stages)
-            if before_build and "release" in stages and release.has_libraries(ctx):
-                # Libraries are released before any app builds: builds compile them in.
-                _in_stage(ctx, "release", release.release_libraries)
-            if stage == "release":
-                released = any(s.stage == "release" for s in ctx.steps)
-                if not released or any(a.tag_plan is not None for a in ctx.assets):
-                    _in_stage(ctx, stage, release.release_remaining)
+                _release_libraries_first(ctx, stages)
             elif stage == "build":
                 _in_stage(ctx, stage, build.run_build)
             elif stage == "impact-analysis":
@@ -209,6 +210,10 @@ def run_pipeline(ctx: RunContext) -> RunReport:
                 _in_stage(ctx, stage, deploy.run_deploy)
             elif stage == "verify":
                 _in_stage(ctx, stage, verify.run_verify)
+            elif stage == "release":
+                already = any(s.stage == "release" for s in ctx.steps)
+                if not already or any(a.tag_plan is not None for a in ctx.assets):
+                    _in_stage(ctx, stage, release.release_remaining)
     except OdcPipelineError as exc:
         error = exc
     except Exception as exc:  # a bug must still produce a report and a clear message
