@@ -89,6 +89,7 @@ class AssetState:
     attach_generation: str | None = None  # an unfinished generation of the same file (attach to it)
     tag_plan: Any = None  # release.TagPlan: the tag the release stage sets (checked at resolve)
     tag: str | None = None  # the revision's tag after the release stage
+    library_changed: bool = False  # a library this run published or released (would, in a plan)
 
     @property
     def is_library(self) -> bool:

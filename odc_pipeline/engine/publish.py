@@ -251,6 +251,7 @@ def publish_one(ctx: RunContext, asset: AssetState) -> None:
             if attach
             else f"would upload {package.describe()} and start a library generation ({target})"
         )
+        asset.library_changed = True
         ctx.record(
             timer.result(StepStatus.PLANNED, summary, details={**details, "library_key": asset.key or None})
         )
@@ -299,6 +300,7 @@ def publish_one(ctx: RunContext, asset: AssetState) -> None:
     asset.key = library_key
     asset.revision = revision
     asset.needs_publish = False
+    asset.library_changed = True
     generated_name = str(op.library_name or latest.name or "")
     if asset.spec.name and generated_name and generated_name != asset.spec.name:
         ctx.reporter.warning(

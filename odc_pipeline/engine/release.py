@@ -153,6 +153,7 @@ def release_one(ctx: RunContext, asset: AssetState) -> None:
             )
         )
         return
+    asset.library_changed = asset.is_library  # a build made now compiles this release in
     if ctx.plan:
         note = " with release notes" if plan.notes else ""
         ctx.record(

@@ -165,13 +165,25 @@ assets:
   - {name: PaymentsSDK, package: dist/PaymentsSDK.zip}
   - name: Orders API
 stages:
-  build: {force-rebuild: true}
+  build: {}
   impact-analysis: {}
   release: {bump: minor}
 """
     with simulated(tmp_path, _with_sdk) as sim:
         run = sim.run(pipeline_file(tmp_path, text))
         assert run.report.exit_code == 0, run.report.error
+        # Development already has a Release build of Orders API r12; it predates the library
+        # release, so the run builds again instead of reusing it.
+        state = sim.simulator.state
+        api_key = sim.asset_key("Orders API")
+        seeded = [
+            b
+            for b in state.builds.values()
+            if (b.asset_key, b.revision, b.build_type) == (api_key, 12, "Release")
+            and b.built_by != sim.simulator.client_id
+        ]
+        assert seeded  # a build that could have been reused
+        assert sim.builds_started() == {"Orders API": 1}
         tag_patch = next(
             e
             for e in sim.requests(method="PATCH")
@@ -271,7 +283,9 @@ version: 1
 target: QA
 assets:
   - {name: PaymentsSDK, package: dist/PaymentsSDK.zip}
+  - Orders API
 stages:
+  build: {}
   release: {bump: major}
 """
     with simulated(tmp_path, _with_sdk) as sim:
@@ -282,6 +296,7 @@ stages:
         assert f"PaymentsSDK.zip ({size / 1024:.1f} KB, sha256:" in lines
         assert "start a library generation (a new revision of PaymentsSDK)" in lines
         assert "would tag the revision the package publishes 3.0.0" in lines
+        assert "would start a Release build of r12 (PaymentsSDK changes in this run)" in lines
         assert sim.mutations() == []
         assert sim.requests(method="PUT") == []
 
