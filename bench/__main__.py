@@ -18,6 +18,7 @@ BENCHMARKS: dict[str, str] = {
     "polling": "bench.polling",
     "multi-asset": "bench.multi_asset",
     "overhead": "bench.overhead",
+    "upload-memory": "bench.upload_memory",
 }
 RESULTS = Path(__file__).resolve().parent / "results.md"
 

@@ -15,8 +15,20 @@ from typing import Any
 
 REPORT_SCHEMA_VERSION = "1.1"
 
-STAGES: tuple[str, ...] = ("configure", "build", "impact-analysis", "deploy", "verify")
-"""The product's fixed stage order; a pipeline file can only select among these."""
+STAGES: tuple[str, ...] = (
+    "configure",
+    "publish",
+    "build",
+    "impact-analysis",
+    "deploy",
+    "verify",
+    "release",
+)
+"""The product's fixed stage order; a pipeline file can only select among these.
+
+``publish`` (external library packages) runs when an asset has ``package:``; ``release``
+tags. A library's release step runs right after the publish position, before any app builds.
+"""
 
 
 class StepStatus(StrEnum):
@@ -81,6 +93,7 @@ class AssetSummary:
     revision_after: int | None = None
     build_key: str | None = None
     url: str | None = None
+    tag: str | None = None  # the version tag of revision_after after the release stage
 
 
 ROLLBACK_OK_OUTCOMES = frozenset(

@@ -39,6 +39,29 @@ class AssetsApi:
             if asset.name.casefold() == wanted
         ]
 
+    def list_external_libraries(self) -> list[AssetRevision]:
+        """Every ExternalLibrary asset (its latest revision each)."""
+
+        def fetch(offset: int, limit: int) -> dict:
+            return self._http.request(
+                "GET",
+                ASSET_REPOSITORY,
+                "/assets",
+                params={"assetTypes": ["ExternalLibrary"], "limit": limit, "offset": offset},
+            )
+
+        return [AssetRevision.model_validate(item) for item in iter_offset_pages(fetch)]
+
+    def set_commit_message(self, key: str, n: int, commit_message: str) -> None:
+        """Set only the commit message of revision ``n`` (PATCH, 204; no tag involved)."""
+        self._http.request(
+            "PATCH",
+            ASSET_REPOSITORY,
+            "/assets/{assetKey}/revisions/{revisionNumber}",
+            path_params={"assetKey": key, "revisionNumber": n},
+            json=AssetRevisionPatch(commit_message=commit_message).to_json(),
+        )
+
     def get(self, key: str) -> AssetRevision:
         """The asset (its latest revision)."""
         return self._one("/assets/{assetKey}", key)
@@ -54,9 +77,19 @@ class AssetsApi:
             return None
 
     def list_revisions(
-        self, key: str, *, is_tagged: bool | None = None, sort: str = "-revision"
+        self,
+        key: str,
+        *,
+        is_tagged: bool | None = None,
+        sort: str = "-revision",
+        tag: str | None = None,
+        commit_message: str | None = None,
     ) -> Iterator[AssetRevision]:
-        """Every revision, newest first by default (pages fetched lazily)."""
+        """Every revision, newest first by default (pages fetched lazily).
+
+        ``tag`` keeps the revision with exactly that tag; ``commit_message`` those whose commit
+        message contains the text (both are the spec's own filters).
+        """
 
         def fetch(offset: int, limit: int) -> dict:
             return self._http.request(
@@ -64,7 +97,14 @@ class AssetsApi:
                 ASSET_REPOSITORY,
                 "/assets/{assetKey}/revisions",
                 path_params={"assetKey": key},
-                params={"isTagged": is_tagged, "sort": sort, "limit": limit, "offset": offset},
+                params={
+                    "isTagged": is_tagged,
+                    "tag": tag,
+                    "commitMessage": commit_message,
+                    "sort": sort,
+                    "limit": limit,
+                    "offset": offset,
+                },
             )
 
         for item in iter_offset_pages(fetch, limit=DEFAULT_PAGE_SIZE):

@@ -152,22 +152,57 @@ class HttpClient:
             self._warn_if_deprecated(outcome, key)
             return self._result(outcome, method=method, path=path, domain=domain, template=template)
 
-    def put_external(self, url: str, data: bytes, *, content_type: str = "application/zip") -> None:
-        """PUT ``data`` to a pre-signed URL (no bearer token: it is not an ODC API)."""
-        outcome = self._send(
-            "PUT",
-            url,
-            key="PUT <pre-signed upload URL>",
-            limits=[],
-            headers={"Content-Type": content_type},
-            data=data,
-        )
-        assert isinstance(outcome, requests.Response)
-        if not outcome.ok:
+    def put_external(
+        self,
+        url: str,
+        body: bytes | Callable[[], Any],
+        *,
+        content_type: str = "application/zip",
+    ) -> None:
+        """PUT to a pre-signed URL (no bearer token: it is object storage, not an ODC API).
+
+        ``body`` is bytes or a callable that opens a fresh stream for each attempt (a file
+        opened from disk: requests sends it in blocks with its ``Content-Length``, so a large
+        package is never held in memory). A PUT replaces the object, so it is retried on
+        connection errors and on every 5xx, not only the gateway statuses.
+        """
+        waits = self._waits()
+        opened: list[Any] = []
+
+        def payload() -> Any:
+            if not callable(body):
+                return body
+            stream = body()
+            opened.append(stream)
+            return stream
+
+        for attempt in range(1, self.settings.max_attempts + 1):
+            try:
+                outcome = self._send(
+                    "PUT",
+                    url,
+                    key="PUT <pre-signed upload URL>",
+                    limits=[],
+                    headers={"Content-Type": content_type},
+                    data=payload,
+                )
+            finally:
+                while opened:
+                    opened.pop().close()
+            assert isinstance(outcome, requests.Response)
+            if outcome.ok:
+                return
+            retry = outcome.status_code >= 500 and outcome.status_code not in RETRYABLE_STATUSES
+            if retry and attempt < self.settings.max_attempts:  # 502/503/504: _send retried them
+                outcome.close()
+                self._pause("PUT <pre-signed upload URL>", str(outcome.status_code), next(waits), "HTTP 5xx")
+                continue
             raise error_for_status(outcome.status_code)(
                 f"upload to the pre-signed URL failed with HTTP {outcome.status_code}",
                 status=outcome.status_code,
-                problem=ProblemDetails(status=outcome.status_code, detail=outcome.text[:300] or None),
+                problem=ProblemDetails(
+                    status=outcome.status_code, detail=self.secrets.redact(outcome.text[:300]) or None
+                ),
                 method="PUT",
                 path="<pre-signed upload URL>",
             )
@@ -249,7 +284,7 @@ class HttpClient:
                     url,
                     params=params,
                     json=json,
-                    data=data,
+                    data=data() if callable(data) else data,  # a fresh stream per attempt
                     headers={"User-Agent": USER_AGENT, **headers},
                     timeout=self.settings.timeout,
                     verify=self.settings.verify,

@@ -62,6 +62,18 @@ def find_reusable(ctx: RunContext, asset: AssetState) -> str | None:
     return str(candidates[0].build_key)
 
 
+def changed_library(ctx: RunContext, asset: AssetState) -> str | None:
+    """A library this app uses that the run published or released: an older build lacks it.
+
+    A Release build compiles in each library's released revision as of the build, so reusing
+    a build made before the release would deploy the old library.
+    """
+    for producer in ctx.assets:
+        if producer.key in asset.producers and producer.is_library and producer.library_changed:
+            return producer.label
+    return None
+
+
 def log_messages(ctx: RunContext, build_key: str) -> list[Message]:
     """The build's log, errors first, for a failure message the user can act on."""
     try:
@@ -166,7 +178,8 @@ def run_build(ctx: RunContext) -> None:
                 )
             )
             continue
-        reusable = None if ctx.spec.force_rebuild else find_reusable(ctx, asset)
+        changed = changed_library(ctx, asset)
+        reusable = None if ctx.spec.force_rebuild or changed else find_reusable(ctx, asset)
         if reusable:
             asset.build_key = reusable
             asset.build_reused = True
@@ -185,7 +198,13 @@ def run_build(ctx: RunContext) -> None:
                 timer.result(
                     StepStatus.PLANNED,
                     f"would start a Release build of r{asset.revision}"
-                    + (" (force-rebuild)" if ctx.spec.force_rebuild else " (none exists)"),
+                    + (
+                        " (force-rebuild)"
+                        if ctx.spec.force_rebuild
+                        else f" ({changed} changes in this run)"
+                        if changed
+                        else " (none exists)"
+                    ),
                     revision_after=asset.revision,
                 )
             )

@@ -91,6 +91,12 @@ class AssetState:
     producers: tuple[str, ...] = ()  # keys of assets in this run it depends on
     revision_after: int | None = None
     deployed: bool = False  # a deploy (ours or attached) finished for this run
+    package: Any = None  # publish.Package of an asset with package: (read at resolve)
+    needs_publish: bool = False  # no revision of the library carries the package's sha256 yet
+    attach_generation: str | None = None  # an unfinished generation of the same file (attach to it)
+    tag_plan: Any = None  # release.TagPlan: the tag the release stage sets (checked at resolve)
+    tag: str | None = None  # the revision's tag after the release stage
+    library_changed: bool = False  # a library this run published or released (would, in a plan)
 
     @property
     def is_library(self) -> bool:
@@ -117,6 +123,7 @@ class AssetState:
             revision_after=self.revision_after if self.revision_after is not None else self.deployed_revision,
             build_key=self.build_key,
             url=self.url,
+            tag=self.tag,
         )
 
 

@@ -8,6 +8,7 @@ defaults) without touching stage logic, and so stage tests can build a spec in o
 
 from __future__ import annotations
 
+import os.path
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +22,8 @@ DEFAULT_TIMEOUTS: Mapping[str, float] = {
     "impact-analysis": 600.0,
     "deploy": 1800.0,
     "verify": 600.0,
+    "publish": 1200.0,
+    "release": 300.0,
 }
 
 FAIL_ON = ("errors", "warnings", "never")
@@ -34,10 +37,12 @@ class AssetSpec:
     key: str | None = None
     revision: str = "latest"
     asset_type: str | None = None  # optional hint, checked against ODC
+    package: str | None = None  # an external library package to publish (path as written)
+    on_review: str = "accept"  # accept | fail: a generation that stops at ReadyForReview
 
     @property
     def label(self) -> str:
-        return self.name or self.key or "?"
+        return self.name or self.key or self.package or "?"
 
 
 @dataclass(frozen=True)
@@ -106,6 +111,16 @@ class VerifySpec:
 
 
 @dataclass(frozen=True)
+class ReleaseSpec:
+    """How the release stage computes each asset's tag and its release notes."""
+
+    version: str | None = None  # explicit Major.Minor.Patch
+    bump: str | None = None  # patch | minor | major above the asset's highest tag
+    notes: str | None = None
+    notes_file: str | None = None  # path as written (relative to the pipeline file)
+
+
+@dataclass(frozen=True)
 class EngineSpec:
     target: str
     assets: tuple[AssetSpec, ...]
@@ -117,6 +132,12 @@ class EngineSpec:
     verify: VerifySpec = VerifySpec()
     timeouts: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_TIMEOUTS))
     pipeline_file: str = ""
+    release: ReleaseSpec | None = None
+    base_dir: str = "."  # packages and notes files are relative to the pipeline file's directory
+
+    def path(self, relative: str) -> str:
+        """``relative`` (as written in the file) as a path from the working directory."""
+        return relative if os.path.isabs(relative) else os.path.join(self.base_dir, relative)
 
     def timeout(self, stage: str) -> float:
         return float(self.timeouts.get(stage, DEFAULT_TIMEOUTS.get(stage, 600.0)))
@@ -193,6 +214,8 @@ def spec_from_pipeline(pipeline: Any, *, path: str = "") -> EngineSpec:
             ("impact-analysis", stages.impact_analysis),
             ("deploy", stages.deploy),
             ("verify", stages.verify),
+            ("release", stages.release),
+            ("publish", True if any(a.package for a in pipeline.assets) else None),
         )
         if value is not None
     )
@@ -212,7 +235,9 @@ def spec_from_pipeline(pipeline: Any, *, path: str = "") -> EngineSpec:
                 name=a.name,
                 key=a.key,
                 revision=str(a.revision),
-                asset_type=str(a.type) if a.type is not None else None,
+                asset_type=str(a.type) if a.type is not None else ("ExternalLibrary" if a.package else None),
+                package=a.package,
+                on_review=str(a.on_review),
             )
             for a in pipeline.assets
         ),
@@ -264,6 +289,17 @@ def spec_from_pipeline(pipeline: Any, *, path: str = "") -> EngineSpec:
             "impact-analysis": float(timeouts.impact_analysis),
             "deploy": float(timeouts.deploy),
             "verify": float(timeouts.verify),
+            "publish": float(timeouts.publish),
+            "release": float(timeouts.release),
         },
         pipeline_file=path,
+        release=ReleaseSpec(
+            version=release.version,
+            bump=str(release.bump) if release.bump is not None else None,
+            notes=release.notes,
+            notes_file=release.notes_file,
+        )
+        if (release := stages.release) is not None
+        else None,
+        base_dir=os.path.dirname(path) or ".",
     )

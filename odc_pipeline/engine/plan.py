@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from odc_pipeline.report import STAGES, RunReport
 
-CHANGING_STAGES = frozenset({"configure", "build", "deploy"})
+CHANGING_STAGES = frozenset({"configure", "publish", "build", "deploy", "release"})
 """Stages whose planned steps change the tenant; impact-analysis and verify only read/check."""
 
 _MARK = {"planned": "+", "unchanged": "=", "skipped": "-", "failed": "!", "blocked": "!", "warning": "~"}

@@ -14,6 +14,9 @@ from typing import Any
 
 from odc_pipeline.engine.context import AssetState, Environment, RunContext
 from odc_pipeline.engine.options import AssetSpec
+from odc_pipeline.engine.publish import preflight as preflight_publish
+from odc_pipeline.engine.publish import resolve_package_asset
+from odc_pipeline.engine.release import resolve_release
 from odc_pipeline.errors import UsageError
 
 DEPLOYABLE_HINT = "a library is released by tag and bundled into the apps that use it"
@@ -49,7 +52,10 @@ def resolve_assets(ctx: RunContext) -> None:
     states = []
     seen: dict[str, str] = {}
     for spec in ctx.spec.assets:
-        state = _resolve_asset(ctx, spec)
+        state = resolve_package_asset(ctx, spec) if spec.package else _resolve_asset(ctx, spec)
+        if not state.key:  # a library its package creates: no key until it is published
+            states.append(state)
+            continue
         if state.key in seen:
             raise UsageError(
                 f"assets {seen[state.key]!r} and {spec.label!r} are the same asset ({state.key})"
@@ -115,6 +121,8 @@ def resolve_revisions(ctx: RunContext) -> None:
     """Each selector → a revision number; ``from:<stage>`` also pins the build running there."""
     sources: dict[str, list[AssetState]] = {}
     for state in ctx.assets:
+        if state.package is not None:
+            continue  # the revision its package published (or will publish)
         selector = state.spec.revision.strip()
         if selector.startswith("from:"):
             sources.setdefault(selector[5:].strip(), []).append(state)
@@ -231,4 +239,6 @@ def resolve(ctx: RunContext) -> None:
     resolve_revisions(ctx)
     resolve_target_state(ctx)
     resolve_dependencies(ctx)
+    resolve_release(ctx)
     preflight(ctx)
+    preflight_publish(ctx)

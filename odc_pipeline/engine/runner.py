@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable
 
 from odc_pipeline import __version__
-from odc_pipeline.engine import build, configure, deploy, impact, rollback, verify
+from odc_pipeline.engine import build, configure, deploy, impact, publish, release, rollback, verify
 from odc_pipeline.engine.context import RunContext, StepTimer
 from odc_pipeline.engine.options import selected_stages
 from odc_pipeline.engine.resolve import resolve
@@ -176,6 +176,12 @@ def _unapplied_configuration(ctx: RunContext, error: BaseException | None) -> No
             )
 
 
+def _release_libraries_first(ctx: RunContext, stages: tuple[str, ...]) -> None:
+    """Release the run's libraries before any app builds: a build compiles their released revision."""
+    if "release" in stages and release.has_libraries(ctx):
+        _in_stage(ctx, "release", release.release_libraries)
+
+
 def run_pipeline(ctx: RunContext) -> RunReport:
     """Run every selected stage; never raises for a failure the product can explain."""
     started_at = ctx.now_iso()
@@ -192,8 +198,13 @@ def run_pipeline(ctx: RunContext) -> RunReport:
         deploying = "deploy" in stages
         for stage in stages:
             current = stage
+            if stage == "build" and "publish" not in stages:
+                _release_libraries_first(ctx, stages)
             if stage == "configure":
                 _in_stage(ctx, stage, lambda c: run_configure(c, deploying=deploying))
+            elif stage == "publish":
+                _in_stage(ctx, stage, publish.run_publish)
+                _release_libraries_first(ctx, stages)
             elif stage == "build":
                 _in_stage(ctx, stage, build.run_build)
             elif stage == "impact-analysis":
@@ -202,6 +213,10 @@ def run_pipeline(ctx: RunContext) -> RunReport:
                 _in_stage(ctx, stage, deploy.run_deploy)
             elif stage == "verify":
                 _in_stage(ctx, stage, verify.run_verify)
+            elif stage == "release":
+                already = any(s.stage == "release" for s in ctx.steps)
+                if not already or any(a.tag_plan is not None for a in ctx.assets):
+                    _in_stage(ctx, stage, release.release_remaining)
     except OdcPipelineError as exc:
         error = exc
     except Exception as exc:  # a bug must still produce a report and a clear message

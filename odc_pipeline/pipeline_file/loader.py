@@ -85,6 +85,8 @@ def _register_secrets(expansions: dict[Path, Interpolated], secrets: SecretRegis
     for path, expansion in expansions.items():
         if path and path[0] in NOT_SECRET_ROOTS:
             continue
+        if path == ("stages", "release", "version"):
+            continue  # a version tag is an identifier shown in every report, not a secret
         for value in expansion.env_values:
             secrets.register(value)
         if path[:2] == ("stages", "configure"):

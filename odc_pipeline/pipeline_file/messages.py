@@ -47,6 +47,7 @@ _CREDENTIALS_MESSAGE = (
 _PATTERN_MESSAGES = {
     "path": "must start with /",
     "portal": "must be the Portal host, e.g. acme.outsystems.app, or its https:// URL",
+    "version": "must be a version tag Major.Minor.Patch, e.g. 1.4.0 (what ODC accepts as a tag)",
 }
 
 

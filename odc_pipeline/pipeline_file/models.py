@@ -27,8 +27,12 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSche
 from odc_pipeline.pipeline_file.durations import DURATION_PATTERN, format_duration, parse_duration
 from odc_pipeline.pipeline_file.revisions import REVISION_PATTERN, RevisionSelector, parse_revision
 
-STAGE_ORDER: tuple[str, ...] = ("configure", "build", "impact-analysis", "deploy", "verify")
-"""The five stages in the order the product runs them (the file cannot reorder them)."""
+STAGE_ORDER: tuple[str, ...] = ("configure", "build", "impact-analysis", "deploy", "verify", "release")
+"""The stages a file can name, in the order the product runs them (the file cannot reorder them).
+
+Publishing external library packages (assets with ``package:``) is not named in ``stages``: it
+runs, before the build, whenever an asset has a package.
+"""
 
 SUPPORTED_VERSION = 1
 
@@ -319,10 +323,63 @@ class VerifyStage(_Model):
     )
 
 
+SEMVER_PATTERN = r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$"
+
+
+class Bump(StrEnum):
+    """Which part of the highest existing tag a computed version raises."""
+
+    PATCH = "patch"
+    MINOR = "minor"
+    MAJOR = "major"
+
+
+class ReleaseStage(_Model):
+    """Tag the revision each asset moved to (apps after verify, libraries before their consumers build)."""
+
+    version: (
+        Annotated[
+            str,
+            Field(pattern=SEMVER_PATTERN),
+            WithJsonSchema(
+                {
+                    "type": "string",
+                    "anyOf": [{"pattern": SEMVER_PATTERN}, {"pattern": r"\$\{"}],
+                    "examples": ["1.4.0", "${RELEASE_VERSION}"],
+                }
+            ),
+        ]
+        | None
+    ) = Field(
+        default=None,
+        description="The tag to set, Major.Minor.Patch (e.g. 1.4.0 or ${RELEASE_VERSION}); "
+        "must be higher than the asset's highest tag.",
+    )
+    bump: Bump | None = Field(
+        default=None,
+        description="Compute the tag instead: raise patch, minor or major of the asset's highest tag "
+        "(0.0.0 when never tagged).",
+    )
+    notes: str | None = Field(default=None, description="Release notes stored with the tag.")
+    notes_file: Name | None = Field(
+        default=None,
+        description="Read the release notes from this file (relative to the pipeline file), "
+        "e.g. a generated CHANGELOG section.",
+    )
+
+    @model_validator(mode="after")
+    def _one_version(self) -> ReleaseStage:
+        if (self.version is None) == (self.bump is None):
+            raise ValueError("give version (e.g. 1.4.0) or bump (patch, minor, major), exactly one")
+        if self.notes is not None and self.notes_file is not None:
+            raise ValueError("give notes or notes-file, not both")
+        return self
+
+
 class Stages(_Model):
     """Which stages run. Absent: does not run; ``{}`` or empty: runs with defaults.
 
-    The order is always configure → build → impact-analysis → deploy → verify.
+    The order is always configure → build → impact-analysis → deploy → verify → release.
     """
 
     configure: Annotated[dict[Name, AssetConfiguration] | None, BeforeValidator(_empty_if_none)] = Field(
@@ -341,6 +398,9 @@ class Stages(_Model):
     )
     verify: Annotated[VerifyStage | None, BeforeValidator(_empty_if_none)] = Field(
         default=None, description="Verify the target after deployment."
+    )
+    release: ReleaseStage | None = Field(
+        default=None, description="Tag the revisions this run moved (version or bump, release notes)."
     )
 
     @property
@@ -363,6 +423,11 @@ class Timeouts(_Model):
     impact_analysis: Duration = Field(default=600.0, description="All impact analyses (default 10m).")
     deploy: Duration = Field(default=1800.0, description="All deployments (default 30m).")
     verify: Duration = Field(default=600.0, description="All verifications (default 10m).")
+    publish: Duration = Field(
+        default=1200.0,
+        description="Publishing external library packages: upload and generation (default 20m).",
+    )
+    release: Duration = Field(default=300.0, description="Tagging (default 5m).")
 
     def for_stage(self, stage: str) -> float:
         """Seconds allowed for ``stage`` (a name from :data:`STAGE_ORDER`)."""
@@ -370,7 +435,7 @@ class Timeouts(_Model):
 
     def describe(self) -> dict[str, str]:
         """``{"build": "20m", ...}`` for plans and reports."""
-        return {stage: format_duration(self.for_stage(stage)) for stage in STAGE_ORDER}
+        return {stage: format_duration(self.for_stage(stage)) for stage in (*STAGE_ORDER, "publish")}
 
 
 # --- assets and the file -----------------------------------------------------------------
@@ -386,6 +451,15 @@ class AssetType(StrEnum):
     EXTERNAL_LIBRARY = "ExternalLibrary"
     EXTERNAL_CONNECTION = "ExternalConnection"
     AGENT = "Agent"
+
+
+class OnReview(StrEnum):
+    """What a package's publish does when ODC stops the generation at ``ReadyForReview``."""
+
+    ACCEPT = "accept"
+    """The library revision exists (ODC gave its key): carry on; tagging it releases it."""
+    FAIL = "fail"
+    """Stop: someone must review the library in the ODC Portal first (exit 1)."""
 
 
 _UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -404,6 +478,16 @@ class Asset(_Model):
         description="latest (default) | <number> | tag:<version> | highest-tag | from:<stage>",
     )
     type: AssetType | None = Field(default=None, description="Optional hint, checked against ODC.")
+    package: Name | None = Field(
+        default=None,
+        description="An external library package (.zip, relative to the pipeline file) to publish; "
+        "the asset is then the ExternalLibrary generated from it (name/key optional).",
+    )
+    on_review: OnReview = Field(
+        default=OnReview.ACCEPT,
+        description="With package: when ODC stops the generation at ReadyForReview, accept the "
+        "library revision (default) or fail.",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -414,7 +498,18 @@ class Asset(_Model):
 
     @model_validator(mode="after")
     def _name_or_key(self) -> Asset:
-        if self.name is None and self.key is None:
+        if self.package is not None:
+            if self.type not in (None, AssetType.EXTERNAL_LIBRARY):
+                raise ValueError(
+                    "an asset with a package is an ExternalLibrary; drop type or use ExternalLibrary"
+                )
+            if "revision" in self.model_fields_set:
+                raise ValueError(
+                    "an asset with a package gets the revision its package publishes; drop revision"
+                )
+        elif "on_review" in self.model_fields_set:
+            raise ValueError("on-review applies only to an asset with a package")
+        if self.name is None and self.key is None and self.package is None:
             raise ValueError("give the asset's name or its key")
         if self.name is not None and self.key is not None:
             raise ValueError("give the asset's name or its key, not both")
@@ -424,8 +519,10 @@ class Asset(_Model):
 
     @property
     def ref(self) -> str:
-        """How the file refers to this asset (its name, else its key)."""
-        return self.name if self.name is not None else str(self.key)
+        """How the file refers to this asset (its name, else its key, else its package)."""
+        if self.name is not None:
+            return self.name
+        return str(self.key) if self.key is not None else str(self.package)
 
 
 def _version(value: object) -> object:
@@ -474,7 +571,7 @@ class PipelineFile(_Model):
             return self
         assets = [
             asset
-            if "revision" in asset.model_fields_set
+            if "revision" in asset.model_fields_set or asset.package is not None
             else asset.model_copy(update={"revision": self.revision})
             for asset in self.assets
         ]

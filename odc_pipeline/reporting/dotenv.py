@@ -14,7 +14,7 @@ from .outputs import Outputs
 
 DOTENV_LIMIT_BYTES = 5 * 1024
 _KEY = re.compile(r"^[A-Za-z0-9_]+$")
-_DROPPABLE = ("deployments", "build-keys", "summary")
+_DROPPABLE = ("deployments", "build-keys", "library-keys", "tags", "summary")
 PREFIX = "ODC_"
 
 

@@ -26,6 +26,8 @@ OUTPUT_NAMES: tuple[str, ...] = (
     "build-keys",
     "impact-status",
     "summary",
+    "library-keys",
+    "tags",
 )
 """Kebab-case names, in the order they are documented and written."""
 
@@ -39,6 +41,8 @@ class Outputs:
     build_keys: str  # compact JSON object asset -> build key, one line
     impact_status: str
     summary: str  # one human line
+    library_keys: str  # compact JSON object library name -> libraryKey (publish stage)
+    tags: str  # compact JSON object asset -> version tag (release stage)
 
     def items(self) -> tuple[tuple[str, str], ...]:
         """``(kebab-name, value)`` pairs in :data:`OUTPUT_NAMES` order."""
@@ -85,6 +89,26 @@ def build_keys_of(report: RunReport) -> dict[str, str]:
     return keys
 
 
+def library_keys_of(report: RunReport) -> dict[str, str]:
+    """Library name -> key for every package the run published or found already published."""
+    keys: dict[str, str] = {}
+    for step in report.steps_for("publish"):
+        key = step.details.get("library_key")
+        if key and step.status in (StepStatus.SUCCEEDED, StepStatus.UNCHANGED):
+            keys[step.asset] = str(key)
+    return keys
+
+
+def tags_of(report: RunReport) -> dict[str, str]:
+    """Asset -> the tag its revision carries after the release stage (or would, in a plan)."""
+    tags: dict[str, str] = {}
+    for step in report.steps_for("release"):
+        tag = step.details.get("tag")
+        if tag and not step.status.is_failure:
+            tags[step.asset] = str(tag)
+    return tags
+
+
 def summary_line(report: RunReport) -> str:
     """``succeeded: QA: 2 deployed, 1 unchanged`` — what a chat notification would say."""
     counts: dict[str, int] = {}
@@ -128,4 +152,6 @@ def derive_outputs(
         build_keys=clean(_compact(redact_tree(build_keys_of(report), secrets))),
         impact_status=clean(report.impact_status),
         summary=clean(summary_line(report)),
+        library_keys=clean(_compact(redact_tree(library_keys_of(report), secrets))),
+        tags=clean(_compact(redact_tree(tags_of(report), secrets))),
     )

@@ -5,7 +5,9 @@ the producer elements it uses. Deploying revision r of an asset to a stage is ch
 what the stage runs: a consumer there that uses an element r no longer exposes is an ``Error``
 (``MissingElement``); one using an element whose signature r changed is a ``Warning``
 (``IncompatibleElement``). Producers the revision needs must run in the stage with the elements
-it uses. Libraries are bundled at build time, so they are neither checked nor reported.
+it uses. Libraries are bundled at build time: each library the revision uses is reported as a
+``Producer`` at its released revision (highest tag, else latest) — what a build made now
+compiles in — with the elements the revision uses and that library revision lacks as errors.
 """
 
 from __future__ import annotations
@@ -41,6 +43,8 @@ def deployment_report(
         impacted.append(_app_report(consumer, now_running.revision, "Consumer", issues, []))
     for producer_key in asset.producers_of(revision):
         producer = assets.get(producer_key)
+        if producer is not None and not producer.deployable and producer.revisions:
+            impacted.append(_library_report(asset, target.uses.get(producer_key, frozenset()), producer))
         if producer is None or not producer.deployable:
             continue
         used = target.uses.get(producer_key, frozenset())
@@ -86,6 +90,21 @@ def _element_issue(name: str, conflict: str, consumer: Asset, producer: Asset) -
         "incompatibilityType": "MissingServiceAction" if missing else "InputParameterMismatch",
         "hint": f"{producer.name} {verb} {name}, used by {consumer.name}.",
     }
+
+
+def _library_report(consumer: Asset, used: frozenset[str], library: Asset) -> dict[str, Any]:
+    tagged = [r for r in library.revisions.values() if r.tag]
+    released = (
+        max(tagged, key=lambda r: tuple(int(p) for p in (r.tag or "0.0.0").split(".")))
+        if tagged
+        else library.latest
+    )
+    issues = []
+    if released.elements:
+        issues = [
+            _element_issue(n, "MissingElement", consumer, library) for n in sorted(used - released.elements)
+        ]
+    return _app_report(library, released.number, "Producer", issues, [])
 
 
 def _app_report(

@@ -111,6 +111,7 @@ class Build(TimedOperation):
     built_by: str = ""
     final_status: str | None = None  # "Deleted" / "ToBeDeleted" given by the tenant file
     generated_code: GeneratedCode | None = None
+    bundled: tuple[tuple[str, int, str | None], ...] = ()  # (library, revision, tag) built in
 
     def status(self, now: float) -> str:
         if self.final_status:
@@ -203,19 +204,32 @@ class CodeAnalysis(TimedOperation):
 
 @dataclass
 class LibraryGeneration(TimedOperation):
+    """Downloading (first tenth), Generating, then an outcome; success waits for review.
+
+    ``failure`` is ``GenerationError`` and ``download_error`` ``DownloadError`` (the package
+    could not be fetched from ``highCodeBinaryUri``: never uploaded, or its URL expired).
+    With ``review_required`` a finished generation is ``ReadyForReview`` until its revision is
+    released (tagged), else ``Completed`` at once.
+    """
+
     file_name: str = ""
     binary_uri: str = ""
     library_key: str | None = None
     library_name: str = ""
     is_new_library: bool = True
     revision: int | None = None
+    download_error: bool = False
+    review_required: bool = True
+    package_sha256: str | None = None
 
     def status(self, now: float, tagged: bool) -> str:
+        if self.download_error and now >= self.t0 + self.duration * PENDING_FRACTION:
+            return "DownloadError"
         if not self.done(now):
-            return "Generating"
+            return "Downloading" if now < self.t0 + self.duration * PENDING_FRACTION else "Generating"
         if not self.succeeds:
             return "GenerationError"
-        return "Completed" if tagged else "ReadyForReview"
+        return "Completed" if tagged or not self.review_required else "ReadyForReview"
 
 
 @dataclass

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import re
 import socket
 import threading
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from odc_pipeline import openapi
 from odc_pipeline.clock import Clock
-from odc_pipeline.simulator import auth, faults
+from odc_pipeline.simulator import auth, faults, objectstore
 from odc_pipeline.simulator.problems import ApiProblem, problem_body
 from odc_pipeline.simulator.ratelimit import RateLimiter
 from odc_pipeline.simulator.requestlog import LoggedRequest, RequestLog
@@ -31,6 +32,7 @@ log = logging.getLogger(__name__)
 INTERNAL_PREFIX = "/_simulator/"
 CONFIGURATIONS_PREFIX = "/api/asset-configurations/"
 MAX_BODY = 10 * 1024 * 1024
+_SIGNED_QUERY = re.compile(r"\?[^ ]*")
 
 
 class DropConnection(Exception):
@@ -75,6 +77,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def log_message(self, format: str, *args: Any) -> None:
+        # A pre-signed URL's query string is its credential: the access log keeps only the path.
+        args = tuple(
+            _SIGNED_QUERY.sub("?***", a) if isinstance(a, str) and INTERNAL_PREFIX in a else a for a in args
+        )
         log.debug("simulator: " + format, *args)
 
     def do_GET(self) -> None:
@@ -96,6 +102,11 @@ class _Handler(BaseHTTPRequestHandler):
         ctx = self.server.context
         split = urlsplit(self.path)
         path, query = split.path, split.query
+        if path.startswith(INTERNAL_PREFIX + objectstore.UPLOADS) or path.startswith(
+            INTERNAL_PREFIX + objectstore.DOWNLOADS
+        ):
+            self._storage(ctx, method, path, query)
+            return
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(min(length, MAX_BODY)) if length else b""
         logged_body: Any = None
@@ -120,6 +131,62 @@ class _Handler(BaseHTTPRequestHandler):
             ctx, (method, path, query), response.status, logged_body, client=client_id, template=template
         )
         self._send(response)
+
+    def _storage(self, ctx: Context, method: str, path: str, query: str) -> None:
+        """A pre-signed object-store request: streamed, never under the ODC token (see objectstore).
+
+        The request log keeps the path and drops the query string: it is the credential.
+        """
+        name = path.rsplit("/", 1)[-1]
+        is_upload = path.startswith(INTERNAL_PREFIX + objectstore.UPLOADS)
+        logged = (method, path, "X-Amz-Signature=***" if query else "")
+        try:
+            for fault in ctx.faults.fire(method, path):
+                if fault.name == faults.DROP_CONNECTION and is_upload:
+                    self._drain()  # the body went out; the answer is lost
+                forced = _apply_fault(ctx, fault, None, path)
+                if forced is not None:
+                    if is_upload:
+                        self._drain()
+                    self._log(ctx, logged, forced.status, None, client=None, template=None)
+                    self._send(forced)
+                    return
+            now = ctx.state.now()
+            if is_upload and method == "PUT":
+                stored = ctx.state.objects.put(name, query, now=now, headers=self.headers, stream=self.rfile)
+                body = {"contentType": stored.content_type, "size": stored.size, "sha256": stored.sha256}
+                response = Response(200, b"", {"ETag": f'"{stored.sha256[:32]}"'})
+            elif not is_upload and method == "GET":
+                found = ctx.state.objects.get(
+                    name, query, now=now, authorization=self.headers.get("Authorization")
+                )
+                body = None
+                response = Response(200, found.read(), {"Content-Type": found.content_type})
+            else:
+                self._drain()
+                body = None
+                response = Response(405, b"", {"Content-Type": "application/xml"})
+        except DropConnection:
+            self._log(ctx, logged, 0, None, client=None, template=None)
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        except objectstore.StoreRefusal as refusal:
+            self._drain()
+            body = None
+            response = Response(refusal.status, refusal.xml(), {"Content-Type": "application/xml"})
+        self._log(ctx, logged, response.status, body, client=None, template=None)
+        self._send(response)
+
+    def _drain(self) -> None:
+        """Read and discard what is left of the request body (so the answer can be read)."""
+        remaining = int(self.headers.get("Content-Length") or 0)
+        while remaining > 0:
+            chunk = self.rfile.read(min(objectstore.CHUNK, remaining))
+            if not chunk:
+                break
+            remaining -= len(chunk)
 
     def _token(self, ctx: Context, raw: bytes) -> tuple[Response, Any]:
         content_type = (self.headers.get("Content-Type") or "").split(";")[0].strip()
@@ -338,12 +405,6 @@ def _internal(ctx: Context, method: str, path: str, raw: bytes) -> Response:
     """Simulator-only endpoints standing in for pre-signed storage URLs."""
     rest = path[len(INTERNAL_PREFIX) :]
     with ctx.state.lock:
-        if rest.startswith("uploads/") and method == "PUT":
-            ctx.state.uploads[rest.removeprefix("uploads/")] = raw
-            return Response(200)
-        if rest.startswith("downloads/") and method == "GET":
-            data = ctx.state.uploads.get(rest.removeprefix("downloads/"))
-            return Response(200, data) if data is not None else Response(404)
         if rest.startswith("sites/") and method == "GET":
             return _site(ctx, rest.removeprefix("sites/"))
         if rest.startswith("generated-code/") and method == "GET":

@@ -31,6 +31,7 @@ from odc_pipeline.simulator.model import (
     Stage,
     TimedOperation,
 )
+from odc_pipeline.simulator.objectstore import ObjectStore
 from odc_pipeline.simulator.permissions import Grants
 from odc_pipeline.simulator.problems import ApiProblem
 from odc_pipeline.simulator.queue import StageQueues
@@ -75,7 +76,7 @@ class TenantState:
         self.analyses: dict[str, Analysis] = {}
         self.code_analyses: dict[str, CodeAnalysis] = {}
         self.library_generations: dict[str, LibraryGeneration] = {}
-        self.uploads: dict[str, bytes] = {}
+        self.objects = ObjectStore(tenant.external_libraries.upload_url_lifetime_seconds)
         self.running: dict[str, dict[str, Running]] = {}  # stage key -> asset key -> Running
         self.system_configs: dict[str, AssetConfigs] = {}  # stage key -> default system configurations
         self.clients: dict[str, ApiClientSpec] = {c.client_id: c for c in tenant.api_clients}
@@ -303,7 +304,7 @@ class TenantState:
             revision.quality_analysed_at = op.finished_at
 
     def _finish_library_generation(self, op: LibraryGeneration) -> None:
-        if not op.succeeds:
+        if not op.succeeds or op.download_error:
             return
         existing = next(
             (a for a in self.assets.values() if a.type == "ExternalLibrary" and a.name == op.library_name),
@@ -318,12 +319,14 @@ class TenantState:
         else:
             op.is_new_library = False
         number = max(existing.revisions, default=0) + 1
+        previous = existing.latest.elements if existing.revisions else frozenset()
         existing.revisions[number] = Revision(
             number=number,
             created_at=op.finished_at,
             created_by=SYSTEM_USER,
             model_digest=new_key(),
             commit_message=f"Generated from {op.file_name}",
+            elements=previous,  # a new version keeps the actions it exposed
         )
         op.library_key = existing.key
         op.revision = number
@@ -357,10 +360,17 @@ class TenantState:
         return max(tagged, key=lambda r: semver(r.tag or "0.0.0"), default=None)
 
     def outcome(
-        self, operation: str, asset_key: str | None, revision: int | None, stage_key: str | None
+        self,
+        operation: str,
+        asset_key: str | None,
+        revision: int | None,
+        stage_key: str | None,
+        *,
+        asset_name: str | None = None,
     ) -> OutcomeSpec | None:
         """The first tenant outcome matching this operation (consuming one of its ``times``)."""
-        asset_name = self.assets[asset_key].name if asset_key in self.assets else None
+        if asset_key in self.assets:
+            asset_name = self.assets[asset_key].name
         stage_name = next((s.name for s in self.stages if s.key == stage_key), None)
         for index, outcome in enumerate(self.tenant.outcomes):
             if outcome.operation != operation:
@@ -407,9 +417,25 @@ class TenantState:
             revision=revision,
             build_type=build_type,
             built_by=client_id,
+            bundled=self._bundled_at_build(asset_key, revision),
         )
         self.builds[build.key] = build
         return build
+
+    def _bundled_at_build(self, asset_key: str, revision: int) -> tuple[tuple[str, int, str | None], ...]:
+        """The library revisions a build starting now compiles in: each one's released revision.
+
+        Like ``_bundled_libraries``: the highest tagged revision, else the latest one. A library
+        released just before the build is therefore what the build sees (its log says so).
+        """
+        out = []
+        for producer_key in self.assets[asset_key].producers_of(revision):
+            library = self.assets.get(producer_key)
+            if library is None or library.type not in LIBRARY_TYPES:
+                continue
+            released = self.highest_tagged(library) or library.latest
+            out.append((library.name, released.number, released.tag))
+        return tuple(out)
 
     def build(self, key: str) -> Build:
         return _lookup(self.builds, key, "Build")
@@ -427,6 +453,9 @@ class TenantState:
                 None,
             )
         ]
+        for name, number, tag in build.bundled:
+            released = f" ({tag})" if tag else ""
+            messages.append((stamp, "Info", f"Using library {name} revision {number}{released}.", None))
         if status != "Pending":
             messages.append(
                 (build.wall(build.t0 + build.duration * 0.1), "Info", "Compiling application.", None)
@@ -639,16 +668,59 @@ class TenantState:
     # ------------------------------------------------------------------ external libraries
 
     def start_library_generation(self, file_name: str, binary_uri: str) -> LibraryGeneration:
-        outcome = self.outcome("library_generation", None, None, None)
+        """Start generating; the package is fetched from ``binary_uri`` now (DownloadError if not)."""
+        name = library_name(file_name)
+        existing = next(
+            (a for a in self.assets.values() if a.type == "ExternalLibrary" and a.name == name), None
+        )
+        outcome = self.outcome(
+            "library_generation", existing.key if existing else None, None, None, asset_name=name
+        )
         duration, succeeds, message = self._timing(self.tenant.durations.library_generation, outcome)
+        stored = self.objects.uploaded(binary_uri, self.now())
+        local = binary_uri.split("?", 1)[0].rsplit("/", 2)[-2:-1] == ["downloads"]
         generation = LibraryGeneration(
             **self._started(duration, succeeds, message),
             file_name=file_name,
             binary_uri=binary_uri,
-            library_name=library_name(file_name),
+            library_name=name,
+            download_error=(outcome is not None and outcome.result == "download-error")
+            or (local and stored is None),
+            review_required=self.tenant.external_libraries.review == "required",
+            package_sha256=stored.sha256 if stored else None,
         )
         self.library_generations[generation.key] = generation
         return generation
+
+    def generation_messages(self, op: LibraryGeneration) -> list[dict[str, Any]]:
+        """``validationMessages`` of a generation as its log shows them so far."""
+        now = self.now()
+        status = op.status(now, False)
+        messages = [{"errorCode": None, "message": f"Downloading {op.file_name}.", "type": "Information"}]
+        if status == "DownloadError":
+            text = op.message or f"Could not download {op.file_name} from the given URI (missing or expired)."
+            messages.append({"errorCode": "OS-ELG-MODL-05002", "message": text, "type": "Error"})
+            return messages
+        if status == "Downloading":
+            return messages
+        messages.append(
+            {"errorCode": None, "message": "Generating the library model.", "type": "Information"}
+        )
+        if status == "GenerationError":
+            text = op.message or f"{op.file_name}: no public static method is exposed by the library."
+            messages.append(
+                {
+                    "errorCode": None,
+                    "message": "Assembly scanned; checking the exposed actions.",
+                    "type": "Warning",
+                }
+            )
+            messages.append({"errorCode": "OS-ELG-MODL-05011", "message": text, "type": "Error"})
+        elif op.done(now):
+            messages.append(
+                {"errorCode": None, "message": f"Library {op.library_name} generated.", "type": "Information"}
+            )
+        return messages
 
     # ------------------------------------------------------------------ inspection helpers
 

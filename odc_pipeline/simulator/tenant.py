@@ -59,7 +59,7 @@ Operation = Literal[
     "library_generation",
     "app_http",
 ]
-OutcomeResult = Literal["success", "failure", "unavailable", "timeout"]
+OutcomeResult = Literal["success", "failure", "unavailable", "timeout", "download-error"]
 
 
 def derive_key(*parts: str) -> str:
@@ -218,6 +218,19 @@ class Durations(_Model):
     library_generation: float = Field(30.0, ge=0)
 
 
+class ExternalLibraries(_Model):
+    """How the tenant treats external library packages (odc-api-notes §3.7)."""
+
+    review: Literal["required", "none"] = Field(
+        "required",
+        description="required: a generation stops at ReadyForReview until its revision is released "
+        "(tagged); none: it goes on to Completed by itself",
+    )
+    upload_url_lifetime_seconds: float = Field(
+        900.0, gt=0, description="how long GET /uploads' pre-signed URLs stay valid (UNDOC; S3-style)"
+    )
+
+
 class RateLimits(_Model):
     enabled: bool = True
     domain_per_minute: int = Field(100, ge=1)
@@ -258,6 +271,7 @@ class Tenant(_Model):
     durations: Durations = Field(default_factory=Durations)
     rate_limits: RateLimits = Field(default_factory=RateLimits)
     deployment_queue: DeploymentQueue = Field(default_factory=DeploymentQueue)
+    external_libraries: ExternalLibraries = Field(default_factory=ExternalLibraries)
     api_clients: list[ApiClientSpec] = Field(min_length=1)
     stages: list[StageSpec] = Field(min_length=1)
     assets: list[AssetSpec] = Field(default_factory=list)
@@ -456,7 +470,9 @@ def check_references(tenant: Tenant) -> list[tuple[Path_, str]]:
             elif revision < 1 or revision > max(r.revision for r in asset.revisions):
                 problems.append((("deployments", stage, name), f"asset has no revision {revision}"))
     for oi, outcome in enumerate(tenant.outcomes):
-        if outcome.asset is not None and outcome.asset not in asset_by_name:
+        # A library generation may create its library: its asset is the library it names.
+        new_library = outcome.operation == "library_generation"
+        if outcome.asset is not None and outcome.asset not in asset_by_name and not new_library:
             problems.append((("outcomes", oi, "asset"), f"unknown asset {outcome.asset!r}"))
         if outcome.stage is not None and outcome.stage not in stage_names:
             problems.append((("outcomes", oi, "stage"), f"unknown stage {outcome.stage!r}"))

@@ -62,6 +62,7 @@ def send_everything(client: OdcClient) -> None:
     client.assets.set_tag(UUID2, 3, tag="1.2.3", release_notes="<p>n</p>", commit_message="c")
     client.assets.set_tag(UUID2, 3, tag="1.2.4")
     client.assets.set_tag(UUID2, 3, tag="1.2.5", commit_message="only a message")
+    client.assets.set_commit_message(UUID2, 3, "odc-pipeline package sha256:ab")
     client.dependencies.start_deployment_analysis(UUID2, 3, UUID3)
     client.configurations.patch(UUID3, UUID2, FULL_PATCH)
     client.configurations.patch(UUID3, UUID2, AGENT_PATCH, agent=True)
@@ -93,6 +94,7 @@ def send_everything(client: OdcClient) -> None:
         "builds.start",
         "builds.start_generated_code",
         "assets.set_tag",
+        "assets.set_commit_message",
         "dependencies.start_deployment_analysis",
         "configurations.patch",
         "configurations.patch_default_system",
@@ -102,7 +104,7 @@ def send_everything(client: OdcClient) -> None:
     )
 
 
-SENT_WITH_BODY = 18  # calls of send_everything that carry a JSON body
+SENT_WITH_BODY = 19  # calls of send_everything that carry a JSON body
 
 
 def wire_success_answers(stub: StubOdc) -> None:
@@ -190,7 +192,14 @@ def read_everything(client: OdcClient) -> None:
 
     client.external_libraries.get_upload_urls()
     client.external_libraries.get_generation(UUID1)
+    client.external_libraries.list_generations()
+    client.external_libraries.log_messages(UUID1)
+    client.assets.list_external_libraries()
+    list(client.assets.list_revisions(UUID2, is_tagged=True, tag="1.2.3", commit_message="sha256:ab"))
     _mark(
+        "external_libraries.list_generations",
+        "external_libraries.log_messages",
+        "assets.list_external_libraries",
         "assets.find_by_name",
         "assets.get",
         "assets.latest_revision",

@@ -97,6 +97,8 @@ class StubOdc(BaseAdapter):
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         parts = urlsplit(request.url or "")
         body = request.body.encode() if isinstance(request.body, str) else request.body
+        if hasattr(body, "read"):  # a streamed file body: read it as the wire would carry it
+            body = body.read()  # type: ignore[union-attr]
         seen = Seen(
             request.method or "",
             parts.path,

@@ -232,6 +232,22 @@ RESPONSES: list[tuple[type[BaseModel], str, str, str, int, str | None]] = [
         200,
         None,
     ),
+    (
+        m.GenerationOperation,
+        "external-library-generation-api-v1.json",
+        "GET",
+        "/generation-operations",
+        200,
+        "results",
+    ),
+    (
+        m.GenerationLog,
+        "external-library-generation-api-v1.json",
+        "GET",
+        "/generation-operations/{operationKey}/log-messages",
+        200,
+        None,
+    ),
 ]
 IDS = [f"{method} {template} -> {model.__name__}" for model, _, method, template, _, _ in RESPONSES]
 

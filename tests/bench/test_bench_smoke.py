@@ -127,3 +127,16 @@ def test_overhead_benchmark_counts_calls_by_endpoint_and_times_start_up(tmp_path
     assert "`POST /api/deployments/v1/deployment-operations` | 1 |" in written
     assert "| odc-pipeline --version |" in written
     assert "| python -c pass (baseline) |" in written
+
+
+def test_upload_memory_benchmark_streams_the_package_and_compares_with_reading_it_whole() -> None:
+    from bench import upload_memory
+
+    results = upload_memory.measure(4 * 1024 * 1024)
+    whole, streamed = results["read whole (baseline)"], results["streamed from disk (ours)"]
+    assert whole[1] == streamed[1]  # the store received the same bytes both ways
+    assert whole[0] > 4 * 1024 * 1024  # reading whole holds the package in memory
+    assert streamed[0] < whole[0] / 2
+    (table,) = upload_memory.run(quick=True)
+    assert [row[0] for row in table.rows] == ["read whole (baseline)", "streamed from disk (ours)"]
+    assert table.rows[0][2] == "1.00×"

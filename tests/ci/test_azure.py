@@ -55,6 +55,8 @@ def test_outputs_groups_summary_junit_and_completion(env, stream, secrets, clock
         "build_keys",
         "impact_status",
         "summary",
+        "library_keys",
+        "tags",
     }
     commands = azure_commands(log)
     upload = next(c for c in commands if c.event == "uploadsummary")

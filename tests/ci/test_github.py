@@ -87,6 +87,8 @@ def test_hostile_text_is_inert_and_secrets_never_printed(files, stream, secrets,
         "build-keys",
         "impact-status",
         "summary",
+        "library-keys",
+        "tags",
     }
     assert outputs["status"] == "failed"  # the hostile setvariable/status did not win
 

@@ -72,9 +72,11 @@ def test_only_and_skip_select_stages_in_the_fixed_order():
     assert selected_stages(spec, RunOptions(only=("verify", "build"))) == ("build", "verify")
     assert selected_stages(spec, RunOptions(skip=("impact-analysis",))) == (
         "configure",
+        "publish",
         "build",
         "deploy",
         "verify",
+        "release",
     )
     partial = EngineSpec(target="QA", assets=(), stages=frozenset({"deploy"}))
     assert selected_stages(partial, RunOptions()) == ("deploy",)

@@ -255,6 +255,56 @@ CASES = [
     Case("merge key", HEAD + "base: &b {force: true}\nstages:\n  deploy:\n    <<: *b\n", 8, 5, "merge keys"),
     Case("list as a key", HEAD + OK_STAGES + "? [a, b]\n: 1\n", 7, 3, "a key must be plain text"),
     Case("bad portal", "portal: https://acme outsystems\n" + HEAD + OK_STAGES, 1, 9, "Portal host"),
+    Case(
+        "release version and bump",
+        HEAD + "stages:\n  release: {version: 1.4.0, bump: patch}\n",
+        6,
+        12,
+        "exactly one",
+    ),
+    Case("release without version", HEAD + "stages:\n  release: {notes: hi}\n", 6, 12, "exactly one"),
+    Case(
+        "release version not semver",
+        HEAD + "stages:\n  release: {version: '1.4'}\n",
+        6,
+        22,
+        "Major.Minor.Patch",
+    ),
+    Case(
+        "release bump unknown",
+        HEAD + "stages:\n  release: {bump: huge}\n",
+        6,
+        19,
+        "one of: patch, minor, major",
+    ),
+    Case(
+        "release notes and notes-file",
+        HEAD + "stages:\n  release: {bump: patch, notes: a, notes-file: b.md}\n",
+        6,
+        12,
+        "notes or notes-file, not both",
+    ),
+    Case(
+        "package with a revision",
+        "version: 1\nassets:\n  - {package: sdk.zip, revision: 3}\n" + OK_STAGES,
+        3,
+        5,
+        "drop revision",
+    ),
+    Case(
+        "package of a low-code library",
+        "version: 1\nassets:\n  - {package: sdk.zip, type: LowCodeLibrary}\n" + OK_STAGES,
+        3,
+        5,
+        "is an ExternalLibrary",
+    ),
+    Case(
+        "on-review without a package",
+        "version: 1\nassets:\n  - {name: A, on-review: fail}\n" + OK_STAGES,
+        3,
+        5,
+        "only to an asset with a package",
+    ),
 ]
 
 

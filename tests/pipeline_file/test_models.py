@@ -41,7 +41,7 @@ def test_stage_order_is_the_products_not_the_files() -> None:
         "version: 1\nassets: [A]\nstages:\n  verify: {}\n  deploy: {}\n  impact-analysis: {}\n  build: {}\n"
     )
     assert parse_pipeline(text, env={}).stages.enabled == ("build", "impact-analysis", "deploy", "verify")
-    assert STAGE_ORDER == ("configure", "build", "impact-analysis", "deploy", "verify")
+    assert STAGE_ORDER == ("configure", "build", "impact-analysis", "deploy", "verify", "release")
 
 
 def test_defaults_of_every_stage() -> None:

@@ -86,9 +86,32 @@ def test_a_producer_missing_from_the_stage_is_an_error(make_sim, make_client, cl
         client, clock, client.dependencies.start_deployment_analysis(k["Orders Portal"], 19, k["Production"])
     )
     assert analysis.report.status == "ErrorsFound"
-    (producer,) = [a for a in analysis.report.impacted_assets if a.reference_type == "Producer"]
-    assert producer.asset_key == k["Orders API"]
+    producers = {a.asset_key: a for a in analysis.report.impacted_assets if a.reference_type == "Producer"}
+    # The library it bundles is reported too (at its released revision), without issues.
+    assert set(producers) == {k["Orders API"], k["Orders Core"]}
+    producer = producers[k["Orders API"]]
     assert [i.conflict_type for i in producer.application_level_issues] == ["MissingApplication"]
+    library = producers[k["Orders Core"]]
+    assert (library.revision, library.element_level_issues, library.application_level_issues) == (7, [], [])
+
+
+def test_the_analysis_reports_a_library_at_its_released_revision_and_what_it_lacks(
+    make_sim, make_client, clock
+):
+    sim = make_sim()
+    client = make_client(sim)
+    k = keys(sim)
+    core = sim.state.assets[k["Orders Core"]]
+    core.revisions[8].elements = frozenset({"Order"})  # r8 drops elements Orders API r12 uses
+    sim.state.set_tag(k["Orders Core"], 8, {"tag": "2.0.0"}, sim.client_id)
+    analysis = _finished(
+        client, clock, client.dependencies.start_deployment_analysis(k["Orders API"], 12, k["QA"])
+    )
+    library = next(a for a in analysis.report.impacted_assets if a.asset_key == k["Orders Core"])
+    assert library.revision == 8
+    missing = sorted(i.name for i in library.element_level_issues)
+    assert missing == ["CancelOrder", "CreateOrder", "GetOrder", "ListOrders"]
+    assert analysis.report.status == "ErrorsFound"
 
 
 def test_report_is_absent_until_the_analysis_finishes(sim, api, clock):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import jsonschema
 import pytest
+import requests
 
 from odc_pipeline import openapi
 from odc_pipeline.simulator import routes as _routes  # noqa: F401  (registers the handlers)
@@ -232,13 +233,18 @@ def test_every_route_answers_within_its_spec(sim, check, clock):
 
     # external libraries
     upload = check("GET", f"{EL}/uploads").json()
-    assert check.api.session.put(upload["uploadUrl"], data=b"PK zip", timeout=10).status_code == 200
+    # Object storage, not an ODC API: sent without the bearer token the API session carries.
+    assert requests.put(upload["uploadUrl"], data=b"PK zip", timeout=10).status_code == 200
     body = {"fileName": "PdfTools.zip", "highCodeBinaryUri": upload["downloadUrl"]}
     generation = check("POST", f"{EL}/generation-operations", json=body)
     assert generation.status_code == 201
     generation_key = generation.json()["operationKey"]
+    assert check("GET", f"{EL}/generation-operations/{generation_key}").json()["status"] == "Downloading"
+    clock.advance(10)
     assert check("GET", f"{EL}/generation-operations/{generation_key}").json()["status"] == "Generating"
     clock.advance(60)
+    log = check("GET", f"{EL}/generation-operations/{generation_key}/log-messages").json()
+    assert log["validationMessages"][-1]["type"] == "Information"
     assert check("GET", f"{EL}/generation-operations/{generation_key}").json()["status"] == "ReadyForReview"
     assert check("GET", f"{EL}/generation-operations").status_code == 200
     assert check("GET", f"{EL}/generation-operations/{MISSING}").status_code == 404

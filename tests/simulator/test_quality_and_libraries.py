@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import requests
+
 from .conftest import Api, edited_tenant, keys, wait_for
 
 
@@ -65,7 +67,12 @@ def test_analyses_the_tenant_makes_fail_or_time_out(make_sim, make_client, clock
 def test_an_external_library_is_generated_then_released_by_tagging(sim, clock):
     api = Api(sim)
     upload = api("GET", "/api/external-libraries/v1/uploads").json()
-    assert api.session.put(upload["uploadUrl"], data=b"zip bytes", timeout=10).status_code == 200
+    put = requests.put(
+        upload["uploadUrl"], data=b"zip bytes", headers={"Content-Type": "application/zip"}, timeout=10
+    )
+    assert put.status_code == 200
+    stored = next(iter(sim.state.objects.objects.values()))
+    assert (stored.content_type, stored.size, stored.read()) == ("application/zip", 9, b"zip bytes")
     body = {"fileName": "PdfTools.zip", "highCodeBinaryUri": upload["downloadUrl"]}
     key = api("POST", "/api/external-libraries/v1/generation-operations", json=body).json()["operationKey"]
     clock.advance(30)
@@ -88,11 +95,41 @@ def test_an_external_library_is_generated_then_released_by_tagging(sim, clock):
     )
 
 
-def test_generation_refuses_an_empty_upload(sim):
+def test_a_generation_from_nothing_uploaded_ends_in_download_error(sim, clock):
+    # The platform fetches highCodeBinaryUri after accepting the POST, so the POST cannot know.
     api = Api(sim)
     upload = api("GET", "/api/external-libraries/v1/uploads").json()
     body = {"fileName": "PdfTools.zip", "highCodeBinaryUri": upload["downloadUrl"]}
-    assert api("POST", "/api/external-libraries/v1/generation-operations", json=body).status_code == 400
+    started = api("POST", "/api/external-libraries/v1/generation-operations", json=body)
+    assert started.status_code == 201
+    key = started.json()["operationKey"]
+    clock.advance(30)
+    base = f"/api/external-libraries/v1/generation-operations/{key}"
+    assert api("GET", base).json()["status"] == "DownloadError"
+    errors = [
+        m for m in api("GET", f"{base}/log-messages").json()["validationMessages"] if m["type"] == "Error"
+    ]
+    assert errors
+    assert "Could not download PdfTools.zip" in errors[0]["message"]
+    assert not [a for a in sim.state.assets.values() if a.name == "PdfTools"]
+
+
+def test_the_object_store_is_signed_expiring_and_refuses_the_odc_token(sim, clock):
+    api = Api(sim)
+    upload = api("GET", "/api/external-libraries/v1/uploads").json()["uploadUrl"]
+    assert "X-Amz-Signature=" in upload
+    with_token = requests.put(upload, data=b"x", headers={"Authorization": "Bearer t"}, timeout=10)
+    assert with_token.status_code == 400
+    assert b"Only one auth mechanism" in with_token.content
+    unsigned = requests.put(upload.split("?")[0], data=b"x", timeout=10)
+    assert unsigned.status_code == 403
+    clock.advance(901)  # the tenant's upload_url_lifetime_seconds is 900 by default
+    expired = requests.put(upload, data=b"x", timeout=10)
+    assert (expired.status_code, b"Request has expired" in expired.content) == (403, True)
+    assert not sim.state.objects.objects
+    logged = sim.request_log.find(method="PUT", path_contains="/_simulator/uploads/")
+    assert [e.status for e in logged] == [400, 403, 403]
+    assert all("Signature=" not in e.query or e.query.endswith("***") for e in logged)
 
 
 def test_the_request_log_records_what_tests_need_to_prove_order(sim, api, clock):

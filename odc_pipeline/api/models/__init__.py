@@ -44,6 +44,7 @@ from odc_pipeline.api.models.deployments import (
     DeploymentStatus,
 )
 from odc_pipeline.api.models.external_libraries import (
+    GenerationLog,
     GenerationOperation,
     GenerationRequest,
     GenerationStarted,
@@ -85,6 +86,7 @@ __all__ = [
     "EnvironmentConfigPatch",
     "GeneratedCodePackage",
     "GeneratedCodePackaging",
+    "GenerationLog",
     "GenerationOperation",
     "GenerationRequest",
     "GenerationStarted",

@@ -38,3 +38,18 @@ class GenerationOperation(ReadModel):
     library_uri: str | None = None
     is_new_library: bool | None = None
     status: str | None = None
+
+
+class ValidationMessage(ReadModel):
+    """One ``validationMessages`` entry (``type``: None, Information, Warning, Error)."""
+
+    error_code: str | None = None
+    message: str | None = None
+    type: str | None = None
+
+
+class GenerationLog(ReadModel):
+    """``GET /generation-operations/{key}/log-messages``."""
+
+    validation_messages: list[ValidationMessage] | None = None
+    finished_at: OptionalTime = None
