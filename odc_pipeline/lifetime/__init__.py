@@ -9,7 +9,7 @@ from odc_pipeline.lifetime.endpoints import LIFETIME_V2, PROPERTIES_V1, Lifetime
 from odc_pipeline.lifetime.errors import LifetimeErrorBody
 from odc_pipeline.lifetime.http import Answer, LifetimeHttp
 from odc_pipeline.lifetime.properties import PropertyNotAppliedError
-from odc_pipeline.lifetime.query import QueryError
+from odc_pipeline.lifetime.query import QueryArgumentError
 from odc_pipeline.lifetime.settings import LifetimeSettings
 
 __all__ = [
@@ -22,5 +22,5 @@ __all__ = [
     "LifetimeHttp",
     "LifetimeSettings",
     "PropertyNotAppliedError",
-    "QueryError",
+    "QueryArgumentError",
 ]

@@ -94,7 +94,8 @@ class DeploymentsApi:
             )
             for plan in plans:  # newest first
                 if (
-                    plan.notes == request.notes
+                    plan.key
+                    and plan.notes == request.notes
                     and plan.source_environment_key == request.source_environment_key
                     and plan.target_environment_key == request.target_environment_key
                     and plan.version_keys == versions

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from odc_pipeline.swagger import LIFETIME_BASE_PATH, PROPERTIES_BASE_PATH, SPEC_FILES
+
 
 @dataclass(frozen=True)
 class LifetimeApi:
@@ -17,9 +19,14 @@ class LifetimeApi:
 
     name: str  # how messages name it
     base_path: str
-    spec_file: str | None  # the vendored swagger; None = no public contract (UNDOC)
+
+    @property
+    def spec_file(self) -> str:
+        """The document the client is held to (``odc_pipeline.swagger.SPEC_FILES``)."""
+        return SPEC_FILES[self.base_path]
 
 
-LIFETIME_V2 = LifetimeApi("LifeTime API v2", "/lifetimeapi/rest/v2", "lifetime-api-v2.json")
-PROPERTIES_V1 = LifetimeApi("LifeTime Properties API", "/PropertiesAPI/rest/v1", None)
-"""Site properties, REST/SOAP URLs, timers: not in the swagger; OP's calls are the contract (notes §3.4)."""
+LIFETIME_V2 = LifetimeApi("LifeTime API v2", LIFETIME_BASE_PATH)
+PROPERTIES_V1 = LifetimeApi("LifeTime Properties API", PROPERTIES_BASE_PATH)
+"""Site properties, REST/SOAP URLs, timers: no public contract;
+``specs/lifetime-properties-api-v1.undoc.json`` reconstructs it from OP's calls (notes §3.4)."""

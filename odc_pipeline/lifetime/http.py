@@ -28,7 +28,7 @@ from typing import Any
 import backoff
 import requests
 
-from odc_pipeline import openapi
+from odc_pipeline import swagger
 from odc_pipeline.api.errors import ApiError, AuthenticationError, PermissionDeniedError, error_for_status
 from odc_pipeline.api.http import RETRYABLE_STATUSES, FindAgain, FoundAgain, HttpClient, Platform
 from odc_pipeline.api.http import _fill as fill_path
@@ -131,7 +131,8 @@ class LifetimeHttp:
         }
         data = None
         if text is not None:
-            headers["Content-Type"] = "application/json"  # what OP sends with the raw value
+            # The Properties API takes the raw value with OP's content type (its UNDOC document)
+            headers["Content-Type"] = "application/json"
             data = text.encode()
         outcome = self.core.send(
             method,
@@ -206,9 +207,7 @@ def _body(response: requests.Response) -> Any:
 
 
 def _operation(api: LifetimeApi, method: str, template: str) -> Mapping[str, Any] | None:
-    if api.spec_file is None:
-        return None
-    return openapi.load_spec(api.spec_file)["paths"][template].get(method.lower())
+    return swagger.load_spec(api.spec_file)["paths"][template].get(method.lower())
 
 
 def _accept(api: LifetimeApi, method: str, template: str) -> str:

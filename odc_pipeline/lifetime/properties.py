@@ -17,12 +17,19 @@ from odc_pipeline.lifetime.endpoints import PROPERTIES_V1
 from odc_pipeline.lifetime.http import LifetimeHttp, expect_json_object
 from odc_pipeline.lifetime.models import ConfigurationItemType, PropertyResult
 
-ITEM_PATHS: dict[ConfigurationItemType, str] = {
-    ConfigurationItemType.SITE_PROPERTY: "SiteProperties/{Key}/Value/",
-    ConfigurationItemType.REST_ENDPOINT: "RESTReferences/{Key}/EffectiveURL/",
-    ConfigurationItemType.SOAP_ENDPOINT: "SOAPReferences/{Key}/EffectiveURL/",
-    ConfigurationItemType.TIMER_SCHEDULE: "Timers/{Key}/Schedule/",
+ITEM_PATHS: dict[ConfigurationItemType, tuple[str, str]] = {
+    ConfigurationItemType.SITE_PROPERTY: ("SiteProperties/{SitePropertyKey}/Value/", "SitePropertyKey"),
+    ConfigurationItemType.REST_ENDPOINT: (
+        "RESTReferences/{RESTReferenceKey}/EffectiveURL/",
+        "RESTReferenceKey",
+    ),
+    ConfigurationItemType.SOAP_ENDPOINT: (
+        "SOAPReferences/{SOAPReferenceKey}/EffectiveURL/",
+        "SOAPReferenceKey",
+    ),
+    ConfigurationItemType.TIMER_SCHEDULE: ("Timers/{TimerKey}/Schedule/", "TimerKey"),
 }
+"""Each kind's path (as ``specs/lifetime-properties-api-v1.undoc.json`` spells it) and key parameter."""
 MODULE_IN_ENVIRONMENT = "/Modules/{ModuleKey}/Environments/{EnvironmentKey}/"
 
 
@@ -32,7 +39,7 @@ class PropertyNotAppliedError(ApiError):
 
 def item_template(item_type: ConfigurationItemType | str) -> str:
     """The path template (under the Properties API) for one kind of configuration item."""
-    return MODULE_IN_ENVIRONMENT + ITEM_PATHS[ConfigurationItemType(item_type)]
+    return MODULE_IN_ENVIRONMENT + ITEM_PATHS[ConfigurationItemType(item_type)][0]
 
 
 class PropertiesApi:
@@ -54,11 +61,12 @@ class PropertiesApi:
         error that echoes it is masked.
         """
         template = item_template(item_type)
+        key_parameter = ITEM_PATHS[ConfigurationItemType(item_type)][1]
         answer = self._http.request(
             "PUT",
             PROPERTIES_V1,
             template,
-            path_params={"ModuleKey": module_key, "EnvironmentKey": environment_key, "Key": key},
+            path_params={"ModuleKey": module_key, "EnvironmentKey": environment_key, key_parameter: key},
             text=value,
         )
         where = f"PUT {PROPERTIES_V1.base_path}{template}"

@@ -3,7 +3,8 @@
 Every query the LifeTime client sends passes through :func:`query_pairs`, which reads the
 operation's parameter declarations from the vendored swagger (Swagger 2.0: ``type``,
 ``format``, ``enum``, ``collectionFormat``) and refuses anything the swagger does not declare.
-So no call site chooses a spelling: a boolean is ``true``/``false`` (never Python's
+(:meth:`odc_pipeline.swagger.Operation.bind_query` is the inverse, used by the simulator and
+the contract tests.) So no call site chooses a spelling: a boolean is ``true``/``false`` (never Python's
 ``True``), an ``int32`` is range-checked, a ``date`` is ``YYYY-MM-DD``, an array is joined by
 its ``collectionFormat`` (``csv`` when absent) or repeated only for ``multi``, and a
 parameter the swagger does not list (OP's ``ContinueWithErrors``, notes §5.3) cannot be sent.
@@ -15,22 +16,19 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from odc_pipeline import openapi
+from odc_pipeline import swagger
 from odc_pipeline.lifetime.endpoints import LifetimeApi
 
-INT32 = (-(2**31), 2**31 - 1)
 SEPARATORS = {"csv": ",", "ssv": " ", "tsv": "\t", "pipes": "|"}
 
 
-class QueryError(ValueError):
+class QueryArgumentError(ValueError):
     """A query argument the swagger does not allow (a bug in the caller, never sent)."""
 
 
 def declared_parameters(api: LifetimeApi, method: str, template: str) -> dict[str, Mapping[str, Any]]:
     """The query parameters the swagger declares for one operation (path-level ones included)."""
-    if api.spec_file is None:
-        return {}
-    item = openapi.load_spec(api.spec_file)["paths"][template]
+    item = swagger.load_spec(api.spec_file)["paths"][template]
     operation = item[method.lower()]
     declared = [*item.get("parameters", ()), *operation.get("parameters", ())]
     return {p["name"]: p for p in declared if p.get("in") == "query"}
@@ -46,15 +44,15 @@ def query_pairs(
         where = f"{method} {api.base_path}{template} ?{name}"
         parameter = declared.get(name)
         if parameter is None:
-            raise QueryError(f"{where}: the swagger declares no such query parameter")
+            raise QueryArgumentError(f"{where}: the swagger declares no such query parameter")
         if value is None:
             if parameter.get("required"):
-                raise QueryError(f"{where}: required by the swagger")
+                raise QueryArgumentError(f"{where}: required by the swagger")
             continue
         pairs.extend(serialize(name, value, parameter, where=where))
     for name, parameter in declared.items():
         if parameter.get("required") and (values or {}).get(name) is None:
-            raise QueryError(f"{method} {api.base_path}{template} ?{name}: required by the swagger")
+            raise QueryArgumentError(f"{method} {api.base_path}{template} ?{name}: required by the swagger")
     return pairs or None
 
 
@@ -62,7 +60,7 @@ def serialize(name: str, value: Any, parameter: Mapping[str, Any], *, where: str
     """One parameter's pairs: a scalar once; an array joined, or repeated for ``multi``."""
     if parameter.get("type") == "array":
         if isinstance(value, str | bytes) or not isinstance(value, Sequence | set | frozenset):
-            raise QueryError(f"{where}: the swagger types it as an array")
+            raise QueryArgumentError(f"{where}: the swagger types it as an array")
         items = [scalar(item, parameter.get("items") or {}, where=where) for item in value]
         form = parameter.get("collectionFormat", "csv")
         if form == "multi":
@@ -76,35 +74,41 @@ def scalar(value: Any, schema: Mapping[str, Any], *, where: str) -> str:
     kind = schema.get("type", "string")
     if kind == "boolean":
         if not isinstance(value, bool):
-            raise QueryError(f"{where}: the swagger types it as a boolean, got {type(value).__name__}")
+            raise QueryArgumentError(
+                f"{where}: the swagger types it as a boolean, got {type(value).__name__}"
+            )
         text = "true" if value else "false"
     elif kind == "integer":
         if isinstance(value, bool) or not isinstance(value, int):
-            raise QueryError(f"{where}: the swagger types it as an integer, got {type(value).__name__}")
-        if schema.get("format") == "int32" and not INT32[0] <= value <= INT32[1]:
-            raise QueryError(f"{where}: {value} does not fit an int32")
+            raise QueryArgumentError(
+                f"{where}: the swagger types it as an integer, got {type(value).__name__}"
+            )
+        if schema.get("format") == "int32" and not swagger.INT32[0] <= value <= swagger.INT32[1]:
+            raise QueryArgumentError(f"{where}: {value} does not fit an int32")
         text = str(value)
     elif kind == "number":
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise QueryError(f"{where}: the swagger types it as a number, got {type(value).__name__}")
+            raise QueryArgumentError(f"{where}: the swagger types it as a number, got {type(value).__name__}")
         text = repr(float(value)) if isinstance(value, float) else str(value)
     else:
         text = _string(value, schema.get("format"), where=where)
     enum = schema.get("enum")
     if enum and text not in [str(e) for e in enum]:
-        raise QueryError(f"{where}: {text!r} is not one of {enum}")
+        raise QueryArgumentError(f"{where}: {text!r} is not one of {enum}")
     return text
 
 
 def _string(value: Any, form: str | None, *, where: str) -> str:
     if form == "date":
         if isinstance(value, datetime) or not isinstance(value, date):
-            raise QueryError(f"{where}: the swagger types it as a date (YYYY-MM-DD); pass a datetime.date")
+            raise QueryArgumentError(
+                f"{where}: the swagger types it as a date (YYYY-MM-DD); pass a datetime.date"
+            )
         return value.isoformat()
     if form == "date-time":
         if not isinstance(value, datetime):
-            raise QueryError(f"{where}: the swagger types it as a date-time; pass a datetime")
+            raise QueryArgumentError(f"{where}: the swagger types it as a date-time; pass a datetime")
         return value.isoformat()
     if not isinstance(value, str):
-        raise QueryError(f"{where}: the swagger types it as a string, got {type(value).__name__}")
+        raise QueryArgumentError(f"{where}: the swagger types it as a string, got {type(value).__name__}")
     return value

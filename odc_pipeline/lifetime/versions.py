@@ -114,7 +114,7 @@ class VersionsApi:
 
         def find() -> Mapping[str, Any] | None:
             found = self.find(application_key, version)
-            if found is not None:
+            if found is not None and found.key:
                 return {"ApplicationVersionKey": found.key}
             status = self._status_in(environment_key, application_key)
             if (

@@ -36,7 +36,7 @@ class AppStatusInEnv(LtReadModel):
     runs changes made since that tag (a deployment would ship the tag, not the changes).
     """
 
-    environment_key: str
+    environment_key: str | None = None
     base_application_version_key: str | None = None
     base_application_version_label: str | None = None
     is_modified: bool | None = None
@@ -52,7 +52,7 @@ class AppStatusInEnv(LtReadModel):
 class Application(LtReadModel):
     """``Application``; ``app_status_in_envs`` only when asked for (``include_env_status``)."""
 
-    key: str
+    key: str | None = None
     name: str | None = None
     kind: str | None = None
     team: str | None = None
@@ -95,7 +95,7 @@ class ModuleVersion(LtReadModel):
 class ApplicationVersion(LtReadModel):
     """``ApplicationVersion_v2``; ``created_on``/``change_log`` are missing on older OS11 (OP)."""
 
-    key: str
+    key: str | None = None
     application_key: str | None = None
     version: str | None = None
     change_log: str | None = None

@@ -15,9 +15,11 @@ from typing import Annotated, Any, TypeVar
 from pydantic import BaseModel, BeforeValidator, ConfigDict
 from pydantic.alias_generators import to_pascal
 
+from odc_pipeline.swagger import UNSET_DATE
+
 T = TypeVar("T")
 
-UNSET_DATE_PREFIX = "1900-01-01"
+UNSET_DATE_PREFIX = UNSET_DATE[:10]
 """LifeTime writes a date that is not set as ``1900-01-01T00:00:00`` (notes §2)."""
 
 

@@ -78,7 +78,7 @@ class ApplicationOperation(LtReadModel):
 class Deployment(LtReadModel):
     """``Deployment_v2``; it has no status field (ask :meth:`DeploymentsApi.status`)."""
 
-    key: str
+    key: str | None = None
     source_environment_key: str | None = None
     target_environment_key: str | None = None
     details_url: str | None = Field(default=None, alias="DetailsURL")
@@ -156,7 +156,7 @@ class ModuleToDelete(LtReadModel):
 class DeploymentDetails(LtReadModel):
     """``ApplicationConflictListTextListDeployment_v2Record`` (reading it validates the plan)."""
 
-    deployment: Deployment
+    deployment: Deployment | None = None
     applications_to_deploy: NullableList[ApplicationInBinary] = Field(default_factory=list)
     applications_to_redeploy: NullableList[str] = Field(default_factory=list)
     application_conflicts: NullableList[ApplicationConflict] = Field(default_factory=list)

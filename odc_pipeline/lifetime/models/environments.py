@@ -10,7 +10,7 @@ from odc_pipeline.lifetime.models.base import LtReadModel
 class Environment(LtReadModel):
     """``Environment``; ``order`` is the position in the pipeline (Development first)."""
 
-    key: str
+    key: str | None = None
     name: str | None = None
     os_version: str | None = Field(default=None, alias="OSVersion")
     order: int | None = None
@@ -35,7 +35,7 @@ class DeploymentTechnology(LtReadModel):
 class DeploymentZone(LtReadModel):
     """``DeploymentZone_v2``: self-managed infrastructures only; ``""`` is the default zone in plans."""
 
-    key: str
+    key: str | None = None
     name: str | None = None
     is_default: bool | None = None
     deployment_technology: DeploymentTechnology | None = None
