@@ -35,7 +35,9 @@ def stub() -> StubLifetime:
 
 
 @pytest.fixture
-def lt(lt_settings: LifetimeSettings, clock: ManualClock, secrets: SecretRegistry, stub: StubLifetime) -> LifetimeClient:
+def lt(
+    lt_settings: LifetimeSettings, clock: ManualClock, secrets: SecretRegistry, stub: StubLifetime
+) -> LifetimeClient:
     session = requests.Session()
     session.mount("https://", stub)
     client = LifetimeClient(lt_settings, clock=clock, secrets=secrets, session=session)

@@ -69,7 +69,8 @@ def problems_of(seen: Seen) -> list[str]:
     else:
         instance = seen.json
         schema = operation.request_schema()
-        jsonschema.Draft202012Validator(schema).validate(instance)
+        validator = jsonschema.Draft202012Validator(schema)
+        problems += [f"{where}: jsonschema: {e.message}" for e in validator.iter_errors(instance)]
     problems += [f"{where}: {p}" for p in operation.validate_body(instance)]
     return problems
 
@@ -83,7 +84,9 @@ def test_every_request_matches_its_operation(recorded):
 def test_the_check_catches_what_a_strict_server_would_refuse():
     base = swagger.LIFETIME_BASE_PATH
     json_accept = {"Accept": "application/json"}
-    pythonic = Seen("GET", f"{base}/applications/", [("IncludeModules", "False"), ("X", "1")], json_accept, None)
+    pythonic = Seen(
+        "GET", f"{base}/applications/", [("IncludeModules", "False"), ("X", "1")], json_accept, None
+    )
     assert problems_of(pythonic) == [f"GET {base}/applications/: ?X is not declared"]
     repeated = Seen("GET", f"{base}/deployments/", [("MinDate", "2026-01-01")] * 2, json_accept, None)
     assert any("sent 2 times" in p for p in problems_of(repeated))
