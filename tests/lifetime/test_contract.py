@@ -138,7 +138,7 @@ def test_every_public_method_is_exercised(lt):
     missing = []
     for domain in DOMAINS:
         api = getattr(lt, domain)
-        for name, member in inspect.getmembers(type(api), inspect.isfunction):
+        for name, _member in inspect.getmembers(type(api), inspect.isfunction):
             if not name.startswith("_") and (domain, name) not in EXERCISED:
                 missing.append(f"{domain}.{name}")
     assert missing == []
@@ -200,8 +200,9 @@ def _operation(doc: str, method: str, template: str) -> swagger.Operation:
     raise AssertionError(f"{method} {template} not in {doc}")
 
 
-@pytest.mark.parametrize(("model", "doc", "method", "template", "status", "many"), RESPONSES)
-def test_models_parse_swagger_valid_answers(model, doc, method, template, status, many):
+@pytest.mark.parametrize("case", RESPONSES, ids=lambda case: f"{case[0].__name__}-{case[2]} {case[3]}")
+def test_models_parse_swagger_valid_answers(case):
+    model, doc, method, template, status, many = case
     schema = _operation(doc, method, template).response_schema(status)
     assert schema is not None
     rng = random.Random(template)
