@@ -8,6 +8,7 @@ kept as ``errors`` on :class:`LifetimeErrorBody`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import Field, ValidationError
@@ -34,6 +35,9 @@ class LifetimeErrorBody(LtReadModel):
             return cls(errors=[body.strip()[:500]])
         return cls(errors=[text.strip()[:500]] if text.strip() else [])
 
-    def problem(self, status: int) -> ProblemDetails:
-        detail = "; ".join(e for e in self.errors if e) or None
-        return ProblemDetails(status=self.status_code or status, detail=detail, errors=list(self.errors))
+    def problem(self, status: int, redact: Callable[[str], str]) -> ProblemDetails:
+        """As a ProblemDetails, every message redacted (servers echo input back)."""
+        errors = [redact(e) for e in self.errors if e]
+        return ProblemDetails(
+            status=self.status_code or status, detail="; ".join(errors) or None, errors=errors
+        )

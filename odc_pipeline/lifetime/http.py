@@ -157,7 +157,7 @@ class LifetimeHttp:
         if 200 <= status < 300:
             return Answer(status, body)
         error = LifetimeErrorBody.from_answer(body, response.text)
-        problem = error.problem(status).redacted(self.secrets.redact)
+        problem = error.problem(status, self.secrets.redact)
         summary = problem.detail or "no details"
         where = f"{method} {path}"
         if status == 401:

@@ -222,6 +222,7 @@ def test_error_model_parses_the_exception_shape():
         parsed = LifetimeErrorBody.from_answer(body, "")
         assert parsed.errors == body["Errors"]
         assert parsed.status_code == body["StatusCode"]
+        assert parsed.problem(404, str).detail == ("; ".join(e for e in body["Errors"] if e) or None)
 
 
 def _models(model: type[BaseModel]) -> typing.Iterator[type[BaseModel]]:
