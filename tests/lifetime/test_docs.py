@@ -26,9 +26,8 @@ def test_readme_documents_every_setting():
 def test_architecture_lists_every_domain_method():
     text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
     section = text[text.index("## LifeTime client") : text.index("## Simulator")]
-    client = LifetimeClient(
-        LifetimeSettings.from_env({"LIFETIME_URL": "lt.example.com", "LIFETIME_TOKEN": "t0ken"})
-    )
+    settings = LifetimeSettings.from_env({"LIFETIME_URL": "lt.example.com", "LIFETIME_TOKEN": "t0ken"})
+    client = LifetimeClient(settings, secrets=SecretRegistry())
     for domain in ("environments", "applications", "versions", "deployments", "properties"):
         row = next(line for line in section.splitlines() if line.startswith(f"| {domain} |"))
         for name, _ in inspect.getmembers(type(getattr(client, domain)), inspect.isfunction):
