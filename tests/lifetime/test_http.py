@@ -358,3 +358,24 @@ def test_a_404_is_a_not_found_error(lt, stub):
     stub.on("GET", STATUS, Reply(404, err(404, f"Deployment with key {PLAN_KEY} not found.")))
     with pytest.raises(NotFoundError, match="not found"):
         lt.deployments.status(PLAN_KEY)
+
+
+def test_without_a_finder_a_lost_post_is_an_unknown_outcome_naming_lifetime(lt, stub):
+    from odc_pipeline.api import OutcomeUnknownError
+    from odc_pipeline.lifetime import LIFETIME_V2
+
+    stub.on("POST", f"{BASE}/deployments/{PLAN_KEY}/start/", dropped())
+    with pytest.raises(OutcomeUnknownError, match="Check LifeTime before running again"):
+        lt.http.request(
+            "POST",
+            LIFETIME_V2,
+            "/deployments/{DeploymentKey}/{Command}/",
+            path_params={"DeploymentKey": PLAN_KEY, "Command": "start"},
+        )
+    assert len(stub.calls("POST", f"{BASE}/deployments/{PLAN_KEY}/start/")) == 1
+
+
+def test_call_counts_name_the_swagger_template(lt, stub):
+    stub.on("GET", STATUS, Reply(503), Reply(200, RUNNING))
+    lt.deployments.status(PLAN_KEY)
+    assert lt.http.call_counts == {f"GET {BASE}/deployments/{{DeploymentKey}}/status/": 2}
