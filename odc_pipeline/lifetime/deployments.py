@@ -156,6 +156,26 @@ class DeploymentsApi:
         )
         return [Deployment.model_validate(i) for i in expect_json_list(answer, f"GET {PLANS}")]
 
+    def in_progress(
+        self, target_environment_key: str, *, since: date | None = None, include_saved: bool = False
+    ) -> builtins.list[tuple[Deployment, PlanStatusReport]]:
+        """Plans for the target that have not finished, newest first, with their status.
+
+        ``Deployment_v2`` has no status, so this is one list plus one status read per plan (as
+        OP's queue check). ``saved`` plans are left out unless asked for: since LifeTime 11.21
+        several may exist per target without blocking anything (OP issue #78).
+        ``since`` defaults to LifeTime's own default window (the last week).
+        """
+        found = []
+        for plan in self.list(min_date=since, target_environment_key=target_environment_key):
+            if not plan.key or plan.target_environment_key not in (None, target_environment_key):
+                continue
+            status = self.status(plan.key)
+            if status.finished or (status.deployment_status == PlanStatus.SAVED and not include_saved):
+                continue
+            found.append((plan, status))
+        return found
+
     # ------------------------------------------------------------------ commands and status
 
     def start(

@@ -100,6 +100,8 @@ def call_everything(lt: LifetimeClient) -> None:
     plans.command(PLAN, "start", redeploy_outdated=False)
     plans.command_finder(PLAN, "abort")()
     plans.status(PLAN)
+    plans.in_progress(ENV2)
+    plans.in_progress(ENV2, since=date(2026, 1, 1), include_saved=True)
     plans.delete(PLAN)
     from odc_pipeline.lifetime.models import PlanRequest
 
@@ -148,6 +150,7 @@ def call_everything(lt: LifetimeClient) -> None:
         "deployments.command",
         "deployments.command_finder",
         "deployments.status",
+        "deployments.in_progress",
         "deployments.delete",
         "properties.set_value",
         "properties.set_site_property",

@@ -248,3 +248,32 @@ def test_a_properties_put_is_retried_on_a_dropped_connection(lt, stub):
     stub.on("PUT", path, dropped(), Reply(201, {"Success": True, "Message": ""}))
     lt.properties.set_rest_endpoint("m1", "prd", "r1", "https://api")
     assert len(stub.calls("PUT", path)) == 2
+
+
+def test_plans_in_progress_for_a_target(lt, stub):
+    stub.on(
+        "GET",
+        f"{BASE}/deployments/",
+        Reply(
+            200, [{"Key": k, "TargetEnvironmentKey": "prd"} for k in ("p-run", "p-saved", "p-done", "p-wait")]
+        ),
+    )
+    statuses = {
+        "p-run": "running",
+        "p-saved": "saved",
+        "p-done": "finished_successful",
+        "p-wait": "needs_user_intervention",
+    }
+    for key, status in statuses.items():
+        stub.on(
+            "GET",
+            f"{BASE}/deployments/{key}/status/",
+            Reply(200, {"DeploymentStatus": status, "Info": "", "DeploymentLog": []}),
+        )
+    assert [p.key for p, _ in lt.deployments.in_progress("prd")] == ["p-run", "p-wait"]
+    assert [p.key for p, _ in lt.deployments.in_progress("prd", include_saved=True)] == [
+        "p-run",
+        "p-saved",
+        "p-wait",
+    ]
+    assert dict(stub.calls("GET", f"{BASE}/deployments/")[0].query) == {"TargetEnvironmentKey": "prd"}
