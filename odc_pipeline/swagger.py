@@ -23,6 +23,9 @@ simulator gives with it, so both sides are held to the same reading of the contr
   answer may not carry a member the swagger does not declare, nor ``null``.
 
 Where the swagger is wrong or silent, :data:`CORRECTIONS` says what we follow instead, and why.
+One more reading is not a status: operations that produce ``text/plain`` (``POST /deployments/``)
+declare their errors as the ``Exception`` object, which has no text form; errors are JSON
+(``application/json``) on every operation.
 The Properties API (``/PropertiesAPI/rest/v1``) has no public contract at all; its operations are
 described in ``specs/lifetime-properties-api-v1.undoc.json``, a reconstruction from the official
 scripts, looked up the same way.
@@ -81,6 +84,16 @@ CORRECTIONS: tuple[Correction, ...] = (
         "The swagger (and the v2 docs page) say 200, but outsystems-pipeline, used against real "
         "LifeTime servers since 2019, accepts only 201 (lifetime_vars.py:48), and the binary "
         "deploy endpoint declares 201. The simulator answers 201; the client accepts 200 and 201.",
+    ),
+    Correction(
+        "*",
+        "*",
+        "400",
+        {"description": "The request is invalid.", "schema": EXCEPTION_SCHEMA_REF},
+        "Some operations declare no 400 (Applications_Versions_Get, Applications_Versions_Delete, "
+        "Deployments_Get...), yet an ASP.NET server answers 400 when it cannot bind a parameter to "
+        "its declared type or a request breaks a documented rule ('Running versions, or versions "
+        "used in Deployments cannot be deleted.'). The answer uses the Exception shape.",
     ),
     Correction(
         "*",
@@ -204,6 +217,40 @@ class Operation:
         schema = self.request_schema()
         return [] if schema is None else validate(body, schema)
 
+    def check_request(self, query: str, content_type: str, content: bytes) -> list[str]:
+        """Every way a request departs from the document, for checking a client (stricter than a server).
+
+        Besides what :meth:`bind_query` and the body schema refuse, a client is held to sending
+        only declared query parameters: a server ignoring one is no reason to send it.
+        """
+        problems: list[str] = []
+        declared = {p["name"] for p in self.parameters("query")}
+        for name in dict.fromkeys(key for key, _ in parse_qsl(query, keep_blank_values=True)):
+            if name not in declared:
+                problems.append(f"query parameter {name!r} is not declared")
+        try:
+            self.bind_path()
+            self.bind_query(query)
+        except QueryError as exc:
+            problems += exc.problems
+        body = self.body_parameter
+        if body is None:
+            if content:
+                problems.append("the operation takes no body")
+            return problems
+        if not content:
+            return [*problems, "a body is required"] if body.get("required") else problems
+        media = content_type.split(";", maxsplit=1)[0].strip().lower()
+        if media not in self.consumes:
+            problems.append(f"content type {media or '(none)'!r} is not one of {', '.join(self.consumes)}")
+        if self.raw_text_body:
+            return problems
+        try:
+            instance = json.loads(content)
+        except ValueError:
+            return [*problems, "the body is not JSON"]
+        return problems + self.validate_body(instance)
+
     def check_response(self, status: int, content_type: str, content: bytes) -> list[str]:
         """Every way an answer departs from the document (status, media type, body)."""
         responses = self.responses()
@@ -213,8 +260,11 @@ class Operation:
         if schema is None:
             return [] if not content else [f"status {status} declares no body, got {content[:80]!r}"]
         media = content_type.split(";", maxsplit=1)[0].strip().lower()
-        if media not in self.produces:
-            return [f"content type {media or '(none)'!r} is not one of {', '.join(self.produces)}"]
+        allowed = self.produces
+        if status >= 400 and "application/json" not in allowed:
+            allowed = (*allowed, "application/json")  # errors are JSON (module docstring)
+        if media not in allowed:
+            return [f"content type {media or '(none)'!r} is not one of {', '.join(allowed)}"]
         text = content.decode("utf-8", "replace")
         if media == "text/plain":
             instance: Any = text

@@ -188,3 +188,29 @@ def test_every_correction_names_an_operation_and_a_reason():
     for correction in swagger.CORRECTIONS:
         assert correction.template == "*" or correction.template in templates
         assert len(correction.reason) > 40
+
+
+def test_requests_are_checked_strictly_for_clients():
+    start = _op("POST", "/deployments/k/start")
+    assert start.check_request("RedeployOutdated=True", "", b"") == []
+    assert start.check_request("RedeployOutdated=True&ContinueWithErrors=True", "", b"") == [
+        "query parameter 'ContinueWithErrors' is not declared"
+    ]
+    assert start.check_request("", "application/json", b"{}") == ["the operation takes no body"]
+    create = _op("POST", "/deployments")
+    assert create.check_request("", "", b"") == ["a body is required"]
+    assert create.check_request("", "text/plain", b"{") == [
+        "content type 'text/plain' is not one of application/json",
+        "the body is not JSON",
+    ]
+    body = json.dumps(
+        {"Notes": "", "SourceEnvironmentKey": "s", "TargetEnvironmentKey": "t", "ApplicationOperations": []}
+    ).encode()
+    assert create.check_request("", "application/json; charset=utf-8", body) == []
+    versions = _op("GET", "/applications/a/versions/v")
+    assert versions.check_request("IncludeModules=yes", "", b"") == [
+        "IncludeModules: 'yes' is not a boolean (true or false)"
+    ]
+    put = swagger.find_operation("PUT", "/PropertiesAPI/rest/v1/Modules/m/Environments/e/Timers/t/Schedule/")
+    assert put is not None
+    assert put.check_request("", "application/json", b"04:15") == []  # raw text, as the scripts send it

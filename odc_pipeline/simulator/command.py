@@ -13,8 +13,15 @@ from typing import Any
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "simulator",
-        help="run the ODC simulator (a simulated tenant) on 127.0.0.1",
-        description="Serve a simulated ODC tenant described by a tenant file. Prints the URL first.",
+        help="run the ODC (or LifeTime) simulator on 127.0.0.1",
+        description="Serve a simulated ODC tenant (or, with --platform lifetime, an OutSystems 11 "
+        "LifeTime) described by a tenant file. Prints the URL first.",
+    )
+    parser.add_argument(
+        "--platform",
+        choices=("odc", "lifetime"),
+        default=None,
+        help="which platform to simulate (default: odc, or what the tenant file's `platform:` says)",
     )
     parser.add_argument(
         "--tenant", metavar="FILE", help="tenant file (default: the bundled examples/tenant.yaml)"
@@ -33,8 +40,13 @@ def register(subparsers: Any) -> None:
         default=[],
         metavar="NAME[:OPT=V,...]",
         help="switch a fault on: rate-limit-storm, server-error, drop-connection, slow-response, "
-        "token-expiry, analysis-unavailable (options: path, method, times, after, status, seconds)",
+        "token-expiry, analysis-unavailable (ODC), permission-denied (LifeTime) "
+        "(options: path, method, times, after, status, seconds)",
     )
+    tls = parser.add_argument_group("LifeTime over HTTPS")
+    tls.add_argument("--https", action="store_true", help="serve HTTPS with a generated certificate")
+    tls.add_argument("--tls-cert", metavar="PEM", help="serve HTTPS with this certificate (with --tls-key)")
+    tls.add_argument("--tls-key", metavar="PEM", help="private key of --tls-cert")
     parser.set_defaults(handler=_run)
 
 
@@ -46,6 +58,12 @@ def _run(args: argparse.Namespace) -> int:
 
     if args.time_scale <= 0:
         raise UsageError("--time-scale must be positive")
+    if (args.platform or _platform_of(args.tenant)) == "lifetime":
+        from odc_pipeline.lifetime_simulator.command import run
+
+        return run(args)
+    if args.https or args.tls_cert or args.tls_key:
+        raise UsageError("--https, --tls-cert and --tls-key apply to --platform lifetime only")
     faults = [parse_fault(text) for text in args.fault]
     tenant = args.tenant or DEFAULT_TENANT
     try:
@@ -59,3 +77,11 @@ def _run(args: argparse.Namespace) -> int:
     finally:
         simulator.stop()
     return 0
+
+
+def _platform_of(tenant: str | None) -> str:
+    if tenant is None:
+        return "odc"
+    from odc_pipeline.simulator.app import detect_platform
+
+    return detect_platform(tenant)

@@ -61,9 +61,12 @@ class Fault:
         return self.path in path
 
 
-def make_fault(name: str, **options: Any) -> Fault:
-    if name not in FAULT_NAMES:
-        raise FaultError(f"unknown fault {name!r}; known: {', '.join(FAULT_NAMES)}")
+def make_fault(
+    name: str, *, known: tuple[str, ...] = FAULT_NAMES, default_path: str = "/api/", **options: Any
+) -> Fault:
+    """A fault by name; ``known`` and ``default_path`` let the LifeTime simulator share the mechanism."""
+    if name not in known:
+        raise FaultError(f"unknown fault {name!r}; known: {', '.join(known)}")
     unknown = set(options) - OPTIONS
     if unknown:
         raise FaultError(
@@ -73,7 +76,7 @@ def make_fault(name: str, **options: Any) -> Fault:
     try:
         fault = Fault(
             name=name,
-            path=str(options.get("path", ANALYSIS_PATH if name == ANALYSIS_UNAVAILABLE else "/api/")),
+            path=str(options.get("path", ANALYSIS_PATH if name == ANALYSIS_UNAVAILABLE else default_path)),
             method=str(options["method"]).upper() if "method" in options else None,
             times=int(options["times"]) if "times" in options else (1 if name == TOKEN_EXPIRY else None),
             after=int(options.get("after", 0)),
@@ -89,7 +92,7 @@ def make_fault(name: str, **options: Any) -> Fault:
     return fault
 
 
-def parse_fault(text: str) -> Fault:
+def parse_fault(text: str, *, known: tuple[str, ...] = FAULT_NAMES, default_path: str = "/api/") -> Fault:
     """``"server-error:status=502,times=3"`` → a Fault (for ``--fault``)."""
     name, _, rest = text.partition(":")
     options: dict[str, str] = {}
@@ -98,18 +101,24 @@ def parse_fault(text: str) -> Fault:
         if not sep:
             raise FaultError(f"fault {name}: option {part!r} must look like name=value")
         options[key.strip()] = value.strip()
-    return make_fault(name.strip(), **options)
+    return make_fault(name.strip(), known=known, default_path=default_path, **options)
 
 
 class Faults:
     """The switchboard: thread-safe add/remove while the simulator serves requests."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, known: tuple[str, ...] = FAULT_NAMES, default_path: str = "/api/") -> None:
         self._lock = threading.Lock()
         self._faults: list[Fault] = []
+        self.known = known
+        self.default_path = default_path
 
     def add(self, name: str | Fault, **options: Any) -> Fault:
-        fault = name if isinstance(name, Fault) else make_fault(name, **options)
+        fault = (
+            name
+            if isinstance(name, Fault)
+            else make_fault(name, known=self.known, default_path=self.default_path, **options)
+        )
         with self._lock:
             self._faults.append(fault)
         return fault

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -337,6 +337,21 @@ def load_tenant(path: str | Path) -> Tenant:
 
 
 def parse_tenant(text: str, *, file: str = "<tenant>") -> Tenant:
+    return parse_document(text, Tenant, file=file, check=check_references)
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def parse_document(
+    text: str,
+    model: type[M],
+    *,
+    file: str,
+    check: Callable[[M], list[tuple[Path_, str]]],
+    what: str = "stages, assets, ...",
+) -> M:
+    """YAML text → ``model``, every problem named by file, line and field (both simulators' tenants)."""
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
@@ -348,12 +363,12 @@ def parse_tenant(text: str, *, file: str = "<tenant>") -> Tenant:
             problem += " (indent YAML with spaces, not tabs)"
         raise TenantFileError([Problem(file, line, "(syntax)", problem)]) from None
     if not isinstance(data, dict):
-        raise TenantFileError([Problem(file, 1, "(document)", "must be a mapping (stages, assets, ...)")])
+        raise TenantFileError([Problem(file, 1, "(document)", f"must be a mapping ({what})")])
     positions: dict[Path_, int] = {}
     if node is not None:
         _positions(node, (), positions)
     try:
-        tenant = Tenant.model_validate(data)
+        parsed = model.model_validate(data)
     except ValidationError as exc:
         problems = []
         for error in exc.errors():
@@ -361,12 +376,11 @@ def parse_tenant(text: str, *, file: str = "<tenant>") -> Tenant:
             problems.append(Problem(file, _line_for(loc, positions), _field_name(loc), error["msg"]))
         raise TenantFileError(problems) from None
     problems = [
-        Problem(file, _line_for(loc, positions), _field_name(loc), message)
-        for loc, message in check_references(tenant)
+        Problem(file, _line_for(loc, positions), _field_name(loc), message) for loc, message in check(parsed)
     ]
     if problems:
         raise TenantFileError(problems)
-    return tenant
+    return parsed
 
 
 def check_references(tenant: Tenant) -> list[tuple[Path_, str]]:
