@@ -40,7 +40,7 @@ def register(subparsers: Any) -> None:
         default=[],
         metavar="NAME[:OPT=V,...]",
         help="switch a fault on: rate-limit-storm, server-error, drop-connection, slow-response, "
-        "token-expiry, analysis-unavailable (ODC), permission-denied (LifeTime) "
+        "token-expiry, analysis-unavailable (ODC), drop-response, permission-denied (LifeTime) "
         "(options: path, method, times, after, status, seconds)",
     )
     tls = parser.add_argument_group("LifeTime over HTTPS")

@@ -300,3 +300,16 @@ def test_the_azure_devops_two_stage_flow_prepare_then_continue(lt, lt_api, certi
     )
     assert lt.state.running_version("Production", "Customer Portal") == "1.1.0"
     assert len(lt.request_log.find("POST", "/continue", status=202)) == 1
+
+
+def test_continue_refuses_a_plan_that_is_not_prepared_as_written(lt, lt_api, certificate, tmp_path):
+    holder = lt_api.plan("Test", "Production", "Customer Portal")
+    waiting = lt_api.plan("Test", "Production", "Core Services")
+    lt_api("POST", f"/deployments/{holder}/start")
+    lt_api("POST", f"/deployments/{waiting}/start")  # running, queued behind the holder: never prepared
+    args = ("-d", "Production", "-k", waiting)
+    result = run_script(lt, tmp_path, certificate, "continue_deployment_to_target_env", *args)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "is not in 'Prepared' status" in result.stdout
+    assert lt.request_log.find("POST", "/continue") == []
+    assert lt_api.status(waiting)["DeploymentStatus"] == "running"  # left as it was
