@@ -29,7 +29,7 @@ from odc_pipeline.lifetime_simulator import (
     load_lifetime_tenant,
     start_lifetime_simulator,
 )
-from odc_pipeline.lifetime_simulator.tenant import Undoc
+from odc_pipeline.lifetime_simulator.tenant import OutcomeSpec, Undoc
 from odc_pipeline.redaction import SecretRegistry
 
 TIME_SCALE = 0.01
@@ -78,6 +78,10 @@ def lt(sim) -> Iterator[LifetimeClient]:
 
 def env_keys(lt: LifetimeClient) -> dict[str, str]:
     return {e.name: e.key for e in lt.environments.list()}
+
+
+def mobile_key(lt: LifetimeClient) -> str:
+    return app_key(lt, "Orders Mobile")
 
 
 def app_key(lt: LifetimeClient, name: str) -> str:
@@ -354,3 +358,49 @@ def test_a_version_still_processing_is_a_clear_error_then_deploys(answer):
         assert lt.versions.get(portal, version).version == "1.3.0"
         plan = deploy_plan(lt, "Development", "Test", [version])
         assert lt.deployments.get(plan).application_conflicts == []
+
+
+@pytest.mark.parametrize("result", ["finished_with_warnings", "finished_with_errors", "aborted"])
+def test_how_a_plan_ends_is_read_with_its_log(result):
+    tenant = load_lifetime_tenant(DEFAULT_LIFETIME_TENANT)
+    outcome = OutcomeSpec(environment="Test", result=result, message=f"the tenant says {result}")
+    with start_lifetime_simulator(
+        tenant.model_copy(update={"outcomes": [outcome]}), clock=ScaledClock(TIME_SCALE)
+    ) as sim:
+        lt = client_for(sim)
+        envs = env_keys(lt)
+        mobile = lt.applications.get(app_key(lt, "Orders Mobile")).status_in(envs["Development"])
+        plan = deploy_plan(lt, "Development", "Test", [mobile.base_application_version_key])
+        lt.deployments.get(plan)
+        lt.deployments.start(plan)
+        final = wait_finished(lt, plan)
+        assert final.deployment_status == result
+        assert any(result in (entry.message or "") for entry in final.deployment_log)
+        expected = (
+            "1.0.0" if result == "finished_with_warnings" else "0.9.0"
+        )  # the target runs what succeeded
+        assert sim.state.running_version("Test", "Orders Mobile") == expected
+        assert (
+            lt.applications.status_in(envs["Test"], mobile_key(lt)).base_application_version_label == expected
+        )
+
+
+def test_a_suspended_deployment_waits_for_continue():
+    tenant = load_lifetime_tenant(DEFAULT_LIFETIME_TENANT)
+    outcome = OutcomeSpec(environment="Test", result="deployment_suspended")
+    with start_lifetime_simulator(
+        tenant.model_copy(update={"outcomes": [outcome]}), clock=ScaledClock(TIME_SCALE)
+    ) as sim:
+        lt = client_for(sim)
+        envs = env_keys(lt)
+        mobile = lt.applications.get(app_key(lt, "Orders Mobile")).status_in(envs["Development"])
+        plan = deploy_plan(lt, "Development", "Test", [mobile.base_application_version_key])
+        lt.deployments.get(plan)
+        lt.deployments.start(plan)
+        suspended = wait_finished(lt, plan, stop_at_intervention=True)
+        assert suspended.info == "deployment_suspended"
+        assert not suspended.prepared
+        assert [p.key for p, _ in lt.deployments.in_progress(envs["Test"])] == [plan]
+        lt.deployments.continue_(plan)
+        assert wait_finished(lt, plan).finished
+        assert lt.deployments.in_progress(envs["Test"]) == []
