@@ -8,7 +8,7 @@ the tag sent again.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from odc_pipeline.api.http import FindAgain
@@ -17,6 +17,7 @@ from odc_pipeline.lifetime.http import LifetimeHttp, expect_json_list, expect_js
 from odc_pipeline.lifetime.models import (
     ApplicationVersion,
     ApplicationVersionCreate,
+    AppStatusInEnv,
     MobileVersionRequest,
     VersionCreated,
 )
@@ -28,7 +29,7 @@ FINDER_VERSIONS = 20  # how far back a lost tag is looked for (newest first)
 
 
 class VersionsApi:
-    def __init__(self, http: LifetimeHttp, status_in: Any) -> None:
+    def __init__(self, http: LifetimeHttp, status_in: Callable[[str, str], AppStatusInEnv | None]) -> None:
         self._http = http
         self._status_in = status_in  # ApplicationsApi.status_in (for the tag finder)
 

@@ -256,11 +256,11 @@ def test_the_token_goes_out_as_bearer_and_is_registered_as_secret(lt, stub, secr
     assert TOKEN not in caplog.text
 
 
-def test_the_default_registry_is_the_process_wide_one(lt_settings):
-    SECRETS.clear()
-    LifetimeClient(lt_settings)
-    assert TOKEN in SECRETS
-    SECRETS.clear()
+def test_the_default_registry_is_the_process_wide_one():
+    token = "lt-token-only-this-test-registers-9f3"
+    assert token not in SECRETS
+    LifetimeClient(LifetimeSettings.from_env({"LIFETIME_URL": "lt.acme.example", "LIFETIME_TOKEN": token}))
+    assert token in SECRETS
 
 
 def test_tls_settings_reach_every_request(tmp_path, clock, secrets, stub):
