@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -34,7 +34,7 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
-def normalize_portal_url(value: str) -> str:
+def normalize_portal_url(value: str, *, what: str = "the portal URL") -> str:
     """``acme.outsystems.app`` / ``https://acme.outsystems.app/`` → ``https://acme.outsystems.app``.
 
     Paths are dropped on purpose: people paste the Portal URL of whatever page they were on,
@@ -42,7 +42,7 @@ def normalize_portal_url(value: str) -> str:
     """
     raw = value.strip()
     if not raw:
-        raise ValueError("the portal URL is empty")
+        raise ValueError(f"{what} is empty")
     if "://" not in raw:
         raw = "https://" + raw
     parts = urlsplit(raw)
@@ -51,7 +51,7 @@ def normalize_portal_url(value: str) -> str:
     if not host:
         raise ValueError(f"{value!r} has no host name")
     if parts.username or parts.password:
-        raise ValueError("the portal URL must not contain credentials")
+        raise ValueError(f"{what} must not contain credentials")
     if scheme == "http":
         if not is_loopback_host(host):
             raise ValueError(
@@ -136,17 +136,25 @@ class Settings(BaseSettings):
             values = {k: v for k, v in env.items() if k.startswith("ODC_") or k == "REQUESTS_CA_BUNDLE"}
             return _from_mapping(cls, values, overrides)
         except ValidationError as exc:
-            errors = exc.errors(include_input=False, include_url=False)
-            missing = [_variable(err["loc"]) for err in errors if err.get("type") == "missing"]
-            problems = [
-                f"{_variable(err['loc'])}: {err['msg']}" for err in errors if err.get("type") != "missing"
-            ]
-            if missing:
-                # pydantic's "Field required" says nothing to someone reading a CI log
-                problems.insert(
-                    0, f"{', '.join(missing)} not set (environment variables, or the step's inputs in CI)"
-                )
-            raise ConfigurationError(f"invalid ODC settings: {'; '.join(problems)}") from None
+            raise settings_error(exc, platform="ODC", variable=_variable) from None
+
+
+def settings_error(
+    exc: ValidationError, *, platform: str, variable: Callable[[tuple[int | str, ...]], str]
+) -> ConfigurationError:
+    """A ConfigurationError naming each variable to fix (shared by the ODC and LifeTime settings).
+
+    It lists variable names and reasons only; pydantic's input echo is dropped so a misplaced
+    secret can never be printed.
+    """
+    errors = exc.errors(include_input=False, include_url=False)
+    missing = [variable(err["loc"]) for err in errors if err.get("type") == "missing"]
+    problems = [f"{variable(err['loc'])}: {err['msg']}" for err in errors if err.get("type") != "missing"]
+    if missing:
+        # pydantic's "Field required" says nothing to someone reading a CI log
+        where = "environment variables, or the step's inputs in CI"
+        problems.insert(0, f"{', '.join(missing)} not set ({where})")
+    return ConfigurationError(f"invalid {platform} settings: {'; '.join(problems)}")
 
 
 def _variable(loc: tuple[int | str, ...]) -> str:

@@ -15,6 +15,9 @@ Why it is built this way (odc-api-notes §1, §5, §7):
 * one transparent re-authentication on 401, then :class:`AuthenticationError`;
 * 403 → :class:`PermissionDeniedError` naming the spec's ``x-os-permissions``;
 * ``call_counts`` per endpoint template, which the run report and the benchmarks read;
+* the retrying core (:meth:`HttpClient.send`) is platform-neutral: the LifeTime client
+  (``odc_pipeline.lifetime.http``) passes its own ``auth`` (a static Bearer token) and
+  ``platform`` wording and maps LifeTime's answers itself, reusing every guarantee above;
 * a response carrying ``Deprecation``/``Sunset`` headers (Portfolio v1 does, odc-api-notes
   §3.8) logs one warning per endpoint, so a sunset shows up in CI logs months before it bites.
 """
@@ -28,7 +31,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import quote
 
 import backoff
@@ -66,8 +69,45 @@ USER_AGENT = "odc-pipeline"
 
 
 @dataclass(frozen=True)
-class _FoundAgain:
+class FoundAgain:
+    """What ``find_again`` found: the effect of a POST whose answer was lost."""
+
     body: Mapping[str, Any]
+
+
+class TokenSource(Protocol):
+    """Where the Bearer token comes from: ODC's OIDC provider, or LifeTime's static token."""
+
+    def token(self) -> str: ...
+
+    def invalidate(self, token: str) -> None: ...
+
+
+class TransportSettings(Protocol):
+    """The settings the retrying core reads (ODC's ``Settings`` and ``LifetimeSettings`` have them)."""
+
+    max_attempts: int
+    backoff_initial: float
+    backoff_max: float
+    rate_limit_backoff_initial: float
+
+    @property
+    def verify(self) -> str | bool: ...
+
+    @property
+    def timeout(self) -> tuple[float, float]: ...
+
+
+@dataclass(frozen=True)
+class Platform:
+    """How the core names the platform in its messages (the settings to check, where to look)."""
+
+    url_variable: str = "ODC_PORTAL_URL"
+    ca_variable: str = "ODC_CA_BUNDLE"
+    console: str = "the ODC Portal"
+
+
+ODC_PLATFORM = Platform()
 
 
 class HttpClient:
@@ -75,15 +115,18 @@ class HttpClient:
 
     def __init__(
         self,
-        settings: Settings,
+        settings: Settings | TransportSettings,
         *,
         clock: Clock,
         secrets: SecretRegistry,
         session: requests.Session | None = None,
         rate_limiter: RateLimiter | None = None,
         jitter: Callable[[float], float] = backoff.full_jitter,
+        auth: TokenSource | None = None,
+        platform: Platform = ODC_PLATFORM,
     ) -> None:
         self.settings = settings
+        self.platform = platform
         self.clock = clock
         self.secrets = secrets
         self.session = session or _new_session()
@@ -96,7 +139,12 @@ class HttpClient:
         self._counts_lock = threading.Lock()
         self.retries: Counter[str] = Counter()  # retry reasons ("429", "503", "connection")
         self._deprecated_warned: set[str] = set()
-        self.auth = TokenProvider(settings, send=self._send_unauthenticated, clock=clock, secrets=secrets)
+        self.auth: TokenSource = auth or TokenProvider(
+            settings,  # type: ignore[arg-type]  # without auth=, settings are ODC's Settings
+            send=self._send_unauthenticated,
+            clock=clock,
+            secrets=secrets,
+        )
 
     @property
     def call_counts(self) -> Mapping[str, int]:
@@ -142,7 +190,7 @@ class HttpClient:
                 json=json,
                 find_again=find_again,
             )
-            if isinstance(outcome, _FoundAgain):
+            if isinstance(outcome, FoundAgain):
                 return dict(outcome.body)
             if outcome.status_code == 401 and not reauthenticated:
                 log.info("%s answered 401; re-authenticating once", key)
@@ -207,6 +255,38 @@ class HttpClient:
                 path="<pre-signed upload URL>",
             )
 
+    def send(
+        self,
+        method: str,
+        url: str,
+        *,
+        key: str,
+        headers: Mapping[str, str],
+        params: list[tuple[str, str]] | None = None,
+        json: Any = None,
+        data: Any = None,
+        find_again: FindAgain | None = None,
+        retry_statuses: frozenset[int] = RETRYABLE_STATUSES,
+    ) -> requests.Response | FoundAgain:
+        """The platform-neutral core for other platforms' layers (no auth, no error mapping).
+
+        Retries, backoff, at-most-once POSTs (``find_again``), ``call_counts`` and redaction
+        behave exactly as for :meth:`request`; ``retry_statuses`` widens what is retried
+        (LifeTime retries a 500 on a GET, which changes nothing).
+        """
+        return self._send(
+            method.upper(),
+            url,
+            key=key,
+            limits=[],
+            headers=headers,
+            params=params,
+            json=json,
+            data=data,
+            find_again=find_again,
+            retry_statuses=retry_statuses,
+        )
+
     # ------------------------------------------------------------------ internals
 
     def _send_unauthenticated(self, method: str, url: str, *, key: str, data: Any) -> requests.Response:
@@ -267,7 +347,8 @@ class HttpClient:
         data: Any = None,
         find_again: FindAgain | None = None,
         repeatable: bool | None = None,
-    ) -> requests.Response | _FoundAgain:
+        retry_statuses: frozenset[int] = RETRYABLE_STATUSES,
+    ) -> requests.Response | FoundAgain:
         """Send with retries; returns the final response (any status) or what find_again found."""
         if repeatable is None:
             repeatable = method in IDEMPOTENT_METHODS
@@ -292,8 +373,8 @@ class HttpClient:
             except requests.exceptions.SSLError as exc:
                 raise self._connection_error(
                     key,
-                    f"TLS verification failed for {key}: {_reason(exc)}. If a proxy re-signs "
-                    "traffic, point ODC_CA_BUNDLE (or REQUESTS_CA_BUNDLE) at its CA certificate.",
+                    f"TLS verification failed for {key}: {_reason(exc)}. If a proxy re-signs traffic, "
+                    f"point {self.platform.ca_variable} (or REQUESTS_CA_BUNDLE) at its CA certificate.",
                 ) from None
             except (requests.ConnectionError, requests.Timeout) as exc:
                 self._settle(limits, admitted)
@@ -306,8 +387,8 @@ class HttpClient:
                 if last_attempt:
                     raise self._connection_error(
                         key,
-                        f"{key}: no answer after {attempt} attempts ({reason}); is ODC_PORTAL_URL "
-                        "reachable (proxy settings: HTTPS_PROXY / NO_PROXY)?",
+                        f"{key}: no answer after {attempt} attempts ({reason}); is "
+                        f"{self.platform.url_variable} reachable (proxy settings: HTTPS_PROXY / NO_PROXY)?",
                     ) from None
                 if not (sent and not repeatable):
                     self._pause(key, "connection", next(waits), reason)
@@ -315,7 +396,7 @@ class HttpClient:
 
             self._settle(limits, admitted)
             status = response.status_code
-            if status not in RETRYABLE_STATUSES:
+            if status not in retry_statuses:
                 return response
             if status not in NOT_PROCESSED_STATUSES and not repeatable:
                 response.close()
@@ -344,14 +425,14 @@ class HttpClient:
         waits: Iterator[float],
         *,
         status: int | None,
-    ) -> _FoundAgain | None:
+    ) -> FoundAgain | None:
         """After an ambiguous POST failure: wait, ask find_again; None means re-send is safe."""
         if find_again is None:
             method, path = key.split(" ", 1)
             raise OutcomeUnknownError(
                 self.secrets.redact(
                     f"{key} may or may not have taken effect ({reason}); not re-sending it blindly. "
-                    "Check the ODC Portal before running again."
+                    f"Check {self.platform.console} before running again."
                 ),
                 status=status,
                 method=method,
@@ -361,7 +442,7 @@ class HttpClient:
         found = find_again()
         if found is not None:
             log.info("%s: found the operation again after %s; not re-sending", key, reason)
-            return _FoundAgain(found)
+            return FoundAgain(found)
         log.info("%s: the request did not take effect (%s); sending it again", key, reason)
         return None
 
