@@ -180,20 +180,17 @@ def report_early_failure(code: int, *, reason: str = "") -> None:
     """Outputs even when ``run`` stopped before reporting (bad inputs, unreadable pipeline file).
 
     Downstream jobs branch on ``exit-code`` / ``ODC_EXIT_CODE`` / ``$(odc.exit_code)``, so they
-    must be set whatever happened. ``reason`` is the message (a bad input, or the CLI's error
-    line); without one the annotation points at the log.
+    must be set whatever happened. ``run`` itself writes them for the failures it can explain
+    (``odc_pipeline.reporting.early``); this covers what happens before or around it (a bad
+    action input, an argparse error). ``reason`` is the message; without one the annotation
+    points at the log.
     """
-    from odc_pipeline.report import RunReport
-    from odc_pipeline.reporting.core import run_was_reported
-    from odc_pipeline.reporting.select import reporter_from_env
+    from odc_pipeline.reporting.early import report_early_failure as write_outputs
 
-    if run_was_reported():
-        return
-    reporter = reporter_from_env(os.environ)
     reason = reason or (
         f"odc-pipeline stopped before the run started (exit code {code}); see the message above"
     )
-    reporter.finish(RunReport(status="error", exit_code=code, target="", error=reason))
+    write_outputs(code, reason=reason, env=os.environ, report_file=read_input(os.environ, "report-file") or None)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,12 @@ STAGES: tuple[str, ...] = ("configure", "build", "impact-analysis", "deploy", "v
 """The product's fixed stage order; a pipeline file can only select among these."""
 
 
+LIBRARY_TYPES = frozenset(
+    {"LowCodeLibrary", "ExtensionLibrary", "ExternalLibrary", "WidgetLibrary", "MobileLibrary"}
+)
+"""Asset types that are released by tag and bundled into consumers, never deployed on their own."""
+
+
 class StepStatus(StrEnum):
     SUCCEEDED = "succeeded"  # did what was asked
     UNCHANGED = "unchanged"  # nothing to do: already in the desired state
@@ -81,6 +87,10 @@ class AssetSummary:
     revision_after: int | None = None
     build_key: str | None = None
     url: str | None = None
+
+    @property
+    def is_library(self) -> bool:
+        return self.asset_type in LIBRARY_TYPES
 
 
 @dataclass(frozen=True)

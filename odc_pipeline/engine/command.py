@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from odc_pipeline.errors import UsageError
+from odc_pipeline.errors import OdcPipelineError, UsageError
 
 DEFAULT_TENANT = "examples/tenant.yaml"
 DEFAULT_SIMULATED_TIME_SCALE = 0.02
@@ -131,7 +131,38 @@ def _reporter(env: Mapping[str, str], report_file: str, clock: Any) -> Any:
 
 def handle(args: argparse.Namespace) -> int:
     with _run_logging(args.log_level):
-        return _handle(args)
+        try:
+            return _handle(args)
+        except OdcPipelineError as exc:
+            _report_stop(args, exc)
+            raise
+
+
+def _report_stop(args: argparse.Namespace, exc: OdcPipelineError) -> None:
+    """Outputs, dotenv, JUnit, output variables and report for a run that never started.
+
+    In a CI (or when a report file was named) the command writes them itself, so GitLab and
+    Azure, which run ``odc-pipeline run`` without the entrypoint, still get ``status=error`` and
+    the exit code. A terminal run without ``--report-file`` only prints the error line.
+    """
+    from odc_pipeline.redaction import redact
+    from odc_pipeline.reporting.early import report_early_failure
+    from odc_pipeline.reporting.select import reporter_class
+
+    env = dict(os.environ)
+    named = args.report_file or env.get("ODC_PIPELINE_REPORT_FILE")
+    if reporter_class(env).ci_name == "plain" and not named:
+        return
+    from odc_pipeline.engine.report_file import DEFAULT_REPORT_FILE
+
+    report_early_failure(
+        int(exc.exit_code),
+        reason=redact(f"odc-pipeline stopped before the run started: {exc}"),
+        env=env,
+        report_file=named or DEFAULT_REPORT_FILE,
+        target=args.target or "",
+        pipeline_file=args.file_option or args.file or "",
+    )
 
 
 def _handle(args: argparse.Namespace) -> int:
@@ -152,6 +183,7 @@ def _handle(args: argparse.Namespace) -> int:
 
     pipeline = load_pipeline(path)
     spec = spec_from_pipeline(pipeline, path=path)
+    require_target(spec, options)
     env = dict(os.environ)
     report_file = args.report_file or env.get("ODC_PIPELINE_REPORT_FILE") or DEFAULT_REPORT_FILE
     if args.simulate is not None:
@@ -167,6 +199,16 @@ def _handle(args: argparse.Namespace) -> int:
         {"portal_url": pipeline.portal_url} if pipeline.portal_url and not env.get("ODC_PORTAL_URL") else {}
     )
     return execute(spec, options, env=env, overrides=portal, clock=None, report_file=report_file)
+
+
+def require_target(spec: Any, options: Any) -> None:
+    """No target means no run: exit 2 before the first request (and before --simulate starts)."""
+    if not (options.target or spec.target):
+        where = f" in {spec.pipeline_file}" if spec.pipeline_file else ""
+        raise UsageError(
+            f"no target stage: set `target:`{where} or pass --target STAGE "
+            "(GitHub action input `target`)"
+        )
 
 
 def execute(
@@ -189,6 +231,7 @@ def execute(
     from odc_pipeline.engine.runner import run_pipeline
     from odc_pipeline.settings import Settings
 
+    require_target(spec, options)
     clock = clock or SystemClock()
     reporter = reporter or _reporter(env, report_file, clock)
     settings = Settings.from_env(env, **dict(overrides))

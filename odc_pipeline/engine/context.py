@@ -19,15 +19,11 @@ from odc_pipeline.clock import Clock
 from odc_pipeline.engine.options import AssetSpec, EngineSpec, RunOptions
 from odc_pipeline.engine.poller import DurationHint, hint_from_operations, wait_for
 from odc_pipeline.redaction import SECRETS, SecretRegistry
-from odc_pipeline.report import AssetSummary, Message, StepResult, StepStatus
+from odc_pipeline.report import LIBRARY_TYPES, AssetSummary, Message, StepResult, StepStatus
 from odc_pipeline.reporting.base import Reporter
 
 _log = logging.getLogger(__name__)
 
-LIBRARY_TYPES = frozenset(
-    {"LowCodeLibrary", "ExtensionLibrary", "ExternalLibrary", "WidgetLibrary", "MobileLibrary"}
-)
-"""Asset types that are released by tag and bundled into consumers, never deployed on their own."""
 
 
 @dataclass(frozen=True)
@@ -107,7 +103,9 @@ class AssetState:
             key=self.key,
             asset_type=self.asset_type,
             revision_before=self.deployed_revision,
-            revision_after=self.revision_after if self.revision_after is not None else self.deployed_revision,
+            revision_after=self.revision_after
+            if self.revision_after is not None
+            else (self.revision if self.is_library else self.deployed_revision),
             build_key=self.build_key,
             url=self.url,
         )

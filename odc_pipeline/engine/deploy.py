@@ -57,10 +57,19 @@ def _ensure_build(ctx: RunContext, asset: AssetState) -> None:
     if asset.build_key is None:
         asset.build_key = find_reusable(ctx, asset)
     if asset.build_key is None and not ctx.plan:
-        raise UsageError(
-            f"{asset.label}: no Finished Release build of r{asset.revision} exists; "
-            "add `build: {}` to the pipeline's stages so one is built"
+        raise UsageError(f"{asset.label}: no Finished Release build of r{asset.revision} exists; {build_hint(ctx)}")
+
+
+def build_hint(ctx: RunContext) -> str:
+    """What to change so a build happens, matching the file and the command line as they are."""
+    if "build" not in ctx.spec.stages:
+        return "add `build: {}` to the pipeline's stages so one is built"
+    if ctx.options.only and "build" not in ctx.options.only:
+        return (
+            f"the pipeline file has a build stage, but --only {','.join(ctx.options.only)} leaves it out; "
+            f"add it (--only build,{','.join(ctx.options.only)}) or run the build stage first"
         )
+    return "the pipeline file has a build stage, but --skip build leaves it out; drop build from --skip"
 
 
 def _attach_or_wait(ctx: RunContext, asset: AssetState) -> str | None:

@@ -11,7 +11,7 @@ from odc_pipeline.redaction import SECRETS, SecretRegistry
 from odc_pipeline.report import RunReport, StepResult, StepStatus
 
 from .escaping import markdown_cell
-from .table import asset_rows, revision_change, stages_that_ran
+from .table import asset_rows, stages_that_ran
 
 SUMMARY_LIMIT_BYTES = 1024 * 1024  # GitHub's per-step job summary limit
 
@@ -78,7 +78,7 @@ def render_summary(
     for asset in asset_rows(report):
         url = _safe_url(secrets.redact(asset.url or ""))
         link = f"[open]({url})" if url else ""
-        revision = revision_change(asset.revision_before, asset.revision_after)
+        revision = asset.revision
         row = [cell(asset.name), *(_cell(asset.steps.get(s)) for s in stages), revision, link]
         rows.append("| " + " | ".join(row) + " |")
     omitted = "\n_Messages omitted (too long for the summary); see the report file._\n"
