@@ -31,6 +31,12 @@ def render_plan(report: RunReport) -> list[str]:
             mark = _MARK.get(str(step.status), "?")
             lines.append(f"  {mark} {step.asset.ljust(width)}  {step.summary}")
             lines.extend(f"      {m.text}" for m in step.messages if m.source == "configure")
+    if report.exit_code:
+        lines.append(
+            f"The plan is incomplete: the run stopped (exit code {report.exit_code}) before every "
+            "step was planned; nothing was changed."
+        )
+        return lines
     planned = [s for s in report.steps if str(s.status) == "planned"]
     changes = sum(1 for s in planned if s.stage in CHANGING_STAGES)
     checks = len(planned) - changes
