@@ -190,7 +190,8 @@ def report_early_failure(code: int, *, reason: str = "") -> None:
     reason = reason or (
         f"odc-pipeline stopped before the run started (exit code {code}); see the message above"
     )
-    write_outputs(code, reason=reason, env=os.environ, report_file=read_input(os.environ, "report-file") or None)
+    report_file = read_input(os.environ, "report-file") or None
+    write_outputs(code, reason=reason, env=os.environ, report_file=report_file)
 
 
 if __name__ == "__main__":

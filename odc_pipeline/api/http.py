@@ -285,7 +285,9 @@ class HttpClient:
                     delay = next(waits)
                     spent = self.clock.monotonic() - first_sent
                     if not sent and spent + delay > UNREACHABLE_BUDGET:
-                        raise self._connection_error(key, self._unreachable(key, reason, attempt, spent))
+                        raise self._connection_error(
+                            key, self._unreachable(key, reason, attempt, spent)
+                        ) from None
                     self._pause(key, "connection", delay, reason, attempt=attempt)
                 continue
 

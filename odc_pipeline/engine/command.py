@@ -206,8 +206,7 @@ def require_target(spec: Any, options: Any) -> None:
     if not (options.target or spec.target):
         where = f" in {spec.pipeline_file}" if spec.pipeline_file else ""
         raise UsageError(
-            f"no target stage: set `target:`{where} or pass --target STAGE "
-            "(GitHub action input `target`)"
+            f"no target stage: set `target:`{where} or pass --target STAGE (GitHub action input `target`)"
         )
 
 

@@ -25,7 +25,6 @@ from odc_pipeline.reporting.base import Reporter
 _log = logging.getLogger(__name__)
 
 
-
 @dataclass(frozen=True)
 class Environment:
     key: str

@@ -57,7 +57,9 @@ def _ensure_build(ctx: RunContext, asset: AssetState) -> None:
     if asset.build_key is None:
         asset.build_key = find_reusable(ctx, asset)
     if asset.build_key is None and not ctx.plan:
-        raise UsageError(f"{asset.label}: no Finished Release build of r{asset.revision} exists; {build_hint(ctx)}")
+        raise UsageError(
+            f"{asset.label}: no Finished Release build of r{asset.revision} exists; {build_hint(ctx)}"
+        )
 
 
 def build_hint(ctx: RunContext) -> str:

@@ -183,7 +183,10 @@ def run_impact(ctx: RunContext) -> None:
         details = {"findings": analysis.findings, "verdict": analysis.verdict or "unavailable"}
         if analysis.unavailable:
             block = policy.on_unavailable == "fail"
-            text = f"impact analysis unavailable: {analysis.unavailable} (on-unavailable: {policy.on_unavailable})"
+            text = (
+                f"impact analysis unavailable: {analysis.unavailable} "
+                f"(on-unavailable: {policy.on_unavailable})"
+            )
             (ctx.reporter.error if block else ctx.reporter.warning)(text, asset=asset.label)
             status = StepStatus.BLOCKED if block else StepStatus.WARNING
             ctx.record(timer.result(status, text, analysis_key=analysis.key, details=details))

@@ -47,7 +47,7 @@ def discard_closed_stdout(stream: TextIO) -> TextIO:
         pass
     finally:
         os.close(devnull)
-    return open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - lives as long as the reporter
+    return open(os.devnull, "w", encoding="utf-8")  # lives as long as the reporter
 
 
 COLOURS = {"warning": "\x1b[33m", "error": "\x1b[31m", "stage": "\x1b[1;36m", "ok": "\x1b[32m"}

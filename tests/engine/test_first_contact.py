@@ -40,7 +40,7 @@ def test_no_target_exits_2_before_any_request_naming_both_ways_to_set_it(tmp_pat
     monkeypatch.setenv("ODC_PORTAL_URL", "https://127.0.0.1:9")  # would fail slowly if contacted
     monkeypatch.setenv("ODC_CLIENT_ID", "id")
     monkeypatch.setenv("ODC_CLIENT_SECRET", "s3cret-value")
-    monkeypatch.setattr("odc_pipeline.api.http._new_session", lambda: _Refuse())
+    monkeypatch.setattr("odc_pipeline.api.http._new_session", _Refuse)
     assert main(["run", str(path), "--report-file", str(tmp_path / "r.json")]) == 2
     err = capsys.readouterr().err
     assert "`target:`" in err
