@@ -17,6 +17,8 @@ class ExitCode(IntEnum):
     AUTH = 3  # authentication or permission failure
     GATE = 4  # blocked by a gate (impact analysis, code quality)
     TIMEOUT = 5  # a wait ran past its stage timeout
+    CHANGES_PENDING = 10  # --plan --detailed-exitcode: the plan would change something
+    PLAN_STALE = 11  # run --from-plan: the stage moved (or the file changed) since the plan
     CANCELLED = 130  # SIGINT / SIGTERM
 
 
@@ -64,6 +66,12 @@ class OperationTimeoutError(OdcPipelineError):
     """A wait ran past its configured timeout."""
 
     exit_code = ExitCode.TIMEOUT
+
+
+class PlanStaleError(OdcPipelineError):
+    """``run --from-plan``: what the approved plan saw no longer holds; nothing was changed."""
+
+    exit_code = ExitCode.PLAN_STALE
 
 
 class CancelledError(OdcPipelineError):

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
-REPORT_SCHEMA_VERSION = "1.0"
+REPORT_SCHEMA_VERSION = "1.1"
 
 STAGES: tuple[str, ...] = ("configure", "build", "impact-analysis", "deploy", "verify")
 """The product's fixed stage order; a pipeline file can only select among these."""
@@ -111,6 +111,8 @@ class RunReport:
     api_calls: Mapping[str, int] = field(default_factory=dict)  # "GET /api/builds/v1/…" -> count
     error: str = ""  # the message that explains a failed run
     in_flight: tuple[str, ...] = ()  # operation keys still running when cancelled
+    plan: Mapping[str, Any] | None = None  # --plan: the approvable plan as data (engine/approved.py)
+    applied_plan: str = ""  # run --from-plan: the plan report that was applied
     schema_version: str = REPORT_SCHEMA_VERSION
 
     def to_dict(self) -> dict[str, Any]:

@@ -48,6 +48,17 @@ def register(subparsers: Any) -> None:
         "--plan", action="store_true", help="resolve and print what would happen; change nothing"
     )
     parser.add_argument(
+        "--detailed-exitcode",
+        action="store_true",
+        help="with --plan: exit 10 when the plan would change something, 0 when not",
+    )
+    parser.add_argument(
+        "--from-plan",
+        metavar="REPORT",
+        help="apply exactly the plan in REPORT (a --plan run report); exit 11, changing nothing, "
+        "if the stage moved since",
+    )
+    parser.add_argument(
         "--force", action="store_true", help="deploy even when the stage already runs the revision"
     )
     parser.add_argument("--report-file", metavar="PATH", help="where to write the JSON run report")
@@ -101,6 +112,38 @@ def _pipeline_path(args: argparse.Namespace) -> str:
     from odc_pipeline.pipeline_file import DEFAULT_FILE
 
     return args.file_option or args.file or DEFAULT_FILE
+
+
+def _approved_plan(args: argparse.Namespace) -> Any:
+    """``--from-plan REPORT``: the plan decides target, stages and force; they cannot be overridden."""
+    from odc_pipeline.engine.approved import load_approved_plan
+
+    clashing = [
+        flag
+        for flag, given in (
+            ("--plan", args.plan),
+            ("--target", args.target),
+            ("--only", args.only),
+            ("--skip", args.skip),
+            ("--force", args.force),
+        )
+        if given
+    ]
+    if clashing:
+        raise UsageError(
+            f"--from-plan applies the approved plan as it is; drop {', '.join(clashing)} "
+            "(the plan fixes the target, the stages and --force)"
+        )
+    return load_approved_plan(args.from_plan)
+
+
+def _plan_pipeline_path(args: argparse.Namespace, approved: Any) -> str:
+    """The pipeline file named on the command line, else the one the plan was made from."""
+    if args.file or args.file_option:
+        return _pipeline_path(args)
+    if not approved.pipeline_file:
+        raise UsageError(f"--from-plan: {approved.source} does not name its pipeline file; give FILE")
+    return approved.pipeline_file
 
 
 @contextmanager
@@ -165,18 +208,31 @@ def _report_stop(args: argparse.Namespace, exc: OdcPipelineError) -> None:
     )
 
 
+def run_options(args: argparse.Namespace) -> tuple[str, Any]:
+    """The pipeline file path and the RunOptions the command line asks for (``--from-plan`` too)."""
+    from odc_pipeline.engine.options import RunOptions, parse_stage_list
+
+    if args.detailed_exitcode and not args.plan:
+        raise UsageError("--detailed-exitcode needs --plan")
+    approved = _approved_plan(args) if args.from_plan else None
+    path = _pipeline_path(args) if approved is None else _plan_pipeline_path(args, approved)
+    options = RunOptions(
+        target=args.target if approved is None else approved.target_key,
+        only=parse_stage_list(args.only, flag="--only") if approved is None else approved.stages,
+        skip=parse_stage_list(args.skip, flag="--skip") if approved is None else (),
+        plan=args.plan,
+        force=args.force if approved is None else approved.force,
+        detailed_exitcode=args.detailed_exitcode,
+        approved=approved,
+    )
+    return path, options
+
+
 def _handle(args: argparse.Namespace) -> int:
-    from odc_pipeline.engine.options import RunOptions, parse_stage_list, spec_from_pipeline
+    from odc_pipeline.engine.options import spec_from_pipeline
     from odc_pipeline.engine.report_file import DEFAULT_REPORT_FILE
 
-    path = _pipeline_path(args)
-    options = RunOptions(
-        target=args.target,
-        only=parse_stage_list(args.only, flag="--only"),
-        skip=parse_stage_list(args.skip, flag="--skip"),
-        plan=args.plan,
-        force=args.force,
-    )
+    path, options = run_options(args)
     if args.time_scale is not None and (args.time_scale <= 0 or args.simulate is None):
         raise UsageError("--time-scale needs --simulate and a positive number")
     from odc_pipeline.pipeline_file import load_pipeline

@@ -96,7 +96,10 @@ class AssetState:
             and (self.build_key is None or self.deployed_build_key == self.build_key)
         )
 
-    def summary(self) -> AssetSummary:
+    def summary(self, *, planned: bool = False) -> AssetSummary:
+        """``planned``: in a plan, ``revision_after`` is the revision the run would bring."""
+        if planned and self.revision is not None:
+            return replace(self.summary(), revision_after=self.revision)
         return AssetSummary(
             name=self.label,
             key=self.key,
@@ -145,6 +148,8 @@ class RunContext:
     in_flight: InFlight = field(default_factory=InFlight)
     steps: list[StepResult] = field(default_factory=list)
     impact_status: str = ""
+    deploy_levels: list[list[str]] = field(default_factory=list)  # asset keys, producers first
+    config_diffed: bool = False  # configure.plan_configuration ran (it is read-only, run it once)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _hints: dict[tuple[str, ...], DurationHint | None] = field(default_factory=dict)
 

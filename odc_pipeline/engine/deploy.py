@@ -382,6 +382,7 @@ def run_deploy(ctx: RunContext) -> None:
         else:
             apps.append(asset)
     levels = deploy_order(ctx, apps)
+    ctx.deploy_levels = [[a.key for a in level] for level in levels]
     if len(levels) > 1:
         ctx.reporter.info(
             "deploy order: " + " → ".join(", ".join(a.label for a in level) for level in levels)

@@ -6,6 +6,7 @@ Rendered from the same RunReport a real run produces (plan steps have status ``p
 
 from __future__ import annotations
 
+from odc_pipeline.errors import ExitCode
 from odc_pipeline.report import STAGES, RunReport
 
 CHANGING_STAGES = frozenset({"configure", "build", "deploy"})
@@ -31,7 +32,7 @@ def render_plan(report: RunReport) -> list[str]:
             mark = _MARK.get(str(step.status), "?")
             lines.append(f"  {mark} {step.asset.ljust(width)}  {step.summary}")
             lines.extend(f"      {m.text}" for m in step.messages if m.source == "configure")
-    if report.exit_code:
+    if report.exit_code and report.exit_code != ExitCode.CHANGES_PENDING:
         lines.append(
             f"The plan is incomplete: the run stopped (exit code {report.exit_code}) before every "
             "step was planned; nothing was changed."

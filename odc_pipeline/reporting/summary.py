@@ -7,11 +7,13 @@ ODC goes through :func:`markdown_cell` so it cannot break the table or inject HT
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from odc_pipeline.redaction import SECRETS, SecretRegistry
 from odc_pipeline.report import RunReport, StepResult, StepStatus
 
 from .escaping import markdown_cell
-from .table import asset_rows, stages_that_ran
+from .table import asset_rows, revision_change, stages_that_ran
 
 SUMMARY_LIMIT_BYTES = 1024 * 1024  # GitHub's per-step job summary limit
 
@@ -93,12 +95,57 @@ def render_summary(
         details.extend(f"  - {m.severity}: {cell(m.text)}" for m in notes[:20])
         if len(notes) > 20:
             details.append(f"  - … {len(notes) - 20} more in the report file")
+    table += plan_markdown(report, cell)
     if not details:
         return table
     block = "\n<details><summary>Messages</summary>\n\n" + "\n".join(details) + "\n\n</details>\n"
     if len((table + block).encode()) <= limit_bytes:
         return table + block
     return table + omitted
+
+
+BUILD_WORDS = {"reuse": "reuse {key}", "start": "start a Release build", "none": "–"}
+DEPLOY_WORDS = {"deploy": "deploy", "unchanged": "no deploy", "bundled": "bundled", "none": "–"}
+
+
+def plan_markdown(report: RunReport, cell: Callable[[str], str]) -> str:
+    """What a reviewer approves: per asset revision, build, deploy, configuration; deploy order."""
+    plan = report.plan
+    if not plan:
+        return ""
+    lines = ["", "#### Plan", "", "| Asset | Revision | Build | Deploy | Configuration changes |"]
+    lines.append("|---|---|---|---|---|")
+    for asset in plan.get("assets", ()):
+        build = asset.get("build") or {}
+        build_text = BUILD_WORDS.get(str(build.get("action")), "–").format(key=build.get("key") or "")
+        revision = (
+            f"bundled r{asset.get('revision_after')}"
+            if asset.get("bundled")
+            else revision_change(asset.get("revision_before"), asset.get("revision_after"))
+        )
+        changes = "<br>".join(
+            cell(f"{c.get('name') if not c.get('owner') else c.get('owner') + '.' + str(c.get('name'))}: "
+                 f"{c.get('before') if c.get('before') is not None else '(unset)'} → {c.get('after')}")
+            for c in asset.get("configuration", ())
+        )  # fmt: skip
+        row = [
+            cell(str(asset.get("asset"))),
+            revision,
+            cell(build_text),
+            DEPLOY_WORDS.get(str(asset.get("deploy")), "–"),
+            changes or "–",
+        ]
+        lines.append("| " + " | ".join(row) + " |")
+    order = plan.get("deploy_order") or []
+    if order:
+        lines += ["", "Deploy order: " + " → ".join(cell(", ".join(level)) for level in order)]
+    lines += [
+        "",
+        "Apply exactly this plan with `odc-pipeline run --from-plan` and this run's report file; "
+        "it refuses (exit code 11) and changes nothing if the stage moved meanwhile.",
+        "",
+    ]
+    return "\n".join(lines)
 
 
 def _fit_table(head: list[str], rows: list[str], limit_bytes: int) -> str:
