@@ -28,9 +28,14 @@ VALUE_FLAGS: tuple[tuple[str, str], ...] = (
     ("skip", "--skip"),
     ("report-file", "--report-file"),
     ("log-level", "--log-level"),
+    ("from-plan", "--from-plan"),
 )
 # ... boolean inputs ...
-BOOL_FLAGS: tuple[tuple[str, str], ...] = (("plan", "--plan"), ("force", "--force"))
+BOOL_FLAGS: tuple[tuple[str, str], ...] = (
+    ("plan", "--plan"),
+    ("detailed-exitcode", "--detailed-exitcode"),
+    ("force", "--force"),
+)
 # ... and inputs that become settings in the environment (never argv: secrets stay out of ps).
 ENV_INPUTS: tuple[tuple[str, str], ...] = (
     ("portal-url", "ODC_PORTAL_URL"),
@@ -38,6 +43,7 @@ ENV_INPUTS: tuple[tuple[str, str], ...] = (
     ("client-secret", "ODC_CLIENT_SECRET"),
 )
 DEFAULT_PIPELINE_FILE = "odc-pipeline.yml"
+COMMANDS = ("run", "validate")  # the `command` input: validate is offline, for pull requests
 
 
 class InputError(ValueError):
@@ -84,7 +90,13 @@ def github_invocation(env: Mapping[str, str]) -> Invocation:
     Values go as ``--flag=value`` so that one starting with ``-`` (a stage key, a path) is never
     read as another option by argparse.
     """
-    argv = ["run", f"--file={read_input(env, 'pipeline-file') or DEFAULT_PIPELINE_FILE}"]
+    command = read_input(env, "command") or "run"
+    if command not in COMMANDS:
+        raise InputError(f"input 'command' must be one of {', '.join(COMMANDS)}, not {command!r}")
+    pipeline_file = read_input(env, "pipeline-file") or DEFAULT_PIPELINE_FILE
+    if command == "validate":  # offline: no settings, no other inputs
+        return Invocation(argv=("validate", "--", pipeline_file))
+    argv = ["run", f"--file={pipeline_file}"]
     for name, flag in VALUE_FLAGS:
         value = read_input(env, name)
         if value:

@@ -352,7 +352,7 @@ class HttpClient:
         return (
             f"cannot reach {self.settings.portal_url} ({reason}) after {attempt} attempt(s) in "
             f"{spent:.0f} s ({key}). Check ODC_PORTAL_URL (or `portal:` in the pipeline file): "
-            "https://<tenant>.outsystems.dev, and the proxy settings (HTTPS_PROXY / NO_PROXY)"
+            "e.g. https://acme.outsystems.dev, and the proxy settings (HTTPS_PROXY / NO_PROXY)"
         )
 
     def _pause(self, key: str, kind: str, seconds: float, reason: str, *, attempt: int | None = None) -> None:
