@@ -19,8 +19,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOW = ROOT / ".github/workflows/release.yml"
-NAMES_THE_IMAGE = ("action.yml", "README.md", "examples/gitlab/.gitlab-ci.yml", "examples/azure/azure-pipelines.yml")
-IMAGE_REFERENCE = re.compile(r"(?:docker://)?((?:ghcr\.io|docker\.io|quay\.io|[a-z0-9.-]+\.azurecr\.io)/[\w./-]+)")
+NAMES_THE_IMAGE = (
+    "action.yml",
+    "README.md",
+    "examples/gitlab/.gitlab-ci.yml",
+    "examples/azure/azure-pipelines.yml",
+)
+IMAGE_REFERENCE = re.compile(
+    r"(?:docker://)?((?:ghcr\.io|docker\.io|quay\.io|[a-z0-9.-]+\.azurecr\.io)/[\w./-]+)"
+)
 
 
 def image_repository() -> str:
@@ -51,7 +58,8 @@ def problems(tag: str | None = None) -> list[str]:
         found.append(f"action.yml must run image: docker://{image}:{current}")
     if f"ARG VERSION={current}\n" not in (ROOT / "Dockerfile").read_text(encoding="utf-8"):
         found.append(f"Dockerfile: ARG VERSION={current} missing")
-    if not re.search(rf"^## \[{re.escape(current)}\]", (ROOT / "CHANGELOG.md").read_text(encoding="utf-8"), re.M):
+    changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+    if not re.search(rf"^## \[{re.escape(current)}\]", changelog, re.M):
         found.append(f"CHANGELOG.md has no '## [{current}]' section")
     for name in NAMES_THE_IMAGE:
         for reference in IMAGE_REFERENCE.findall((ROOT / name).read_text(encoding="utf-8")):

@@ -46,13 +46,12 @@ def register(subparsers: Any) -> None:
 
 
 def _validate(args: argparse.Namespace) -> int:
+    import os
+
     from odc_pipeline.errors import ExitCode
     from odc_pipeline.pipeline_file.loader import load_pipeline
     from odc_pipeline.pipeline_file.problems import PipelineFileError
     from odc_pipeline.redaction import redact
-
-    import os
-
     from odc_pipeline.reporting.problems import annotation_lines, codequality_report
 
     try:

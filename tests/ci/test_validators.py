@@ -122,3 +122,10 @@ def test_smoke_script_skips_cleanly_without_podman(tmp_path) -> None:
     )
     assert result.returncode == 0
     assert "SKIPPED: podman is not installed" in result.stdout
+
+
+def test_smoke_script_runs_the_image_as_its_non_root_user() -> None:
+    script = (ROOT / "scripts/smoke-image.sh").read_text()
+    assert '[[ "$out" == 1001:0 ]]' in script  # checked before anything else runs
+    assert "--user" not in script  # never overridden: every run below is the image's own user
+    assert "grep -q '^exit-code=2$' \"$fc/set_output_x\"" in script  # non-root writes the outputs

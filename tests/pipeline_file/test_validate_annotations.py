@@ -8,7 +8,9 @@ import pytest
 
 from odc_pipeline.cli import main
 
-BROKEN = "version: 1\ntarget: QA\nassets:\n  - {name: Orders, revision: 'tag:one.two'}\nstages:\n  deploy: {}\n"
+BROKEN = (
+    "version: 1\ntarget: QA\nassets:\n  - {name: Orders, revision: 'tag:one.two'}\nstages:\n  deploy: {}\n"
+)
 
 
 @pytest.fixture
