@@ -203,3 +203,18 @@ def test_every_ci_summary_shows_what_the_reviewer_approves(tmp_path):
     assert "tok-very-secret-4711" not in markdown
     assert "Deploy order: Orders API → Orders Portal" in markdown
     assert "bundled r8" in markdown
+
+
+def test_stale_and_early_failure_reports_match_the_schema(tmp_path):
+    from odc_pipeline.engine.report_file import write_report
+    from odc_pipeline.report import RunReport
+
+    schema = json.loads(SCHEMA_PATH.read_text())
+    for report in (
+        RunReport(status="plan-stale", exit_code=11, target="QA", error="moved", applied_plan="p.json"),
+        RunReport(status="error", exit_code=2, target="", error="no target"),
+    ):
+        document = json.loads(write_report(report, tmp_path / "r.json").read_text())
+        jsonschema.validate(document, schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({**document, "plan": {"format": 2}}, schema)
