@@ -96,7 +96,14 @@ def github_invocation(env: Mapping[str, str]) -> Invocation:
     pipeline_file = read_input(env, "pipeline-file") or DEFAULT_PIPELINE_FILE
     if command == "validate":  # offline: no settings, no other inputs
         return Invocation(argv=("validate", "--", pipeline_file))
-    argv = ["run", f"--file={pipeline_file}"]
+    from_plan = read_input(env, "from-plan")
+    # The runner always sets the input's default; with from-plan the plan names its own file,
+    # so only a pipeline-file the workflow chose explicitly is passed on.
+    argv = (
+        ["run"]
+        if from_plan and pipeline_file == DEFAULT_PIPELINE_FILE
+        else ["run", f"--file={pipeline_file}"]
+    )
     for name, flag in VALUE_FLAGS:
         value = read_input(env, name)
         if value:

@@ -68,6 +68,20 @@ def test_command_validate_runs_validate_on_the_pipeline_file_only() -> None:
         entrypoint.plan([], {"GITHUB_ACTIONS": "true", "INPUT_COMMAND": "deploy"})
 
 
+def test_from_plan_uses_the_plans_own_pipeline_file_unless_one_is_chosen() -> None:
+    entrypoint = load_entrypoint()
+    env = {
+        "GITHUB_ACTIONS": "true",
+        "INPUT_FROM-PLAN": "plan.json",
+        "INPUT_PIPELINE-FILE": "odc-pipeline.yml",  # the default the runner always fills in
+        "INPUT_PLAN": "false",
+    }
+    argv = entrypoint.plan([], env).argv
+    assert argv == ("run", "--from-plan=plan.json")
+    env["INPUT_PIPELINE-FILE"] = "pipelines/production.yml"
+    assert entrypoint.plan([], env).argv[:2] == ("run", "--file=pipelines/production.yml")
+
+
 def test_readme_inputs_table_matches_action_yml() -> None:
     rows = _table("| input | default | meaning |")
     assert [r[0] for r in rows] == list(ACTION["inputs"])
