@@ -38,6 +38,9 @@ def render_plan(report: RunReport) -> list[str]:
             "step was planned; nothing was changed."
         )
         return lines
+    order = (report.plan or {}).get("deploy_order") or []
+    if len(order) > 1:
+        lines.append("deploy order: " + " → ".join(", ".join(level) for level in order))
     planned = [s for s in report.steps if str(s.status) == "planned"]
     changes = sum(1 for s in planned if s.stage in CHANGING_STAGES)
     checks = len(planned) - changes

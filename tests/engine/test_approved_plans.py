@@ -83,7 +83,7 @@ def test_plan_is_data_in_the_report_with_secrets_masked(tmp_path, capsys):
     assert order.index(["Orders API"]) < order.index(["Orders Portal"])  # producers first
     assert pending_changes(plan) > 0
     out = capsys.readouterr().out
-    assert "deploy order" in out
+    assert "deploy order: Orders API → Orders Portal" in out.split("Plan for QA")[1]  # in the plan text
 
 
 def test_detailed_exitcode_is_10_with_changes_and_0_without(tmp_path):

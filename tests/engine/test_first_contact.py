@@ -194,3 +194,46 @@ def test_a_real_refused_port_fails_within_15_clock_seconds_naming_odc_portal_url
         client.portfolio.environments()
     assert clock.monotonic() <= 15
     assert "ODC_PORTAL_URL" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("case", "extra_env", "needle"),
+    [
+        ("bad-setting", {"ODC_PORTAL_URL": "ftp://acme"}, "ODC_PORTAL_URL"),
+        ("no-target", {}, "no target stage"),
+    ],
+)
+def test_github_outputs_come_from_run_itself_for_bad_settings_and_no_target(
+    tmp_path, case, extra_env, needle
+):
+    (tmp_path / "p.yml").write_text(
+        NO_TARGET if case == "no-target" else NO_TARGET.replace("version: 1", "version: 1\ntarget: QA")
+    )
+    output, summary = tmp_path / "out", tmp_path / "summary.md"
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"GITHUB_ACTIONS", "GITLAB_CI", "TF_BUILD"} and not k.startswith(("ODC_", "INPUT_"))
+    }
+    env.update(
+        GITHUB_ACTIONS="true",
+        GITHUB_OUTPUT=str(output),
+        GITHUB_STEP_SUMMARY=str(summary),
+        ODC_CLIENT_ID="id",
+        ODC_CLIENT_SECRET="never-printed-secret",
+        PYTHONPATH=str(ROOT),
+        **extra_env,
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "odc_pipeline", "run", "p.yml"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    lines = output.read_text().splitlines()
+    assert "status=error" in lines
+    assert "exit-code=2" in lines
+    assert needle in result.stdout  # the ::error:: annotation
+    assert summary.read_text().strip()
+    everything = result.stdout + result.stderr + output.read_text() + summary.read_text()
+    assert "never-printed-secret" not in everything
+    assert json.loads((tmp_path / "odc-pipeline-report.json").read_text())["status"] == "error"
