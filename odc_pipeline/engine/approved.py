@@ -11,6 +11,7 @@ holds — the stage moved:
   the values to change differ from the plan's (someone changed a value the plan left alone,
   or the pipeline file now asks for another value);
 * a build the plan reuses is no longer the Finished Release build that would be deployed;
+* a deployment operation other than exactly the plan's deploy is running on one of its apps;
 * the assets, the target or the stages differ from the plan's.
 
 Secret values never appear in a plan (``***``); whether a secret changes is compared, its value
@@ -208,7 +209,9 @@ def check_unmoved(ctx: RunContext) -> None:
                     f"{asset.label} now runs {_running(*now)} in {stage}; the plan saw {_running(*before)}"
                 )
         build = entry.get("build") or {}
-        if build.get("action") == "reuse" and "build" in plan.stages:
+        if not asset.is_library and {"configure", "deploy"} & set(plan.stages):
+            problems += _running_elsewhere(ctx, asset, entry, stage)
+        if build.get("action") == "reuse" and {"build", "deploy"} & set(plan.stages):
             found = None if ctx.spec.force_rebuild else find_reusable(ctx, asset)
             if found != build.get("key"):
                 problems.append(
@@ -219,6 +222,27 @@ def check_unmoved(ctx: RunContext) -> None:
         problems += _configuration_moved(asset, changes, entry.get("configuration") or [])
     if problems:
         raise PlanStaleError(_message(plan, problems))
+
+
+def _running_elsewhere(ctx: RunContext, asset: AssetState, entry: Mapping[str, Any], stage: str) -> list[str]:
+    """Operations running now that the plan did not see (its own deploy, resumed, is fine)."""
+    from odc_pipeline.engine.operations import operation_revisions, running_operations
+
+    build = (entry.get("build") or {}).get("key")
+    problems = []
+    for operation in running_operations(ctx, asset.key, ["Deploy", "ApplyConfigs"]):
+        kind = str(getattr(operation, "operation", "") or "operation")
+        revisions = operation_revisions(operation)
+        ours = (
+            kind == "Deploy"
+            and entry.get("deploy") == "deploy"
+            and entry.get("revision_after") in revisions
+            and (not getattr(operation, "build_key", None) or str(operation.build_key) == build)
+        )
+        if not ours:
+            shown = f" of r{revisions[0]}" if revisions else ""
+            problems.append(f"{asset.label}: {kind} {operation.key}{shown} is running in {stage}")
+    return problems
 
 
 def _configuration_moved(

@@ -218,3 +218,39 @@ def test_stale_and_early_failure_reports_match_the_schema(tmp_path):
         jsonschema.validate(document, schema)
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({**document, "plan": {"format": 2}}, schema)
+
+
+def test_apply_refuses_while_a_deploy_the_plan_did_not_see_is_running(tmp_path):
+    from odc_pipeline.api import OdcClient
+    from odc_pipeline.settings import Settings
+
+    def slow(data):
+        data["durations"]["deployment"] = 10**6  # the other deploy is still running at apply time
+
+    with simulated(tmp_path, slow) as sim:
+        _, report, _ = _plan(sim, tmp_path)
+        settings = Settings.from_env(
+            {},
+            portal_url=sim.simulator.url,
+            client_id=sim.simulator.client_id,
+            client_secret=sim.simulator.client_secret,
+        )
+        portal = sim.asset_key("Orders Portal")
+        qa = next(s.key for s in sim.simulator.state.stages if s.name == "QA")
+        with OdcClient(settings, clock=sim.clock) as client:
+            build = next(
+                b for b in client.builds.list(portal, build_type="Release") if str(b.status) == "Finished"
+            )
+            started = client.deployments.start(
+                operation="Deploy",
+                asset_key=portal,
+                environment_key=qa,
+                revision=int(build.asset_revision),
+                build_key=str(build.build_key),
+            )
+        mark = sim.mark()
+        assert _cli(sim, ["--from-plan", str(report)], tmp_path / "refused.json") == 11
+        assert sim.mutations(mark) == []
+        error = json.loads((tmp_path / "refused.json").read_text())["error"]
+        assert f"Orders Portal: Deploy {started.key}" in error
+        assert "is running in QA" in error
