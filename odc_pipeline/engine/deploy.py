@@ -56,7 +56,11 @@ def _ensure_build(ctx: RunContext, asset: AssetState) -> None:
     """Without a build stage, deploy what exists: a Finished Release build, else say so."""
     if asset.build_key is None:
         asset.build_key = find_reusable(ctx, asset)
-    if asset.build_key is None and not ctx.plan:
+    from odc_pipeline.engine.options import selected_stages
+
+    # A plan may deploy a build its own build stage would start; without one it would fail too.
+    building = ctx.plan and "build" in selected_stages(ctx.spec, ctx.options)
+    if asset.build_key is None and not building:
         raise UsageError(
             f"{asset.label}: no Finished Release build of r{asset.revision} exists; {build_hint(ctx)}"
         )

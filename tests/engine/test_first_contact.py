@@ -237,3 +237,20 @@ def test_github_outputs_come_from_run_itself_for_bad_settings_and_no_target(
     everything = result.stdout + result.stderr + output.read_text() + summary.read_text()
     assert "never-printed-secret" not in everything
     assert json.loads((tmp_path / "odc-pipeline-report.json").read_text())["status"] == "error"
+
+
+def test_a_plan_without_a_build_stage_says_the_deploy_would_fail_with_the_matching_hint(tmp_path):
+    """`--only deploy --plan` on a revision with no Release build: the plan must not promise a deploy."""
+    text = "version: 1\ntarget: QA\nassets:\n  - {name: Orders Portal, revision: 21}\nstages:\n  build: {}\n  deploy: {}\n"
+
+    def new_revision(data):  # r21 was just published: no build of it exists anywhere
+        portal = next(a for a in data["assets"] if a["name"] == "Orders Portal")
+        portal["revisions"].append({"revision": 21, "commit_message": "unbuilt"})
+
+    with simulated(tmp_path, new_revision) as sim:
+        path = pipeline_file(tmp_path, text)
+        run = sim.run(path, options=RunOptions(only=("deploy",), plan=True))
+    assert run.report.exit_code == 2
+    assert "--only build,deploy" in run.report.error
+    assert "add `build: {}`" not in run.report.error
+    assert "Nothing to do" not in "\n".join(render_plan(run.report))
