@@ -241,7 +241,10 @@ def test_github_outputs_come_from_run_itself_for_bad_settings_and_no_target(
 
 def test_a_plan_without_a_build_stage_says_the_deploy_would_fail_with_the_matching_hint(tmp_path):
     """`--only deploy --plan` on a revision with no Release build: the plan must not promise a deploy."""
-    text = "version: 1\ntarget: QA\nassets:\n  - {name: Orders Portal, revision: 21}\nstages:\n  build: {}\n  deploy: {}\n"
+    text = (
+        "version: 1\ntarget: QA\nassets:\n  - {name: Orders Portal, revision: 21}\n"
+        "stages:\n  build: {}\n  deploy: {}\n"
+    )
 
     def new_revision(data):  # r21 was just published: no build of it exists anywhere
         portal = next(a for a in data["assets"] if a["name"] == "Orders Portal")
