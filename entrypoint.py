@@ -28,9 +28,14 @@ VALUE_FLAGS: tuple[tuple[str, str], ...] = (
     ("skip", "--skip"),
     ("report-file", "--report-file"),
     ("log-level", "--log-level"),
+    ("from-plan", "--from-plan"),
 )
 # ... boolean inputs ...
-BOOL_FLAGS: tuple[tuple[str, str], ...] = (("plan", "--plan"), ("force", "--force"))
+BOOL_FLAGS: tuple[tuple[str, str], ...] = (
+    ("plan", "--plan"),
+    ("detailed-exitcode", "--detailed-exitcode"),
+    ("force", "--force"),
+)
 # ... and inputs that become settings in the environment (never argv: secrets stay out of ps).
 ENV_INPUTS: tuple[tuple[str, str], ...] = (
     ("portal-url", "ODC_PORTAL_URL"),
@@ -38,6 +43,7 @@ ENV_INPUTS: tuple[tuple[str, str], ...] = (
     ("client-secret", "ODC_CLIENT_SECRET"),
 )
 DEFAULT_PIPELINE_FILE = "odc-pipeline.yml"
+COMMANDS = ("run", "validate")  # the `command` input: validate is offline, for pull requests
 
 
 class InputError(ValueError):
@@ -84,7 +90,20 @@ def github_invocation(env: Mapping[str, str]) -> Invocation:
     Values go as ``--flag=value`` so that one starting with ``-`` (a stage key, a path) is never
     read as another option by argparse.
     """
-    argv = ["run", f"--file={read_input(env, 'pipeline-file') or DEFAULT_PIPELINE_FILE}"]
+    command = read_input(env, "command") or "run"
+    if command not in COMMANDS:
+        raise InputError(f"input 'command' must be one of {', '.join(COMMANDS)}, not {command!r}")
+    pipeline_file = read_input(env, "pipeline-file") or DEFAULT_PIPELINE_FILE
+    if command == "validate":  # offline: no settings, no other inputs
+        return Invocation(argv=("validate", "--", pipeline_file))
+    from_plan = read_input(env, "from-plan")
+    # The runner always sets the input's default; with from-plan the plan names its own file,
+    # so only a pipeline-file the workflow chose explicitly is passed on.
+    argv = (
+        ["run"]
+        if from_plan and pipeline_file == DEFAULT_PIPELINE_FILE
+        else ["run", f"--file={pipeline_file}"]
+    )
     for name, flag in VALUE_FLAGS:
         value = read_input(env, name)
         if value:
@@ -180,20 +199,18 @@ def report_early_failure(code: int, *, reason: str = "") -> None:
     """Outputs even when ``run`` stopped before reporting (bad inputs, unreadable pipeline file).
 
     Downstream jobs branch on ``exit-code`` / ``ODC_EXIT_CODE`` / ``$(odc.exit_code)``, so they
-    must be set whatever happened. ``reason`` is the message (a bad input, or the CLI's error
-    line); without one the annotation points at the log.
+    must be set whatever happened. ``run`` itself writes them for the failures it can explain
+    (``odc_pipeline.reporting.early``); this covers what happens before or around it (a bad
+    action input, an argparse error). ``reason`` is the message; without one the annotation
+    points at the log.
     """
-    from odc_pipeline.report import RunReport
-    from odc_pipeline.reporting.core import run_was_reported
-    from odc_pipeline.reporting.select import reporter_from_env
+    from odc_pipeline.reporting.early import report_early_failure as write_outputs
 
-    if run_was_reported():
-        return
-    reporter = reporter_from_env(os.environ)
     reason = reason or (
         f"odc-pipeline stopped before the run started (exit code {code}); see the message above"
     )
-    reporter.finish(RunReport(status="error", exit_code=code, target="", error=reason))
+    report_file = read_input(os.environ, "report-file") or None
+    write_outputs(code, reason=reason, env=os.environ, report_file=report_file)
 
 
 if __name__ == "__main__":

@@ -1,3 +1,3 @@
 """odc-pipeline: promote OutSystems Developer Cloud apps from one stage to the next from CI."""
 
-__version__ = "0.1.0"
+__version__ = "1.0.0"

@@ -55,6 +55,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OdcPipelineError as exc:
         print(f"odc-pipeline: error: {redact(str(exc))}", file=sys.stderr)
         return int(exc.exit_code)
+    except BrokenPipeError:  # `odc-pipeline … | head`: the reader left; no traceback for that
+        from odc_pipeline.reporting.core import discard_closed_stdout
+
+        discard_closed_stdout(sys.stdout)
+        return int(ExitCode.FAILED)
     except KeyboardInterrupt:
         print("odc-pipeline: cancelled", file=sys.stderr)
         return int(ExitCode.CANCELLED)

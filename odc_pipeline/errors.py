@@ -18,6 +18,8 @@ class ExitCode(IntEnum):
     GATE = 4  # blocked by a gate (impact analysis, code quality)
     TIMEOUT = 5  # a wait ran past its stage timeout
     ROLLBACK_INCOMPLETE = 9  # a release-level rollback left assets on the revisions this run deployed
+    CHANGES_PENDING = 10  # --plan --detailed-exitcode: the plan would change something
+    PLAN_STALE = 11  # run --from-plan: the stage moved (or the file changed) since the plan
     CANCELLED = 130  # SIGINT / SIGTERM
 
 
@@ -79,6 +81,12 @@ class RollbackIncompleteError(OdcPipelineError):
     """The run failed and the rollback did not bring every asset back (see the report)."""
 
     exit_code = ExitCode.ROLLBACK_INCOMPLETE
+
+
+class PlanStaleError(OdcPipelineError):
+    """``run --from-plan``: what the approved plan saw no longer holds; nothing was changed."""
+
+    exit_code = ExitCode.PLAN_STALE
 
 
 class CancelledError(OdcPipelineError):

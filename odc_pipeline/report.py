@@ -31,6 +31,12 @@ tags. A library's release step runs right after the publish position, before any
 """
 
 
+LIBRARY_TYPES = frozenset(
+    {"LowCodeLibrary", "ExtensionLibrary", "ExternalLibrary", "WidgetLibrary", "MobileLibrary"}
+)
+"""Asset types that are released by tag and bundled into consumers, never deployed on their own."""
+
+
 class StepStatus(StrEnum):
     SUCCEEDED = "succeeded"  # did what was asked
     UNCHANGED = "unchanged"  # nothing to do: already in the desired state
@@ -94,6 +100,10 @@ class AssetSummary:
     build_key: str | None = None
     url: str | None = None
     tag: str | None = None  # the version tag of revision_after after the release stage
+
+    @property
+    def is_library(self) -> bool:
+        return self.asset_type in LIBRARY_TYPES
 
 
 ROLLBACK_OK_OUTCOMES = frozenset(
@@ -178,6 +188,8 @@ class RunReport:
     error: str = ""  # the message that explains a failed run
     in_flight: tuple[str, ...] = ()  # operation keys still running when cancelled
     rollback: RollbackReport | None = None  # set when rollback-on-failure rolled the stage back
+    plan: Mapping[str, Any] | None = None  # --plan: the approvable plan as data (engine/approved.py)
+    applied_plan: str = ""  # run --from-plan: the plan report that was applied
     schema_version: str = REPORT_SCHEMA_VERSION
 
     def to_dict(self) -> dict[str, Any]:

@@ -35,7 +35,7 @@ def is_loopback_host(host: str) -> bool:
 
 
 def normalize_portal_url(value: str, *, what: str = "the portal URL") -> str:
-    """``acme.outsystems.app`` / ``https://acme.outsystems.app/`` → ``https://acme.outsystems.app``.
+    """``acme.outsystems.dev`` / ``https://acme.outsystems.dev/`` → ``https://acme.outsystems.dev``.
 
     Paths are dropped on purpose: people paste the Portal URL of whatever page they were on,
     but every API lives under ``/api/...`` and ``/identity/...`` of the host.

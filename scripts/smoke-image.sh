@@ -15,7 +15,8 @@
 # combination that works on the project's CI machines. Exercised: the ENTRYPOINT runs
 # odc-pipeline; `sh -c`, `bash -c` and absolute-path executables are handed over; the
 # entrypoint override; a GitHub-style run (INPUT_* with hyphens, file commands); a GitLab-style
-# job; and `run --simulate --file …` on the example tenant packaged in the image.
+# job; and `run --simulate --file …` on the example tenant packaged in the image — all as the
+# image's non-root user (uid 1001, gid 0), which the script checks first.
 # SMOKE_STORE: podman store (default $TMPDIR/odc-pipeline-podman, vfs driver).
 # SMOKE_BUILD_OPTS: extra `podman build` options, e.g. to reach a local index through a
 #   corporate CA: "-v /etc/ssl/certs:/etc/ssl/certs:ro -v /opt/wheels:/opt/wheels:ro".
@@ -56,6 +57,10 @@ out="$("${RUN[@]}" "$TAG" --version)" || fail "--version"
 [[ "$out" == odc-pipeline* ]] || fail "--version printed: $out"
 echo "smoke-image: ok: ENTRYPOINT runs odc-pipeline ($out)"
 
+out="$("${RUN[@]}" "$TAG" sh -c 'echo "$(id -u):$(id -g)"')" || fail "id"
+[[ "$out" == 1001:0 ]] || fail "the image must run as uid 1001, gid 0 (non-root), runs as $out"
+echo "smoke-image: ok: runs as a non-root user (uid:gid $out)"
+
 out="$("${RUN[@]}" "$TAG" sh -c 'echo gitlab-script')" || fail "sh -c handover"
 [[ "$out" == gitlab-script ]] || fail "GitLab's sh -c was not handed over: $out"
 echo "smoke-image: ok: GitLab-style 'sh -c' is handed over"
@@ -72,7 +77,10 @@ out="$("${RUN[@]}" --entrypoint '' "$TAG" sh -c 'echo no-entrypoint')" || fail "
 [[ "$out" == no-entrypoint ]] || fail "--entrypoint '' did not run the shell: $out"
 echo "smoke-image: ok: entrypoint override (GitLab entrypoint: [\"\"], Azure --entrypoint=\"\")"
 
+# Every directory the container writes is world-writable, as a runner's workspace is for its
+# user (GitHub: owned by uid 1001; GitLab: checked out with umask 0000): the image is non-root.
 ws="$(mktemp -d)"; fc="$(mktemp -d)"; : > "$fc/set_output_x"; : > "$fc/step_summary_x"
+chmod 0777 "$ws" "$fc"; chmod 0666 "$fc/set_output_x" "$fc/step_summary_x"
 set +e
 "${RUN[@]}" -w /github/workspace -v "$ws:/github/workspace" -v "$fc:/github/file_commands" \
     -e GITHUB_ACTIONS=true -e CI=true -e GITHUB_OUTPUT=/github/file_commands/set_output_x \
@@ -82,7 +90,10 @@ rc=$?
 set -e
 echo "smoke-image: GitHub emulation exit code $rc (a missing pipeline file is a usage error, 2)"
 [[ $rc -eq 2 ]] || fail "expected exit code 2 for a missing pipeline file, got $rc"
-sim="$(mktemp -d)"; cp examples/single-app.yml "$sim/"
+grep -q '^exit-code=2$' "$fc/set_output_x" || fail "no exit-code output as non-root: $(cat "$fc/set_output_x")"
+[[ -f "$ws/odc-pipeline-report.json" ]] || fail "the non-root container wrote no report into the workspace"
+echo "smoke-image: ok: as non-root, wrote outputs and the report into the mounted workspace"
+sim="$(mktemp -d)"; cp examples/single-app.yml "$sim/"; chmod 0777 "$sim"
 out="$("${RUN[@]}" -w /work -v "$sim:/work" "$TAG" \
     run --simulate --file single-app.yml --time-scale 0.005 --report-file /work/report.json)" \
     || fail "run --simulate with the packaged tenant: $out"
@@ -90,7 +101,7 @@ python3 -c 'import json, sys; sys.exit(json.load(open(sys.argv[1]))["status"] !=
     "$sim/report.json" || fail "run --simulate did not succeed: $out"
 echo "smoke-image: ok: 'run --simulate --file single-app.yml' used the example tenant packaged in the image"
 
-gl="$(mktemp -d)"; cp examples/tenant.yaml examples/single-app.yml "$gl/"
+gl="$(mktemp -d)"; cp examples/tenant.yaml examples/single-app.yml "$gl/"; chmod 0777 "$gl"
 "${RUN[@]}" -w /builds/project -v "$gl:/builds/project" -e GITLAB_CI=true -e CI=true \
     -e CI_PROJECT_DIR=/builds/project "$TAG" \
     sh -c 'odc-pipeline run single-app.yml --simulate tenant.yaml --time-scale 0.005' \

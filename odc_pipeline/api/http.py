@@ -65,6 +65,12 @@ RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
 NOT_PROCESSED_STATUSES = frozenset({429, 503})  # the server did not act on the request
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "PATCH"})
 MAX_RETRY_AFTER = 600.0  # a Retry-After beyond 10 min is a server bug, not advice
+UNREACHABLE_BUDGET = 12.0
+"""Clock seconds a request keeps retrying a refused connection or an unknown host.
+
+Those errors mean the request never left, and a wrong ODC_PORTAL_URL or a missing proxy is
+far likelier than a platform blip: failing in seconds with the variable's name beats a minute
+of silence. A brief outage (DNS hiccup, a restarting proxy) still gets a few attempts."""
 USER_AGENT = "odc-pipeline"
 
 
@@ -354,6 +360,7 @@ class HttpClient:
             repeatable = method in IDEMPOTENT_METHODS
         waits = self._waits()
         attempt = 0
+        first_sent = self.clock.monotonic()
         while True:
             attempt += 1
             last_attempt = attempt >= self.settings.max_attempts
@@ -391,7 +398,13 @@ class HttpClient:
                         f"{self.platform.url_variable} reachable (proxy settings: HTTPS_PROXY / NO_PROXY)?",
                     ) from None
                 if not (sent and not repeatable):
-                    self._pause(key, "connection", next(waits), reason)
+                    delay = next(waits)
+                    spent = self.clock.monotonic() - first_sent
+                    if not sent and spent + delay > UNREACHABLE_BUDGET:
+                        raise self._connection_error(
+                            key, self._unreachable(key, reason, attempt, spent)
+                        ) from None
+                    self._pause(key, "connection", delay, reason, attempt=attempt)
                 continue
 
             self._settle(limits, admitted)
@@ -415,7 +428,7 @@ class HttpClient:
                     # Limits are per minute and shared by the organization: hammering is useless.
                     delay += self.settings.rate_limit_backoff_initial
             response.close()
-            self._pause(key, str(status), delay, f"HTTP {status}")
+            self._pause(key, str(status), delay, f"HTTP {status}", attempt=attempt)
 
     def _recover(
         self,
@@ -451,9 +464,18 @@ class HttpClient:
         method, path = key.split(" ", 1)
         return ApiConnectionError(self.secrets.redact(message), method=method, path=path)
 
-    def _pause(self, key: str, kind: str, seconds: float, reason: str) -> None:
+    def _unreachable(self, key: str, reason: str, attempt: int, spent: float) -> str:
+        return (
+            f"cannot reach {self.settings.portal_url} ({reason}) after {attempt} attempt(s) in "
+            f"{spent:.0f} s ({key}). Check ODC_PORTAL_URL (or `portal:` in the pipeline file): "
+            "e.g. https://acme.outsystems.dev, and the proxy settings (HTTPS_PROXY / NO_PROXY)"
+        )
+
+    def _pause(self, key: str, kind: str, seconds: float, reason: str, *, attempt: int | None = None) -> None:
+        """Every retry is one visible line: what failed, attempt n of m, the wait before the next."""
         self.retries[kind] += 1
-        log.info("%s: %s; retrying in %.1f s", key, reason, seconds)
+        of = f"attempt {attempt} of {self.settings.max_attempts}" if attempt else "retrying"
+        log.warning("%s failed (%s), %s; retrying in %.1f s", key, reason, of, seconds)
         self.clock.sleep(seconds)
 
     def _result(

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from odc_pipeline.errors import UsageError
+from odc_pipeline.errors import OdcPipelineError, UsageError
 
 DEFAULT_TENANT = "examples/tenant.yaml"
 DEFAULT_SIMULATED_TIME_SCALE = 0.02
@@ -46,6 +46,17 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--skip", metavar="LIST", help="skip these stages (comma-separated)")
     parser.add_argument(
         "--plan", action="store_true", help="resolve and print what would happen; change nothing"
+    )
+    parser.add_argument(
+        "--detailed-exitcode",
+        action="store_true",
+        help="with --plan: exit 10 when the plan would change something, 0 when not",
+    )
+    parser.add_argument(
+        "--from-plan",
+        metavar="REPORT",
+        help="apply exactly the plan in REPORT (a --plan run report); exit 11, changing nothing, "
+        "if the stage moved since",
     )
     parser.add_argument(
         "--force", action="store_true", help="deploy even when the stage already runs the revision"
@@ -103,6 +114,38 @@ def _pipeline_path(args: argparse.Namespace) -> str:
     return args.file_option or args.file or DEFAULT_FILE
 
 
+def _approved_plan(args: argparse.Namespace) -> Any:
+    """``--from-plan REPORT``: the plan decides target, stages and force; they cannot be overridden."""
+    from odc_pipeline.engine.approved import load_approved_plan
+
+    clashing = [
+        flag
+        for flag, given in (
+            ("--plan", args.plan),
+            ("--target", args.target),
+            ("--only", args.only),
+            ("--skip", args.skip),
+            ("--force", args.force),
+        )
+        if given
+    ]
+    if clashing:
+        raise UsageError(
+            f"--from-plan applies the approved plan as it is; drop {', '.join(clashing)} "
+            "(the plan fixes the target, the stages and --force)"
+        )
+    return load_approved_plan(args.from_plan)
+
+
+def _plan_pipeline_path(args: argparse.Namespace, approved: Any) -> str:
+    """The pipeline file named on the command line, else the one the plan was made from."""
+    if args.file or args.file_option:
+        return _pipeline_path(args)
+    if not approved.pipeline_file:
+        raise UsageError(f"--from-plan: {approved.source} does not name its pipeline file; give FILE")
+    return approved.pipeline_file
+
+
 @contextmanager
 def _simulated(tenant: str, scale: float) -> Iterator[tuple[Any, Any]]:
     """Start the embedded simulator; yield (settings overrides, clock)."""
@@ -131,27 +174,72 @@ def _reporter(env: Mapping[str, str], report_file: str, clock: Any) -> Any:
 
 def handle(args: argparse.Namespace) -> int:
     with _run_logging(args.log_level):
-        return _handle(args)
+        try:
+            return _handle(args)
+        except OdcPipelineError as exc:
+            _report_stop(args, exc)
+            raise
+
+
+def _report_stop(args: argparse.Namespace, exc: OdcPipelineError) -> None:
+    """Outputs, dotenv, JUnit, output variables and report for a run that never started.
+
+    In a CI (or when a report file was named) the command writes them itself, so GitLab and
+    Azure, which run ``odc-pipeline run`` without the entrypoint, still get ``status=error`` and
+    the exit code. A terminal run without ``--report-file`` only prints the error line.
+    """
+    from odc_pipeline.redaction import redact
+    from odc_pipeline.reporting.early import report_early_failure
+    from odc_pipeline.reporting.select import reporter_class
+
+    env = dict(os.environ)
+    named = args.report_file or env.get("ODC_PIPELINE_REPORT_FILE")
+    if reporter_class(env).ci_name == "plain" and not named:
+        return
+    from odc_pipeline.engine.report_file import DEFAULT_REPORT_FILE
+
+    report_early_failure(
+        int(exc.exit_code),
+        reason=redact(f"odc-pipeline stopped before the run started: {exc}"),
+        env=env,
+        report_file=named or DEFAULT_REPORT_FILE,
+        target=args.target or "",
+        pipeline_file=args.file_option or args.file or "",
+    )
+
+
+def run_options(args: argparse.Namespace) -> tuple[str, Any]:
+    """The pipeline file path and the RunOptions the command line asks for (``--from-plan`` too)."""
+    from odc_pipeline.engine.options import RunOptions, parse_stage_list
+
+    if args.detailed_exitcode and not args.plan:
+        raise UsageError("--detailed-exitcode needs --plan")
+    approved = _approved_plan(args) if args.from_plan else None
+    path = _pipeline_path(args) if approved is None else _plan_pipeline_path(args, approved)
+    options = RunOptions(
+        target=args.target if approved is None else approved.target_key,
+        only=parse_stage_list(args.only, flag="--only") if approved is None else approved.stages,
+        skip=parse_stage_list(args.skip, flag="--skip") if approved is None else (),
+        plan=args.plan,
+        force=args.force if approved is None else approved.force,
+        detailed_exitcode=args.detailed_exitcode,
+        approved=approved,
+    )
+    return path, options
 
 
 def _handle(args: argparse.Namespace) -> int:
-    from odc_pipeline.engine.options import RunOptions, parse_stage_list, spec_from_pipeline
+    from odc_pipeline.engine.options import spec_from_pipeline
     from odc_pipeline.engine.report_file import DEFAULT_REPORT_FILE
 
-    path = _pipeline_path(args)
-    options = RunOptions(
-        target=args.target,
-        only=parse_stage_list(args.only, flag="--only"),
-        skip=parse_stage_list(args.skip, flag="--skip"),
-        plan=args.plan,
-        force=args.force,
-    )
+    path, options = run_options(args)
     if args.time_scale is not None and (args.time_scale <= 0 or args.simulate is None):
         raise UsageError("--time-scale needs --simulate and a positive number")
     from odc_pipeline.pipeline_file import load_pipeline
 
     pipeline = load_pipeline(path)
     spec = spec_from_pipeline(pipeline, path=path)
+    require_target(spec, options)
     env = dict(os.environ)
     report_file = args.report_file or env.get("ODC_PIPELINE_REPORT_FILE") or DEFAULT_REPORT_FILE
     if args.simulate is not None:
@@ -167,6 +255,15 @@ def _handle(args: argparse.Namespace) -> int:
         {"portal_url": pipeline.portal_url} if pipeline.portal_url and not env.get("ODC_PORTAL_URL") else {}
     )
     return execute(spec, options, env=env, overrides=portal, clock=None, report_file=report_file)
+
+
+def require_target(spec: Any, options: Any) -> None:
+    """No target means no run: exit 2 before the first request (and before --simulate starts)."""
+    if not (options.target or spec.target):
+        where = f" in {spec.pipeline_file}" if spec.pipeline_file else ""
+        raise UsageError(
+            f"no target stage: set `target:`{where} or pass --target STAGE (GitHub action input `target`)"
+        )
 
 
 def execute(
@@ -189,6 +286,7 @@ def execute(
     from odc_pipeline.engine.runner import run_pipeline
     from odc_pipeline.settings import Settings
 
+    require_target(spec, options)
     clock = clock or SystemClock()
     reporter = reporter or _reporter(env, report_file, clock)
     settings = Settings.from_env(env, **dict(overrides))

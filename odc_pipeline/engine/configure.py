@@ -160,7 +160,14 @@ def diff_config(
 
 
 def plan_configuration(ctx: RunContext) -> None:
-    """Compute every asset's changes (read-only); names and values are checked here."""
+    """Compute every asset's changes (read-only); names and values are checked here.
+
+    Runs once per run: ``--from-plan`` computes the changes while checking the plan, before the
+    configure stage would.
+    """
+    if ctx.config_diffed:
+        return
+    ctx.config_diffed = True
     by_name = {a.spec.name: a for a in ctx.assets if a.spec.name}
     by_key = {a.key: a for a in ctx.assets}
     for name, desired in ctx.spec.configure.items():

@@ -19,15 +19,10 @@ from odc_pipeline.clock import Clock
 from odc_pipeline.engine.options import AssetSpec, EngineSpec, RunOptions
 from odc_pipeline.engine.poller import DurationHint, hint_from_operations, wait_for
 from odc_pipeline.redaction import SECRETS, SecretRegistry
-from odc_pipeline.report import AssetSummary, Message, StepResult, StepStatus
+from odc_pipeline.report import LIBRARY_TYPES, AssetSummary, Message, StepResult, StepStatus
 from odc_pipeline.reporting.base import Reporter
 
 _log = logging.getLogger(__name__)
-
-LIBRARY_TYPES = frozenset(
-    {"LowCodeLibrary", "ExtensionLibrary", "ExternalLibrary", "WidgetLibrary", "MobileLibrary"}
-)
-"""Asset types that are released by tag and bundled into consumers, never deployed on their own."""
 
 
 @dataclass(frozen=True)
@@ -114,13 +109,18 @@ class AssetState:
             and (self.build_key is None or self.deployed_build_key == self.build_key)
         )
 
-    def summary(self) -> AssetSummary:
+    def summary(self, *, planned: bool = False) -> AssetSummary:
+        """``planned``: in a plan, ``revision_after`` is the revision the run would bring."""
+        if planned and self.revision is not None:
+            return replace(self.summary(), revision_after=self.revision)
         return AssetSummary(
             name=self.label,
             key=self.key,
             asset_type=self.asset_type,
             revision_before=self.deployed_revision,
-            revision_after=self.revision_after if self.revision_after is not None else self.deployed_revision,
+            revision_after=self.revision_after
+            if self.revision_after is not None
+            else (self.revision if self.is_library else self.deployed_revision),
             build_key=self.build_key,
             url=self.url,
             tag=self.tag,
@@ -163,6 +163,8 @@ class RunContext:
     steps: list[StepResult] = field(default_factory=list)
     impact_status: str = ""
     rollback: Any = None  # odc_pipeline.report.RollbackReport once a rollback ran
+    deploy_levels: list[list[str]] = field(default_factory=list)  # asset keys, producers first
+    config_diffed: bool = False  # configure.plan_configuration ran (it is read-only, run it once)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _hints: dict[tuple[str, ...], DurationHint | None] = field(default_factory=dict)
 

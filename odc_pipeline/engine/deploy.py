@@ -57,11 +57,26 @@ def _ensure_build(ctx: RunContext, asset: AssetState) -> None:
     """Without a build stage, deploy what exists: a Finished Release build, else say so."""
     if asset.build_key is None:
         asset.build_key = find_reusable(ctx, asset)
-    if asset.build_key is None and not ctx.plan:
+    from odc_pipeline.engine.options import selected_stages
+
+    # A plan may deploy a build its own build stage would start; without one it would fail too.
+    building = ctx.plan and "build" in selected_stages(ctx.spec, ctx.options)
+    if asset.build_key is None and not building:
         raise UsageError(
-            f"{asset.label}: no Finished Release build of r{asset.revision} exists; "
-            "add `build: {}` to the pipeline's stages so one is built"
+            f"{asset.label}: no Finished Release build of r{asset.revision} exists; {build_hint(ctx)}"
         )
+
+
+def build_hint(ctx: RunContext) -> str:
+    """What to change so a build happens, matching the file and the command line as they are."""
+    if "build" not in ctx.spec.stages:
+        return "add `build: {}` to the pipeline's stages so one is built"
+    if ctx.options.only and "build" not in ctx.options.only:
+        return (
+            f"the pipeline file has a build stage, but --only {','.join(ctx.options.only)} leaves it out; "
+            f"add it (--only build,{','.join(ctx.options.only)}) or run the build stage first"
+        )
+    return "the pipeline file has a build stage, but --skip build leaves it out; drop build from --skip"
 
 
 def _attach_or_wait(ctx: RunContext, asset: AssetState) -> str | None:
@@ -329,6 +344,7 @@ def run_deploy(ctx: RunContext) -> None:
         else:
             apps.append(asset)
     levels = deploy_order(ctx, apps)
+    ctx.deploy_levels = [[a.key for a in level] for level in levels]
     if len(levels) > 1:
         ctx.reporter.info(
             "deploy order: " + " → ".join(", ".join(a.label for a in level) for level in levels)

@@ -174,6 +174,7 @@ def run_impact(ctx: RunContext) -> None:
     if outcome.first_error is not None:
         raise outcome.first_error
     blocked: list[str] = []
+    unavailable: list[str] = []
     worst = 0
     for asset in to_analyse:
         analysis = outcome.results[asset.key]
@@ -182,12 +183,15 @@ def run_impact(ctx: RunContext) -> None:
         details = {"findings": analysis.findings, "verdict": analysis.verdict or "unavailable"}
         if analysis.unavailable:
             block = policy.on_unavailable == "fail"
-            text = f"impact analysis unavailable: {analysis.unavailable}"
+            text = (
+                f"impact analysis unavailable: {analysis.unavailable} "
+                f"(on-unavailable: {policy.on_unavailable})"
+            )
             (ctx.reporter.error if block else ctx.reporter.warning)(text, asset=asset.label)
             status = StepStatus.BLOCKED if block else StepStatus.WARNING
             ctx.record(timer.result(status, text, analysis_key=analysis.key, details=details))
             if block:
-                blocked.append(f"{asset.label}: {analysis.unavailable}")
+                unavailable.append(f"{asset.label}: {analysis.unavailable}")
             continue
         worst = max(worst, RANK.get(analysis.verdict, 0))
         if _blocks(analysis.verdict, policy.fail_on):
@@ -212,7 +216,14 @@ def run_impact(ctx: RunContext) -> None:
             )
         )
     ctx.impact_status = {0: "NoIssuesFound", 1: "WarningsFound", 2: "ErrorsFound"}[worst]
-    if blocked:
+    if unavailable and not blocked:
+        raise GateBlockedError(
+            "impact analysis could not run and `on-unavailable: fail` stops the deploy: "
+            + "; ".join(unavailable)
+            + ". Set `on-unavailable: warn` to deploy without the analysis"
+        )
+    if blocked or unavailable:
+        blocked += unavailable
         raise GateBlockedError(
             f"impact analysis blocks the deploy (fail-on: {policy.fail_on}): "
             + "; ".join(blocked)

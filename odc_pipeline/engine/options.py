@@ -152,6 +152,8 @@ class RunOptions:
     skip: tuple[str, ...] = ()
     plan: bool = False
     force: bool = False
+    detailed_exitcode: bool = False  # with plan: exit 10 when the plan would change something
+    approved: Any = None  # run --from-plan: the ApprovedPlan (engine/approved.py) to apply exactly
 
 
 def parse_stage_list(text: str | None, *, flag: str) -> tuple[str, ...]:

@@ -6,6 +6,7 @@ Rendered from the same RunReport a real run produces (plan steps have status ``p
 
 from __future__ import annotations
 
+from odc_pipeline.errors import ExitCode
 from odc_pipeline.report import STAGES, RunReport
 
 CHANGING_STAGES = frozenset({"configure", "publish", "build", "deploy", "release"})
@@ -31,6 +32,15 @@ def render_plan(report: RunReport) -> list[str]:
             mark = _MARK.get(str(step.status), "?")
             lines.append(f"  {mark} {step.asset.ljust(width)}  {step.summary}")
             lines.extend(f"      {m.text}" for m in step.messages if m.source in {"configure", "rollback"})
+    if report.exit_code and report.exit_code != ExitCode.CHANGES_PENDING:
+        lines.append(
+            f"The plan is incomplete: the run stopped (exit code {report.exit_code}) before every "
+            "step was planned; nothing was changed."
+        )
+        return lines
+    order = (report.plan or {}).get("deploy_order") or []
+    if len(order) > 1:
+        lines.append("deploy order: " + " → ".join(", ".join(level) for level in order))
     planned = [s for s in report.steps if str(s.status) == "planned"]
     changes = sum(1 for s in planned if s.stage in CHANGING_STAGES)
     checks = len(planned) - changes

@@ -19,6 +19,7 @@ from odc_pipeline.redaction import SECRETS, SecretRegistry, redact_tree
 from odc_pipeline.report import RunReport
 
 DEFAULT_REPORT_FILE = "odc-pipeline-report.json"
+REPORT_FILE_MODE = 0o644
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schema" / "run-report.schema.json"
 
 
@@ -31,12 +32,15 @@ def report_document(report: RunReport, *, secrets: SecretRegistry = SECRETS) -> 
 def write_report(
     report: RunReport, path: str | os.PathLike[str], *, secrets: SecretRegistry = SECRETS
 ) -> Path:
-    """Write atomically (a cancelled run must not leave half a JSON file behind)."""
+    """Write atomically (a cancelled run must not leave half a JSON file behind), mode 0644."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(report_document(report, secrets=secrets), indent=2, sort_keys=False) + "\n"
     fd, tmp = tempfile.mkstemp(prefix=".odc-report-", dir=target.parent)
     try:
+        # mkstemp creates 0600; a later CI step (the runner user uploading artifacts) must read it.
+        # The document is redacted, so readable-by-others is safe.
+        os.fchmod(fd, REPORT_FILE_MODE)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
         os.replace(tmp, target)

@@ -237,8 +237,14 @@ def resolve(ctx: RunContext) -> None:
     resolve_environments(ctx)
     resolve_assets(ctx)
     resolve_revisions(ctx)
+    if ctx.options.approved is not None:
+        from odc_pipeline.engine import approved
+
+        approved.pin_revisions(ctx)  # exactly the revisions the reviewer approved
     resolve_target_state(ctx)
     resolve_dependencies(ctx)
     resolve_release(ctx)
     preflight(ctx)
     preflight_publish(ctx)
+    if ctx.options.approved is not None:
+        approved.check_unmoved(ctx)  # before any change

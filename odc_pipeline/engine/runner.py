@@ -44,6 +44,7 @@ _RUN_STATUS = {
     ExitCode.TIMEOUT: "timed-out",
     ExitCode.CANCELLED: "cancelled",
     ExitCode.ROLLBACK_INCOMPLETE: "rollback-incomplete",
+    ExitCode.PLAN_STALE: "plan-stale",
 }
 
 
@@ -242,6 +243,13 @@ def run_pipeline(ctx: RunContext) -> RunReport:
     status = "planned" if ctx.plan and exit_code == ExitCode.OK else _RUN_STATUS[exit_code]
     if isinstance(error, RolledBackError):
         status = "rolled-back"  # failed, and every asset the run moved runs what it ran before
+    plan = None
+    if ctx.plan and exit_code == ExitCode.OK:  # only a complete plan can be approved
+        from odc_pipeline.engine.approved import pending_changes, plan_document
+
+        plan = plan_document(ctx, stages)
+        if ctx.options.detailed_exitcode and pending_changes(plan):
+            exit_code = ExitCode.CHANGES_PENDING
     http = getattr(ctx.client, "http", None)
     return RunReport(
         status=status,
@@ -254,11 +262,13 @@ def run_pipeline(ctx: RunContext) -> RunReport:
         started_at=started_at,
         finished_at=ctx.now_iso(),
         duration_seconds=round(ctx.clock.monotonic() - t0, 3),
-        assets=tuple(a.summary() for a in ctx.assets),
+        assets=tuple(a.summary(planned=ctx.plan) for a in ctx.assets),
         steps=tuple(sorted(ctx.steps, key=lambda s: STAGES.index(s.stage))),  # stable: keeps time order
         impact_status=ctx.impact_status,
         api_calls=dict(getattr(http, "call_counts", {}) or {}),
         error=ctx.secrets.redact(message),
         in_flight=tuple(in_flight),
         rollback=ctx.rollback,
+        plan=plan,
+        applied_plan=ctx.options.approved.source if ctx.options.approved is not None else "",
     )

@@ -26,6 +26,11 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="treat unset ${VAR} references as empty (where CI secrets are not available)",
     )
+    validate.add_argument(
+        "--codequality",
+        metavar="PATH",
+        help="also write the problems as a GitLab code-quality report (artifacts:reports:codequality)",
+    )
     validate.set_defaults(handler=_validate)
 
     schema = subparsers.add_parser(
@@ -41,19 +46,28 @@ def register(subparsers: Any) -> None:
 
 
 def _validate(args: argparse.Namespace) -> int:
+    import os
+
     from odc_pipeline.errors import ExitCode
     from odc_pipeline.pipeline_file.loader import load_pipeline
     from odc_pipeline.pipeline_file.problems import PipelineFileError
     from odc_pipeline.redaction import redact
+    from odc_pipeline.reporting.problems import annotation_lines, codequality_report
 
     try:
         pipeline = load_pipeline(args.file, ignore_missing_env=args.ignore_missing_env)
     except PipelineFileError as exc:
         for problem in exc.problems:
             print(redact(str(problem)), file=sys.stderr)
+        for line in annotation_lines(exc.problems, os.environ):  # GitHub / Azure: at file:line
+            print(line, flush=True)
+        if args.codequality:
+            _write(args.codequality, codequality_report(exc.problems))
         count = len(exc.problems)
         print(f"{args.file}: invalid ({count} problem{'s' if count != 1 else ''})", file=sys.stderr)
         return int(ExitCode.USAGE)
+    if args.codequality:
+        _write(args.codequality, codequality_report([]))
     stages = ", ".join(pipeline.stages.enabled)
     target = pipeline.target or "(from --target)"
     assets = len(pipeline.assets)
@@ -61,6 +75,11 @@ def _validate(args: argparse.Namespace) -> int:
         f"{args.file}: valid; {assets} asset{'s' if assets != 1 else ''}, target {target}, stages: {stages}"
     )
     return int(ExitCode.OK)
+
+
+def _write(path: str, text: str) -> None:
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(text)
 
 
 def _schema(args: argparse.Namespace) -> int:

@@ -549,7 +549,7 @@ class PipelineFile(_Model):
     portal: str | None = Field(
         default=None,
         pattern=_PORTAL_RE,
-        description="The ODC Portal host, e.g. acme.outsystems.app (ODC_PORTAL_URL wins when set).",
+        description="The ODC Portal URL, e.g. https://acme.outsystems.dev (ODC_PORTAL_URL wins when set).",
     )
     target: Name | None = Field(
         default=None, description="The stage (by name) or environment key to deploy to (--target wins)."

@@ -28,10 +28,12 @@ class RevisionKind(StrEnum):
     """Exactly the revision (and build) running in another stage (``value`` is the stage)."""
 
 
-REVISION_PATTERN = r"^(latest|highest-tag|[1-9][0-9]*|tag:\s*\S.*|from:\s*\S.*)$"
+REVISION_PATTERN = r"^(latest|highest-tag|[1-9][0-9]*|tag:\s*[0-9]+\.[0-9]+\.[0-9]+|from:\s*\S.*)$"
 """Accepted selector texts (also used in the JSON Schema)."""
 
 _NUMBER_RE = re.compile(r"^[1-9][0-9]*$")
+_TAG_RE = re.compile(r"^[0-9]+\.[0-9]+\.[0-9]+$")
+"""ODC tags are always ``Major.Minor.Patch`` (Asset Repository API ``tag``), checked offline."""
 
 
 class RevisionSelector(BaseModel):
@@ -95,6 +97,10 @@ def parse_revision(value: object) -> RevisionSelector:
         if not rest:
             raise ValueError(
                 f"{prefix}: needs a value, e.g. " + ("tag:1.4.0" if prefix == "tag" else "from:QA")
+            )
+        if prefix == "tag" and not _TAG_RE.match(rest):
+            raise ValueError(
+                f"tag:{rest} is not an ODC version tag; tags are Major.Minor.Patch, e.g. tag:1.4.0"
             )
         kind = RevisionKind.TAG if prefix == "tag" else RevisionKind.FROM_STAGE
         return RevisionSelector(kind=kind, value=rest)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from odc_pipeline.errors import ExitCode
 from odc_pipeline.report import RunReport, StepStatus
 
 from .core import AnnotatingReporter
@@ -82,8 +83,8 @@ class AzureReporter(AnnotatingReporter):
         self.emit(f"##vso[task.uploadsummary]{azure_value(str(summary))}")
         self.annotate_failure(report)
         super().finish_outputs(report)
-        if report.exit_code:
-            result = "Failed"
+        if report.exit_code and report.exit_code != ExitCode.CHANGES_PENDING:
+            result = "Failed"  # a plan with changes pending (opt-in exit 10) is a successful plan
         elif (
             self.warnings
             or report.status == "warning"

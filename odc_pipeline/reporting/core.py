@@ -33,6 +33,24 @@ def run_was_reported() -> bool:
     return _FINISHED.is_set()
 
 
+def discard_closed_stdout(stream: TextIO) -> TextIO:
+    """After EPIPE: point stdout's descriptor at /dev/null and return a sink for ``stream``.
+
+    Python flushes ``sys.stdout`` once more at exit; with the pipe still behind it that flush
+    fails again and prints "Exception ignored … BrokenPipeError". Redirecting the descriptor is
+    the remedy the Python documentation gives (``signal`` module, "Note on SIGPIPE").
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        if stream is sys.stdout or stream is sys.__stdout__:
+            os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # not backed by a descriptor: the sink below is enough
+        pass
+    finally:
+        os.close(devnull)
+    return open(os.devnull, "w", encoding="utf-8")  # lives as long as the reporter
+
+
 COLOURS = {"warning": "\x1b[33m", "error": "\x1b[31m", "stage": "\x1b[1;36m", "ok": "\x1b[32m"}
 
 
@@ -79,10 +97,17 @@ class StreamReporter:
         return f"{COLOURS[kind]}{text}{_RESET}" if self.colour and kind in COLOURS else text
 
     def emit(self, line: str) -> None:
-        """Write one already-safe line (our own command syntax plus cleaned text)."""
+        """Write one already-safe line (our own command syntax plus cleaned text).
+
+        A reader that goes away (``odc-pipeline run … | head``) must not stop a deployment half
+        way: on a closed pipe the rest of the log is discarded and the run carries on.
+        """
         with self._lock:
-            self.stream.write(line + "\n")
-            self.stream.flush()
+            try:
+                self.stream.write(line + "\n")
+                self.stream.flush()
+            except BrokenPipeError:
+                self.stream = discard_closed_stdout(self.stream)
 
     def clean(self, text: str) -> str:
         """Redacted, single-line, inert version of text that may come from ODC."""

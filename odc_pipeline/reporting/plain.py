@@ -12,7 +12,7 @@ from odc_pipeline.report import RunReport
 
 from .core import StreamReporter
 from .rollback import rollbacks_by_asset
-from .table import asset_rows, revision_change, stages_that_ran
+from .table import asset_rows, stages_that_ran
 
 INDENT = " " * 12
 
@@ -30,7 +30,7 @@ def text_table(report: RunReport, clean: Callable[[str], str]) -> list[str]:
             clean(row.name),
             *(str(row.steps[s].status) if s in row.steps else "–" for s in stages),
             *([rollbacks[row.name].outcome if row.name in rollbacks else "–"] if extra else []),
-            revision_change(row.revision_before, row.revision_after),
+            row.revision,
         ]
         for row in asset_rows(report)
     ]

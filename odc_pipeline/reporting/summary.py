@@ -7,6 +7,8 @@ ODC goes through :func:`markdown_cell` so it cannot break the table or inject HT
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from odc_pipeline.redaction import SECRETS, SecretRegistry
 from odc_pipeline.report import RunReport, StepResult, StepStatus
 
@@ -84,7 +86,7 @@ def render_summary(
     for asset in asset_rows(report):
         url = _safe_url(secrets.redact(asset.url or ""))
         link = f"[open]({url})" if url else ""
-        revision = revision_change(asset.revision_before, asset.revision_after)
+        revision = asset.revision
         back = [outcome_cell(rollbacks.get(asset.name))] if extra else []
         row = [cell(asset.name), *(_cell(asset.steps.get(s)) for s in stages), *back, revision, link]
         rows.append("| " + " | ".join(row) + " |")
@@ -107,12 +109,57 @@ def render_summary(
             for v in rolled.values
         )
         details.extend(f"  - {m.severity}: {cell(m.text)}" for m in rolled.messages[:20])
+    table += plan_markdown(report, cell)
     if not details:
         return table
     block = "\n<details><summary>Messages</summary>\n\n" + "\n".join(details) + "\n\n</details>\n"
     if len((table + block).encode()) <= limit_bytes:
         return table + block
     return table + omitted
+
+
+BUILD_WORDS = {"reuse": "reuse {key}", "start": "start a Release build", "none": "–"}
+DEPLOY_WORDS = {"deploy": "deploy", "unchanged": "no deploy", "bundled": "bundled", "none": "–"}
+
+
+def plan_markdown(report: RunReport, cell: Callable[[str], str]) -> str:
+    """What a reviewer approves: per asset revision, build, deploy, configuration; deploy order."""
+    plan = report.plan
+    if not plan:
+        return ""
+    lines = ["", "#### Plan", "", "| Asset | Revision | Build | Deploy | Configuration changes |"]
+    lines.append("|---|---|---|---|---|")
+    for asset in plan.get("assets", ()):
+        build = asset.get("build") or {}
+        build_text = BUILD_WORDS.get(str(build.get("action")), "–").format(key=build.get("key") or "")
+        revision = (
+            f"bundled r{asset.get('revision_after')}"
+            if asset.get("bundled")
+            else revision_change(asset.get("revision_before"), asset.get("revision_after"))
+        )
+        changes = "<br>".join(
+            cell(f"{c.get('name') if not c.get('owner') else c.get('owner') + '.' + str(c.get('name'))}: "
+                 f"{c.get('before') if c.get('before') is not None else '(unset)'} → {c.get('after')}")
+            for c in asset.get("configuration", ())
+        )  # fmt: skip
+        row = [
+            cell(str(asset.get("asset"))),
+            revision,
+            cell(build_text),
+            DEPLOY_WORDS.get(str(asset.get("deploy")), "–"),
+            changes or "–",
+        ]
+        lines.append("| " + " | ".join(row) + " |")
+    order = plan.get("deploy_order") or []
+    if order:
+        lines += ["", "Deploy order: " + " → ".join(cell(", ".join(level)) for level in order)]
+    lines += [
+        "",
+        "Apply exactly this plan with `odc-pipeline run --from-plan` and this run's report file; "
+        "it refuses (exit code 11) and changes nothing if the stage moved meanwhile.",
+        "",
+    ]
+    return "\n".join(lines)
 
 
 def _fit_table(head: list[str], rows: list[str], limit_bytes: int) -> str:

@@ -20,6 +20,15 @@ class AssetRow:
     revision_before: int | None
     revision_after: int | None
     url: str | None
+    library: bool = False  # bundled into the apps that use it; never "deployed" on its own
+
+    @property
+    def revision(self) -> str:
+        """``r11 → r12`` for an app; ``bundled r7`` for a library (it has no running revision)."""
+        if self.library:
+            shown = self.revision_after if self.revision_after is not None else self.revision_before
+            return f"bundled r{shown}" if shown is not None else "bundled"
+        return revision_change(self.revision_before, self.revision_after)
 
 
 def stages_that_ran(report: RunReport) -> list[str]:
@@ -42,7 +51,8 @@ def asset_rows(report: RunReport) -> list[AssetRow]:
             for step in steps.values():
                 before = step.revision_before if before is None else before
                 after = step.revision_after if step.revision_after is not None else after
-        rows.append(AssetRow(name, steps, before, after, asset.url if asset else None))
+        library = bool(asset and asset.is_library)
+        rows.append(AssetRow(name, steps, before, after, asset.url if asset else None, library))
     return rows
 
 

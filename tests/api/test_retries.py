@@ -96,10 +96,46 @@ def test_dropped_connection_on_get_is_retried(client, stub):
 
 
 def test_connection_that_never_answers_ends_as_connection_error(client, stub, settings):
-    stub.on("GET", GET_BUILD, refused())
+    # A dropped connection may have reached the server: every attempt is used. (Refused
+    # connections fail sooner, below: issue #11 changed that from max_attempts to a time budget.)
+    stub.on("GET", GET_BUILD, dropped())
     with pytest.raises(ApiConnectionError, match="no answer"):
         client.builds.get(BUILD_KEY)
     assert len(stub.calls("GET", GET_BUILD)) == settings.max_attempts
+
+
+@pytest.mark.parametrize("failure", ["refused", "unknown-host"])
+def test_refused_or_unknown_host_fails_within_15_s_naming_odc_portal_url(client, stub, clock, failure):
+    import requests
+
+    def unknown_host(_seen):
+        raise requests.ConnectionError(
+            "HTTPSConnectionPool(host='acme.example.com', port=443): Max retries exceeded "
+            "(Caused by NameResolutionError(\"Failed to resolve 'acme.example.com'\"))"
+        )
+
+    stub.on("GET", GET_BUILD, refused() if failure == "refused" else unknown_host)
+    t0 = clock.monotonic()
+    with pytest.raises(ApiConnectionError, match="ODC_PORTAL_URL") as caught:
+        client.builds.get(BUILD_KEY)
+    assert clock.monotonic() - t0 <= 15
+    assert 1 < len(stub.calls("GET", GET_BUILD)) < 8  # a brief outage still gets a few attempts
+    assert "cannot reach https://acme.example.com" in str(caught.value)
+
+
+def test_every_retry_is_a_visible_line_with_attempt_and_wait(client, stub, caplog):
+    import logging
+
+    caplog.set_level(logging.WARNING, logger="odc_pipeline")
+    stub.on("GET", GET_BUILD, Reply(503), Reply(502), Reply(200, BUILD))
+    client.builds.get(BUILD_KEY)
+    lines = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(lines) == 2
+    assert "HTTP 503" in lines[0]
+    assert "attempt 1 of 8" in lines[0]
+    assert "retrying in 1.0 s" in lines[0]
+    assert "attempt 2 of 8" in lines[1]
+    assert "retrying in 2.0 s" in lines[1]
 
 
 @pytest.mark.parametrize(

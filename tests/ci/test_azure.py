@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from odc_pipeline.report import StepStatus
+from odc_pipeline.report import RunReport, StepStatus
 from odc_pipeline.reporting.azure import AzureReporter, set_variable
 
 from .ci_rules import azure_commands, azure_format_commands, azure_parse_line
@@ -126,3 +126,14 @@ def test_failure_already_reported_by_the_engine_is_one_issue(env, stream, secret
     reporter.finish(report)
     issues = [c.data for c in azure_commands(stream.getvalue()) if c.event == "logissue"]
     assert issues == [report.error]
+
+
+def test_a_plan_with_changes_pending_is_not_a_failed_task(env, secrets, clock) -> None:
+    """--plan --detailed-exitcode exits 10; the task result must not be forced to Failed."""
+    import io
+
+    for code, result in ((10, "Succeeded"), (1, "Failed")):
+        stream = io.StringIO()
+        reporter = AzureReporter(stream=stream, env=env, secrets=secrets, clock=clock)
+        reporter.finish(RunReport(status="planned" if code == 10 else "failed", exit_code=code, target="QA"))
+        assert f"##vso[task.complete result={result};]" in stream.getvalue()

@@ -43,14 +43,43 @@ def test_every_declared_input_reaches_the_run() -> None:
     for name in ACTION["inputs"]:
         value = "true" if ACTION["inputs"][name].get("default") == "false" else f"v-{name}"
         env[f"INPUT_{name.upper()}"] = value  # the runner's rule: upper-cased, hyphens kept
+    env["INPUT_COMMAND"] = "run"  # an enumerated input (run | validate), tested below
     invocation = entrypoint.plan([], env)
     seen = " ".join(invocation.argv) + " " + " ".join(invocation.env.values())
+    assert invocation.argv[0] == "run"
     for name, spec in ACTION["inputs"].items():
+        if name == "command":
+            continue
         if spec.get("default") == "false":
             assert f"--{name}" in invocation.argv, name
         else:
             assert f"v-{name}" in seen, name
     assert not any("v-client-secret" in arg for arg in invocation.argv)
+
+
+def test_command_validate_runs_validate_on_the_pipeline_file_only() -> None:
+    entrypoint = load_entrypoint()
+    env = {"GITHUB_ACTIONS": "true", "INPUT_COMMAND": "validate", "INPUT_PIPELINE-FILE": "-odd.yml"}
+    env["INPUT_TARGET"] = "QA"  # ignored: validate is offline
+    assert entrypoint.plan([], env).argv == ("validate", "--", "-odd.yml")
+    import pytest
+
+    with pytest.raises(entrypoint.InputError, match="'command' must be one of run, validate"):
+        entrypoint.plan([], {"GITHUB_ACTIONS": "true", "INPUT_COMMAND": "deploy"})
+
+
+def test_from_plan_uses_the_plans_own_pipeline_file_unless_one_is_chosen() -> None:
+    entrypoint = load_entrypoint()
+    env = {
+        "GITHUB_ACTIONS": "true",
+        "INPUT_FROM-PLAN": "plan.json",
+        "INPUT_PIPELINE-FILE": "odc-pipeline.yml",  # the default the runner always fills in
+        "INPUT_PLAN": "false",
+    }
+    argv = entrypoint.plan([], env).argv
+    assert argv == ("run", "--from-plan=plan.json")
+    env["INPUT_PIPELINE-FILE"] = "pipelines/production.yml"
+    assert entrypoint.plan([], env).argv[:2] == ("run", "--file=pipelines/production.yml")
 
 
 def test_readme_inputs_table_matches_action_yml() -> None:

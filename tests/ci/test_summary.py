@@ -19,7 +19,7 @@ def test_summary_table_is_assets_by_stages_with_revisions_and_links(secrets) -> 
     assert by_asset["Orders API"][3] == "r11 → r12"
     assert by_asset["Orders API"][4] == "[open](https://qa.example.com/OrdersAPI)"
     assert by_asset["Orders Core"][2] == "⏭️ skipped"
-    assert by_asset["Orders Core"][3] == "r7"
+    assert by_asset["Orders Core"][3] == "bundled r7"  # a library is bundled, never deployed
     assert "Exit code **0**" in md
 
 

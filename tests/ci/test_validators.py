@@ -15,7 +15,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from odc_pipeline import __version__
+
 from .conftest import ROOT, load_entrypoint
+
+IMAGE = "ghcr.io/odc-pipeline/odc-pipeline"
 
 BIN = Path(sys.executable).parent
 
@@ -86,17 +90,19 @@ def test_dockerfile_contract() -> None:
     assert "PYTHONUNBUFFERED=1" in text
     assert 'ENTRYPOINT ["/usr/local/bin/python", "/app/entrypoint.py"]' in text
     assert "requirements.lock" in text
-    assert "\nUSER " not in text  # GitHub needs root for the workspace; Azure runs groupadd
+    # issue #11: non-root (uid 1001 = GitHub's runner user; Azure is documented with --user 0)
+    assert "\nUSER 1001:0\n" in text
     assert "org.opencontainers.image.title" in text
 
 
 def test_action_declares_the_documented_inputs_and_outputs() -> None:
     action = yaml.safe_load((ROOT / "action.yml").read_text())
-    assert action["runs"] == {"using": "docker", "image": "Dockerfile"}
+    # issue #11: a published image, not the Dockerfile (no job pays an image build)
+    assert action["runs"] == {"using": "docker", "image": f"docker://{IMAGE}:{__version__}"}
     assert action["inputs"]["pipeline-file"]["default"] == "odc-pipeline.yml"
     entrypoint = load_entrypoint()  # it reads exactly the declared inputs
     mapped = {n for n, _ in entrypoint.VALUE_FLAGS + entrypoint.BOOL_FLAGS + entrypoint.ENV_INPUTS}
-    assert set(action["inputs"]) == mapped | {"pipeline-file"}
+    assert set(action["inputs"]) == mapped | {"pipeline-file", "command"}
     from odc_pipeline.reporting.outputs import OUTPUT_NAMES
 
     assert list(action["outputs"]) == list(OUTPUT_NAMES)
@@ -116,3 +122,10 @@ def test_smoke_script_skips_cleanly_without_podman(tmp_path) -> None:
     )
     assert result.returncode == 0
     assert "SKIPPED: podman is not installed" in result.stdout
+
+
+def test_smoke_script_runs_the_image_as_its_non_root_user() -> None:
+    script = (ROOT / "scripts/smoke-image.sh").read_text()
+    assert '[[ "$out" == 1001:0 ]]' in script  # checked before anything else runs
+    assert "--user" not in script  # never overridden: every run below is the image's own user
+    assert "grep -q '^exit-code=2$' \"$fc/set_output_x\"" in script  # non-root writes the outputs

@@ -83,6 +83,10 @@ def test_unavailable_analysis_is_a_warning_or_a_block_by_policy(tmp_path, policy
         run = sim.run(_pipeline(tmp_path, stages))
         assert run.report.exit_code == exit_code, run.report.error
         assert "unavailable" in run.report.steps_for("impact-analysis")[0].summary
+        assert f"(on-unavailable: {policy})" in run.report.steps_for("impact-analysis")[0].summary
+        if exit_code:  # the policy that decided is the one the message names
+            assert "on-unavailable: fail" in run.report.error
+            assert "fail-on" not in run.report.error
 
 
 def test_deploy_failure_with_rollback_leaves_the_previous_revision_live_and_exits_1(tmp_path):

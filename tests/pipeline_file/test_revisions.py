@@ -38,6 +38,10 @@ def test_parses_selectors(text: object, kind: RevisionKind, value: object, canon
         (1.5, "must be latest"),
         ("tag:", "needs a value"),
         ("from:", "needs a value"),
+        ("tag:one.two", "Major.Minor.Patch"),
+        ("tag:1.4", "Major.Minor.Patch"),
+        ("tag:v1.4.0", "Major.Minor.Patch"),
+        ({"tag": 1.4}, "Major.Minor.Patch"),
         ({"from": "QA", "tag": "1"}, "must be latest"),
         ({"branch": "main"}, "must be latest"),
         (None, "must be latest"),
@@ -50,3 +54,19 @@ def test_rejects_bad_selectors(text: object, message: str) -> None:
 
 def test_latest_is_the_default_selector() -> None:
     assert RevisionSelector.latest() == RevisionSelector(kind=RevisionKind.LATEST)
+
+
+def test_a_bad_tag_is_reported_with_file_and_line_offline(tmp_path) -> None:
+    from odc_pipeline.pipeline_file import load_pipeline
+    from odc_pipeline.pipeline_file.problems import PipelineFileError
+
+    path = tmp_path / "p.yml"
+    path.write_text(
+        "version: 1\ntarget: QA\nassets:\n  - name: Orders\n    revision: 'tag:one.two'\n"
+        "stages:\n  deploy: {}\n"
+    )
+    with pytest.raises(PipelineFileError) as caught:
+        load_pipeline(path)
+    (problem,) = caught.value.problems
+    assert problem.line == 5
+    assert "Major.Minor.Patch" in problem.message
