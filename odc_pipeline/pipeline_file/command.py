@@ -71,8 +71,10 @@ def _validate(args: argparse.Namespace) -> int:
     stages = ", ".join(pipeline.stages.enabled)
     target = pipeline.target or "(from --target)"
     assets = len(pipeline.assets)
+    where = "" if pipeline.platform == "odc" else f"platform {pipeline.platform}, "
     print(
-        f"{args.file}: valid; {assets} asset{'s' if assets != 1 else ''}, target {target}, stages: {stages}"
+        f"{args.file}: valid; {where}{assets} asset{'s' if assets != 1 else ''}, target {target}, "
+        f"stages: {stages}"
     )
     return int(ExitCode.OK)
 
