@@ -117,7 +117,11 @@ def _config_leaves(data: dict[str, object]) -> list[tuple[dict[str, object], str
                 if inner is not None:
                     values = entry_values.get(inner) if isinstance(entry_values, dict) else None
                     path = (*path, inner)
-                if isinstance(values, dict):
+                if isinstance(values, dict) and inner is not None:  # {name: {key, value}}
+                    for name, item_entry in values.items():
+                        if isinstance(item_entry, dict) and "value" in item_entry:
+                            leaves.append((item_entry, "value", (*path, name, "value")))
+                elif isinstance(values, dict):
                     leaves.extend((values, key, (*path, key)) for key in values)
     return leaves
 

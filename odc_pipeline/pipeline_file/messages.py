@@ -53,6 +53,7 @@ _LIFETIME_CREDENTIALS_MESSAGE = (
 
 _PATTERN_MESSAGES = {
     "path": "must start with /",
+    "key": "must be a key (a UUID)",
     "portal": "must be the Portal host, e.g. acme.outsystems.app, or its https:// URL",
     "version": "must be a version tag Major.Minor.Patch, e.g. 1.4.0 (what ODC accepts as a tag)",
 }

@@ -240,13 +240,22 @@ ConfigValueField = Annotated[
 ConfigValues = Annotated[dict[str, ConfigValueField], BeforeValidator(_empty_if_none)]
 
 
+class SiteProperty(_Model):
+    """LifeTime: one site property of a module, by its key (the Properties API has no names)."""
+
+    key: Annotated[
+        str, Field(pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+    ] = Field(description="The site property's key (a UUID, as in the Trigger Pipeline manifest).")
+    value: ConfigValueField = Field(description="The value to set (text); ${VAR} values are secret.")
+
+
 class ModuleConfiguration(_Model):
     """LifeTime: the site properties of one module in the target environment."""
 
-    site_properties: ConfigValues = Field(
+    site_properties: Annotated[dict[Name, SiteProperty], BeforeValidator(_empty_if_none)] = Field(
         default_factory=dict,
-        description="Site property name → value, e.g. ApiBaseUrl: https://api.example.com "
-        "(set through the Properties API after the deploy; ${VAR} values are secret).",
+        description="Site property name → {key, value}, e.g. ApiBaseUrl: {key: <uuid>, value: "
+        "https://api.example.com} (set through the Properties API after the deploy).",
     )
 
 

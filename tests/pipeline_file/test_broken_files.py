@@ -15,6 +15,7 @@ import pytest
 from odc_pipeline.cli import main
 from odc_pipeline.pipeline_file import PipelineFileError, load_pipeline
 
+SITE_KEY = "726a3081-3356-59a7-a85f-0f5d0ad16f9f"
 HEAD = "version: 1\ntarget: QA\nassets:\n  - Orders Portal\n"  # lines 1-4
 OK_STAGES = "stages:\n  deploy: {}\n"
 LT_HEAD = (
@@ -432,16 +433,35 @@ CASES = [
         "LifeTime site property list",
         LT_HEAD
         + "stages:\n  configure:\n    Customer Portal:\n      modules:\n        CustomerPortal:\n"
-        + "          site-properties: {PageSize: [1, 2]}\n",
+        + f"          site-properties: {{PageSize: {{key: {SITE_KEY}, value: [1, 2]}}}}\n",
+        12,
+        90,
+        "not a list or a mapping",
+    ),
+    Case(
+        "LifeTime site property without a key",
+        LT_HEAD
+        + "stages:\n  configure:\n    Customer Portal:\n      modules:\n        CustomerPortal:\n"
+        + "          site-properties: {PageSize: {value: 1}}\n",
         12,
         39,
-        "not a list or a mapping",
+        "required",
+        "stages.configure.Customer Portal.modules.CustomerPortal.site-properties.PageSize.key",
+    ),
+    Case(
+        "LifeTime site property key not a uuid",
+        LT_HEAD
+        + "stages:\n  configure:\n    Customer Portal:\n      modules:\n        CustomerPortal:\n"
+        + "          site-properties: {PageSize: {key: PageSize, value: 1}}\n",
+        12,
+        45,
+        "must be a key (a UUID)",
     ),
     Case(
         "LifeTime configure unknown module key",
         LT_HEAD
         + "stages:\n  configure:\n    Customer Portal:\n      modules:\n        CustomerPortal:\n"
-        + "          site-propertys: {PageSize: 1}\n",
+        + f"          site-propertys: {{PageSize: {{key: {SITE_KEY}, value: 1}}}}\n",
         12,
         11,
         "did you mean 'site-properties'?",

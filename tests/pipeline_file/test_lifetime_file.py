@@ -29,7 +29,9 @@ stages:
     Customer Portal:
       modules:
         CustomerPortal:
-          site-properties: {ApiBaseUrl: "${PORTAL_API_URL}", PageSize: 30}
+          site-properties:
+            ApiBaseUrl: {key: fc7d3115-4dc4-535b-a338-c3fe666bceb8, value: "${PORTAL_API_URL}"}
+            PageSize: {key: 726a3081-3356-59a7-a85f-0f5d0ad16f9f, value: 30}
   build: {bump: minor, change-log: Sprint 12}
   impact-analysis: {fail-on: warnings}
   deploy: {two-stage: true, allow-warnings: true, redeploy-outdated: false, deployment-zone: Internal}
@@ -59,10 +61,11 @@ def test_a_lifetime_file_reads_as_written() -> None:
     portal = pipeline.configuration_for(pipeline.assets[0])
     assert portal is not None
     values = portal.modules["CustomerPortal"].site_properties
-    assert values["ApiBaseUrl"].secret
-    assert values["ApiBaseUrl"].text == "https://api.test.example.com/v2"
-    assert not values["PageSize"].secret
-    assert values["PageSize"].text == "30"
+    assert values["ApiBaseUrl"].key == "fc7d3115-4dc4-535b-a338-c3fe666bceb8"
+    assert values["ApiBaseUrl"].value.secret
+    assert values["ApiBaseUrl"].value.text == "https://api.test.example.com/v2"
+    assert not values["PageSize"].value.secret
+    assert values["PageSize"].value.text == "30"
 
 
 def test_lifetime_defaults_are_the_strict_ones() -> None:
