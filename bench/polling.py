@@ -17,7 +17,7 @@ from bench.strategies import DOCS, OURS, STRATEGIES, Strategy
 from bench.tables import Table, ratio
 from bench.workload import Operation, operations
 from odc_pipeline.clock import ManualClock
-from odc_pipeline.engine.poller import duration_hint, wait_for
+from odc_pipeline.engine.poller import PRIORS, duration_hint, wait_for
 
 TIMEOUT_SECONDS = 2 * 3600.0
 
@@ -42,6 +42,7 @@ def measure(strategy: Strategy, operation: Operation, rng: random.Random) -> Wai
         return clock.monotonic() >= operation.duration
 
     hint = duration_hint(operation.history) if strategy.uses_history else None
+    prior = PRIORS.get(operation.kind) if strategy.uses_prior else None
     wait_for(
         fetch,
         bool,
@@ -52,6 +53,7 @@ def measure(strategy: Strategy, operation: Operation, rng: random.Random) -> Wai
         schedule=strategy.schedule,
         rng=rng,
         hint=hint,
+        prior=prior,
     )
     return Wait(operation.kind, clock.monotonic() - operation.duration, calls)
 
