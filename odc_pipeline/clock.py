@@ -117,43 +117,44 @@ class LockstepClock:
     """
 
     def __init__(self, participants: int, *, start: float = 0.0, wall_start: datetime | None = None) -> None:
-        self._cond = threading.Condition()
+        self._lock = threading.Lock()
         self._t = start
         self._start = start
         self._wall_origin = wall_start or datetime(2026, 1, 1, tzinfo=UTC)
         self._awake = participants
-        self._wakes: dict[int, tuple[float, int]] = {}
+        self._wakes: dict[int, tuple[float, int, threading.Event]] = {}
         self._order = 0
 
     def monotonic(self) -> float:
-        with self._cond:
+        with self._lock:
             return self._t
 
     def now(self) -> datetime:
-        with self._cond:
+        with self._lock:
             return self._wall_origin + timedelta(seconds=self._t - self._start)
 
     def sleep(self, seconds: float) -> None:
-        me = threading.get_ident()
-        with self._cond:
+        woken = threading.Event()
+        with self._lock:
             self._order += 1
-            self._wakes[me] = (self._t + max(0.0, seconds), self._order)
+            self._wakes[self._order] = (self._t + max(0.0, seconds), self._order, woken)
             self._awake -= 1
             self._wake_next()
-            while me in self._wakes:
-                self._cond.wait()
+        woken.wait()
 
     def leave(self) -> None:
         """The calling participant is done: time no longer waits for it."""
-        with self._cond:
+        with self._lock:
             self._awake -= 1
             self._wake_next()
 
     def _wake_next(self) -> None:
+        """With every participant asleep, move time to the earliest wake-up and wake that one
+        (called with the lock held)."""
         if self._awake > 0 or not self._wakes:
             return
-        ident, (wake, _) = min(self._wakes.items(), key=lambda item: item[1])
+        order, (wake, _, woken) = min(self._wakes.items(), key=lambda item: item[1][:2])
         self._t = max(self._t, wake)
-        del self._wakes[ident]
+        del self._wakes[order]
         self._awake += 1
-        self._cond.notify_all()
+        woken.set()

@@ -49,6 +49,7 @@ from odc_pipeline.errors import CancelledError, OperationTimeoutError
 T = TypeVar("T")
 
 HEARTBEAT_SECONDS = 30.0
+_EDGE = 1e-6  # seconds: see PollBudget.admit
 _SQRT2 = math.sqrt(2.0)
 
 
@@ -346,11 +347,14 @@ class PollBudget:
         """0 and the poll is recorded, or the seconds to wait before asking again."""
         with self._lock:
             now = self._clock.monotonic()
-            while self._polls and self._polls[0] <= now - self.window:
+            # A slot reopens a hair (1 µs) after the window, never on its edge: at the edge,
+            # float rounding could count one poll in two windows.
+            while self._polls and self._polls[0] + self.window + _EDGE < now:
                 self._polls.popleft()
             wait = 0.0
             if len(self._polls) >= self.polls_per_minute:
-                wait = self._polls[len(self._polls) - self.polls_per_minute] + self.window - now
+                oldest = self._polls[len(self._polls) - self.polls_per_minute]
+                wait = max(_EDGE, oldest + self.window + 2 * _EDGE - now)
             elif self._load is not None and self._load() >= self.per_minute - self.reserve:
                 wait = 1.0  # the domain is busy with other requests: look again shortly
             if wait > 0:

@@ -10,21 +10,39 @@ from pathlib import Path
 
 import pytest
 
-from bench import polling
+from bench import concurrent, polling
 from bench.__main__ import main
 from bench.multi_asset import lower_bound
 from bench.strategies import DOCS, OURS, STRATEGIES
 from bench.tenant import layered_graph
+from odc_pipeline.clock import ManualClock
+from odc_pipeline.engine.poller import PollBudget
 
 
 def test_polling_benchmark_reports_every_strategy_beside_the_docs_baseline() -> None:
-    main_table, per_kind, robustness = polling.run(quick=True)
+    main_table, per_kind, robustness, prior_misfit, together = polling.run(quick=True)
     assert [row[0] for row in main_table.rows] == [s.name for s in STRATEGIES]
     docs_row = next(row for row in main_table.rows if row[0] == DOCS.name)
     assert docs_row[2] == "1.00×"
     assert {row[0] for row in per_kind.rows} == {"analysis", "build", "deploy"}
     assert len(robustness.rows) == 2
+    assert [row[0] for row in prior_misfit.rows] == ["typical (as assumed)", "3× slower", "3× faster"]
     assert "seeds 1, 2" in main_table.notes[0]
+    assert "Harness overhead" in main_table.notes[1]
+    assert [row[:2] for row in together.rows[:3]] == [
+        ["1", "ours + shared budget"],
+        ["1", "ours, no budget"],
+        ["1", DOCS.name],
+    ]
+
+
+def test_concurrent_waits_with_the_budget_never_exceed_the_poll_share() -> None:
+    ops = concurrent.deploys(7, 30)
+    lags, _, budgeted, _ = concurrent.run_together(ops, OURS, budgeted=True)
+    _, _, unbudgeted, _ = concurrent.run_together(ops, OURS, budgeted=False)
+    share = PollBudget(ManualClock()).polls_per_minute
+    assert concurrent.busiest_minute(budgeted) <= share < concurrent.busiest_minute(unbudgeted)
+    assert all(0.0 <= lag <= 60.0 for lag in lags)  # spaced out, yet every finish is seen
 
 
 def test_polling_benchmark_measures_lag_and_calls_of_the_real_poller() -> None:
