@@ -51,8 +51,14 @@ def _status_calls(outcome: Outcome) -> int:
     return sum(n for endpoint, n in outcome.calls.items() if endpoint.startswith("GET") and "{" in endpoint)
 
 
-def _range(runs: Sequence[Outcome]) -> float:
-    return max(o.seconds for o in runs) - min(o.seconds for o in runs)
+def _harness_overhead(at_scale: Sequence[Outcome], slower: Sequence[Outcome]) -> tuple[float, float]:
+    """(estimate, ± two standard errors) of the harness's platform seconds at the benchmark's
+    scale: platform time is T0 + W/scale, so doubling the real time per platform second halves
+    W/scale and the overhead is 2 × (mean at scale − mean at twice the scale)."""
+    a = [o.seconds for o in at_scale]
+    b = [o.seconds for o in slower]
+    variance = sum(statistics.variance(x) / len(x) for x in (a, b) if len(x) > 1)
+    return 2.0 * (statistics.fmean(a) - statistics.fmean(b)), 2.0 * 2.0 * math.sqrt(variance)
 
 
 def _median_run(runs: Sequence[Outcome], apps: int, label: str) -> tuple[Outcome, str]:
@@ -138,14 +144,15 @@ def run(*, quick: bool = False) -> list[Table]:
         slower, slower_spread = _median_run(slower_runs, apps, "engine with history (slower clock)")
         # Platform seconds T(s) = T0 + W/s when W real seconds of work sit on the critical
         # path; doubling the real time per platform second halves W/s, so W/s = 2(T(s) - T(2s)).
-        harness = 2.0 * (hinted.seconds - slower.seconds)
-        noise = _range(hinted_runs) + _range(slower_runs)  # 2 × (half-range + half-range)
+        harness, noise = _harness_overhead(hinted_runs, slower_runs)
         overhead.add(
             apps,
             f"{hinted.seconds:.0f}{hinted_spread}",
             f"{slower.seconds:.0f}{slower_spread}",
-            f"{harness:.0f} (±{noise:.0f})" if harness > noise else f"below run-to-run noise (±{noise:.0f})",
-            f"{ratio(harness, hinted.seconds)} (±{ratio(noise, hinted.seconds)})" if harness > noise else "–",
+            f"{harness:.0f} (±{noise:.0f})" + ("" if harness > noise else ", not above noise"),
+            f"{ratio(harness, hinted.seconds)} (±{ratio(noise, hinted.seconds)})"
+            if harness > noise
+            else f"at most {ratio(max(0.0, harness) + noise, hinted.seconds)}",
         )
         bound = lower_bound(graph, deploys, analysis=analysis)
         table.add(
@@ -182,10 +189,10 @@ def run(*, quick: bool = False) -> list[Table]:
         "Request handling, the simulator and the engine's own work take real time, and on a scaled "
         "clock every real millisecond is 1/scale platform seconds. Running the same release with twice "
         "the real time per platform second halves that share and leaves the platform's own time alone, "
-        "so the overhead at the benchmark's scale is 2 × (first column − second). It is an estimate "
-        f"from medians of {repeats} runs each; ± is what their run-to-run spread (in brackets) allows. "
-        "Where the estimate is not above that noise (large releases, whose POST batching varies by "
-        "tens of seconds from run to run), the harness's share is smaller than the noise, not zero."
+        f"so the overhead at the benchmark's scale is 2 × (mean of the first column − mean of the second), "
+        f"over {repeats} runs each (median and range shown); ± is two standard errors. Where the estimate "
+        "is not above that noise (large releases, whose POST batching varies by tens of seconds from "
+        "run to run), the share column gives the upper end of the interval."
     )
     if widened:
         table.notes.append(
