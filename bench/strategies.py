@@ -47,19 +47,25 @@ class FixedSchedule:
 
 @dataclass(frozen=True)
 class Strategy:
-    """A named cadence and whether it reads the history of earlier runs."""
+    """A named cadence, whether it reads the history of earlier runs, and whether it falls back
+    to the poller's per-kind prior (:data:`odc_pipeline.engine.poller.PRIORS`) without one."""
 
     name: str
     schedule: Schedule
     uses_history: bool
+    uses_prior: bool = False
 
 
-OURS = Strategy("ours (with history)", DEFAULT_SCHEDULE, uses_history=True)
-OURS_NO_HISTORY = Strategy("ours (no history)", DEFAULT_SCHEDULE, uses_history=False)
+OURS = Strategy("ours (with history)", DEFAULT_SCHEDULE, uses_history=True, uses_prior=True)
+OURS_NO_HISTORY = Strategy(
+    "ours (no history: per-kind prior)", DEFAULT_SCHEDULE, uses_history=False, uses_prior=True
+)
+BLIND = Strategy("ours, blind back-off (no history, no prior)", DEFAULT_SCHEDULE, uses_history=False)
 DOCS = Strategy("docs: 5 s for 30 s, then 30 s", DocsSchedule(), uses_history=False)
 STRATEGIES: tuple[Strategy, ...] = (
     OURS,
     OURS_NO_HISTORY,
+    BLIND,
     DOCS,
     Strategy("fixed 10 s", FixedSchedule(10.0), uses_history=False),
     Strategy("fixed 20 s", FixedSchedule(20.0), uses_history=False),

@@ -51,17 +51,24 @@ def _lognormal(rng: random.Random, median: float, spread: float) -> float:
 
 
 def operations(
-    rng: random.Random, count: int, *, history: int = 5, run_spread_scale: float = 1.0
+    rng: random.Random,
+    count: int,
+    *,
+    history: int = 5,
+    run_spread_scale: float = 1.0,
+    median_scale: float = 1.0,
 ) -> list[Operation]:
     """``count`` operations, kinds in equal shares (a pipeline does one of each per asset).
 
     ``history`` earlier runs of the same asset and stage come with each operation (most
-    recent first); ``run_spread_scale`` widens run-to-run variation to test robustness.
+    recent first); ``run_spread_scale`` widens run-to-run variation to test robustness;
+    ``median_scale`` makes the whole tenant slower or faster than the typical durations (and
+    so than the poller's priors, which assume them).
     """
     result = []
     for i in range(count):
         kind = KINDS[i % len(KINDS)]
-        typical = rng.lognormvariate(math.log(kind.median), kind.asset_spread)
+        typical = rng.lognormvariate(math.log(kind.median * median_scale), kind.asset_spread)
         spread = kind.run_spread * run_spread_scale
         past = tuple(_lognormal(rng, typical, spread) for _ in range(history))
         result.append(Operation(kind.name, _lognormal(rng, typical, spread), past))

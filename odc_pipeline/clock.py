@@ -103,3 +103,58 @@ class ManualClock:
     def now(self) -> datetime:
         with self._lock:
             return self._wall_origin + timedelta(seconds=self._t - self._start)
+
+
+class LockstepClock:
+    """Virtual time shared by a known number of threads, advanced only when all of them sleep.
+
+    :class:`ManualClock` lets each sleeper jump time alone, so concurrent waits on it do not
+    overlap the way they would in real time. Here every participant's ``sleep`` blocks until
+    it is the earliest wake-up among participants that are all asleep; time then jumps to that
+    moment (a discrete-event simulation). Ties wake in the order the sleeps were requested, so
+    a run is deterministic. Each participant calls :meth:`leave` when it is done, otherwise
+    the others would wait for it forever. For tests and benchmarks of concurrent waits.
+    """
+
+    def __init__(self, participants: int, *, start: float = 0.0, wall_start: datetime | None = None) -> None:
+        self._lock = threading.Lock()
+        self._t = start
+        self._start = start
+        self._wall_origin = wall_start or datetime(2026, 1, 1, tzinfo=UTC)
+        self._awake = participants
+        self._wakes: dict[int, tuple[float, int, threading.Event]] = {}
+        self._order = 0
+
+    def monotonic(self) -> float:
+        with self._lock:
+            return self._t
+
+    def now(self) -> datetime:
+        with self._lock:
+            return self._wall_origin + timedelta(seconds=self._t - self._start)
+
+    def sleep(self, seconds: float) -> None:
+        woken = threading.Event()
+        with self._lock:
+            self._order += 1
+            self._wakes[self._order] = (self._t + max(0.0, seconds), self._order, woken)
+            self._awake -= 1
+            self._wake_next()
+        woken.wait()
+
+    def leave(self) -> None:
+        """The calling participant is done: time no longer waits for it."""
+        with self._lock:
+            self._awake -= 1
+            self._wake_next()
+
+    def _wake_next(self) -> None:
+        """With every participant asleep, move time to the earliest wake-up and wake that one
+        (called with the lock held)."""
+        if self._awake > 0 or not self._wakes:
+            return
+        order, (wake, _, woken) = min(self._wakes.items(), key=lambda item: item[1][:2])
+        self._t = max(self._t, wake)
+        del self._wakes[order]
+        self._awake += 1
+        woken.set()

@@ -17,7 +17,8 @@ from typing import Any
 
 from odc_pipeline.clock import Clock
 from odc_pipeline.engine.options import AssetSpec, EngineSpec, RunOptions
-from odc_pipeline.engine.poller import DurationHint, hint_from_operations, wait_for
+from odc_pipeline.engine.poller import DurationHint, PollBudget, hint_from_operations, wait_for
+from odc_pipeline.engine.wait_domains import budget_for, prior_for
 from odc_pipeline.platforms.base import AssetRef, EnvironmentRef, Platform, ResolvedRevision
 from odc_pipeline.redaction import SECRETS, SecretRegistry
 from odc_pipeline.report import LIBRARY_TYPES, AssetSummary, Message, StepResult, StepStatus
@@ -175,6 +176,7 @@ class RunContext:
     config_diffed: bool = False  # configure.plan_configuration ran (it is read-only, run it once)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _hints: dict[tuple[str, ...], DurationHint | None] = field(default_factory=dict)
+    _poll_budgets: dict[str, PollBudget] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         """Stages speak to ``platform``; a context built with only a client is an ODC run."""
@@ -233,7 +235,9 @@ class RunContext:
         """Every wait in the engine: the one poller, the stage timeout, heartbeat and cancel.
 
         ``hint`` (from :meth:`history_hint`) lets the poller call densely only near the
-        expected end of the operation instead of on a blind back-off.
+        expected end of the operation instead of on a blind back-off; without one the stage's
+        prior stands in. Concurrent waits on one API domain share its poll budget
+        (:mod:`odc_pipeline.engine.wait_domains`).
         """
         return wait_for(
             fetch,
@@ -245,6 +249,8 @@ class RunContext:
             heartbeat=self.reporter.heartbeat,
             cancel=self.cancel,
             hint=hint,
+            prior=prior_for(stage),
+            budget=budget_for(self._poll_budgets, self.client, self.clock, stage),
         )
 
     def history_hint(self, key: tuple[str, ...], read: Callable[[], Iterable[object]]) -> DurationHint | None:

@@ -10,21 +10,39 @@ from pathlib import Path
 
 import pytest
 
-from bench import polling
+from bench import concurrent, polling
 from bench.__main__ import main
 from bench.multi_asset import lower_bound
 from bench.strategies import DOCS, OURS, STRATEGIES
 from bench.tenant import layered_graph
+from odc_pipeline.clock import ManualClock
+from odc_pipeline.engine.poller import PollBudget
 
 
 def test_polling_benchmark_reports_every_strategy_beside_the_docs_baseline() -> None:
-    main_table, per_kind, robustness = polling.run(quick=True)
+    main_table, per_kind, robustness, prior_misfit, together = polling.run(quick=True)
     assert [row[0] for row in main_table.rows] == [s.name for s in STRATEGIES]
     docs_row = next(row for row in main_table.rows if row[0] == DOCS.name)
     assert docs_row[2] == "1.00×"
     assert {row[0] for row in per_kind.rows} == {"analysis", "build", "deploy"}
     assert len(robustness.rows) == 2
+    assert [row[0] for row in prior_misfit.rows] == ["typical (as assumed)", "3× slower", "3× faster"]
     assert "seeds 1, 2" in main_table.notes[0]
+    assert "Harness overhead" in main_table.notes[1]
+    assert [row[:2] for row in together.rows[:3]] == [
+        ["1", "ours + shared budget"],
+        ["1", "ours, no budget"],
+        ["1", DOCS.name],
+    ]
+
+
+def test_concurrent_waits_with_the_budget_never_exceed_the_poll_share() -> None:
+    ops = concurrent.deploys(7, 30)
+    lags, _, budgeted, _ = concurrent.run_together(ops, OURS, budgeted=True)
+    _, _, unbudgeted, _ = concurrent.run_together(ops, OURS, budgeted=False)
+    share = PollBudget(ManualClock()).polls_per_minute
+    assert concurrent.busiest_minute(budgeted) <= share < concurrent.busiest_minute(unbudgeted)
+    assert all(0.0 <= lag <= 60.0 for lag in lags)  # spaced out, yet every finish is seen
 
 
 def test_polling_benchmark_measures_lag_and_calls_of_the_real_poller() -> None:
@@ -77,9 +95,11 @@ def test_lower_bound_is_set_by_the_longest_chain_or_by_the_post_limit() -> None:
 def test_multi_asset_benchmark_runs_both_strategies_on_the_simulator(tmp_path: Path) -> None:
     out = tmp_path / "results.md"
     assert main(["--quick", "--only", "multi-asset", "--output", str(out)]) == 0
-    written = out.read_text(encoding="utf-8")
+    written, overhead = out.read_text(encoding="utf-8").split("### Harness overhead")
     rows = [line for line in written.splitlines() if line.startswith("| 1 |") or line.startswith("| 3 |")]
     assert len(rows) == 2
+    overhead_rows = [line for line in overhead.splitlines() if line.startswith(("| 1 |", "| 3 |"))]
+    assert len(overhead_rows) == 2  # the harness says how much of each figure is its own
     assert all(float(row.split("|")[3]) > 0 for row in rows)  # the engine took platform time
     header = next(line for line in written.splitlines() if line.startswith("| apps |"))
     assert "engine with history s" in header
