@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import threading
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 import pytest
 
 from odc_pipeline.clock import ManualClock
 from odc_pipeline.errors import UsageError
-from odc_pipeline.platforms import FACTORIES, platform_for, register
+from odc_pipeline.platforms import FACTORIES, open_client, platform_for, register
 from odc_pipeline.platforms.base import (
     AssetRef,
     DeployOutcome,
@@ -216,9 +216,13 @@ def test_grouped_findings_and_labels() -> None:
 def test_platform_registry_names_the_known_ones() -> None:
     with pytest.raises(UsageError, match=r"unknown platform 'mainframe'; known: .*odc"):
         platform_for("mainframe", object())
-    register("memory", lambda client: _platform())
+    register(
+        "memory", wrap=lambda client: _platform(), connect=lambda env, overrides, clock: nullcontext(None)
+    )
     try:
         assert isinstance(platform_for("memory", None), Memory)
+        with open_client("memory", env={"X": "1"}, overrides={"y": 2}, clock=None) as client:
+            assert client == ("client", "1", 2)
     finally:
         FACTORIES.pop("memory")
 
