@@ -276,22 +276,32 @@ def execute(
     report_file: str,
     reporter: Any = None,
 ) -> int:
-    """Build the client and context, run with signal handling, report, write the report file."""
-    from odc_pipeline.api import OdcClient
+    """Build the client and context, run with signal handling, report, write the report file.
+
+    The pipeline file's ``platform:`` picks the client and the seam around it
+    (:mod:`odc_pipeline.platforms`); nothing here knows which platform it is.
+    """
     from odc_pipeline.clock import SystemClock
     from odc_pipeline.engine.cancel import cancel_on_signals
     from odc_pipeline.engine.context import RunContext
     from odc_pipeline.engine.plan import render_plan
     from odc_pipeline.engine.report_file import write_report
     from odc_pipeline.engine.runner import run_pipeline
-    from odc_pipeline.settings import Settings
+    from odc_pipeline.platforms import open_client, platform_for
 
     require_target(spec, options)
     clock = clock or SystemClock()
     reporter = reporter or _reporter(env, report_file, clock)
-    settings = Settings.from_env(env, **dict(overrides))
-    with OdcClient(settings, clock=clock) as client:
-        ctx = RunContext(client=client, clock=clock, reporter=reporter, spec=spec, options=options)
+    name = getattr(spec, "platform", None)
+    with open_client(name, env=env, overrides=overrides, clock=clock) as client:
+        ctx = RunContext(
+            client=client,
+            clock=clock,
+            reporter=reporter,
+            spec=spec,
+            options=options,
+            platform=platform_for(name, client),
+        )
         with cancel_on_signals(ctx.cancel, notify=reporter.warning):
             report = run_pipeline(ctx)
     if report.plan_only:

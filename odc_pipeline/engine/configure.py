@@ -9,20 +9,19 @@ deploy stage, the values are applied with an ``ApplyConfigs`` operation and wait
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-from odc_pipeline.api.errors import NotFoundError
 from odc_pipeline.engine.context import AssetState, RunContext, SettingChange, StepTimer, msg
 from odc_pipeline.engine.operations import (
     FAILED,
     first_error,
     history_hint,
     operation_messages,
+    start_operation,
     wait_operation,
 )
 from odc_pipeline.engine.options import AssetConfigSpec, DesiredValue
-from odc_pipeline.engine.recovery import deployment_finder
 from odc_pipeline.engine.values import ValueConversionError, convert_value, normalise
 from odc_pipeline.errors import OperationFailedError, UsageError
 from odc_pipeline.report import Message, StepResult, StepStatus
@@ -103,17 +102,11 @@ def diff_config(
     ctx: RunContext, asset: AssetState, desired: AssetConfigSpec
 ) -> tuple[list[SettingChange], int | None]:
     """The changes for one asset and the revision baseline to send (for settings new in it)."""
-    agent = asset.asset_type == "Agent"
-    configs = ctx.client.configurations
-    deployed = None
-    if asset.deployed_revision is not None:
-        try:
-            deployed = configs.get_deployed(ctx.target_key, asset.key, agent=agent)
-        except NotFoundError:
-            deployed = None
-    upcoming = None
-    if asset.revision is not None and (deployed is None or asset.revision != asset.deployed_revision):
-        upcoming = configs.get_for_revision(ctx.target_key, asset.key, asset.revision, agent=agent)
+    assert ctx.target is not None, "resolve runs first"
+    read = ctx.platform.read_configuration(
+        ctx.target, asset.ref, revision=asset.revision, running_revision=asset.deployed_revision
+    )
+    deployed, upcoming = read.deployed, read.upcoming
     changes: list[SettingChange] = []
     needs_baseline = False
 
@@ -205,17 +198,6 @@ def patch_body(changes: Sequence[SettingChange], baseline: int | None) -> dict[s
     return body
 
 
-def _patch_model(body: Mapping[str, Any]) -> Any:
-    """Build the client's request model when it has one; a plain mapping otherwise."""
-    try:
-        from odc_pipeline.api import models
-
-        model = getattr(models, "AssetConfigPatch", None) or getattr(models, "ApplicationConfigPatch", None)
-    except ImportError:  # pragma: no cover - the client always ships its models
-        model = None
-    return model.model_validate(dict(body)) if model is not None else dict(body)
-
-
 def changes_to_patch(asset: AssetState, *, deploying: bool, force: bool) -> list[SettingChange]:
     """Which changes get PATCHed now.
 
@@ -243,9 +225,8 @@ def patch_asset(ctx: RunContext, asset: AssetState, *, deploying: bool) -> list[
     if not changes:
         return []
     body = patch_body(changes, asset.config_revision_baseline)
-    ctx.client.configurations.patch(
-        ctx.target_key, asset.key, _patch_model(body), agent=asset.asset_type == "Agent"
-    )
+    assert ctx.target is not None, "resolve runs first"
+    ctx.platform.write_configuration(ctx.target, asset.ref, body)
     asset.config_patched = True
     asset.config_sent.extend(c for c in changes if c not in asset.config_sent)
     return changes
@@ -339,14 +320,7 @@ def apply_configs(ctx: RunContext, asset: AssetState, *, revision: int | None = 
     changes = patch_asset(ctx, asset, deploying=False)
     if not changes and not already_pending(asset, changes):
         return configure_step(ctx, asset, timer, [], how="")
-    operation = ctx.client.deployments.start(
-        operation="ApplyConfigs",
-        asset_key=asset.key,
-        environment_key=ctx.target_key,
-        revision=running,
-        find_again=deployment_finder(ctx, operation="ApplyConfigs", asset_key=asset.key, revision=running),
-    )
-    key = str(operation.key)
+    key = start_operation(ctx, asset.ref, kind="ApplyConfigs", revision=running).key
     with ctx.tracking(key, f"ApplyConfigs of {asset.label}"):
         final = wait_operation(
             ctx,

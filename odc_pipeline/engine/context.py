@@ -19,6 +19,7 @@ from odc_pipeline.clock import Clock
 from odc_pipeline.engine.options import AssetSpec, EngineSpec, RunOptions
 from odc_pipeline.engine.poller import DurationHint, PollBudget, hint_from_operations, wait_for
 from odc_pipeline.engine.wait_domains import budget_for, prior_for
+from odc_pipeline.platforms.base import AssetRef, EnvironmentRef, Platform, ResolvedRevision
 from odc_pipeline.redaction import SECRETS, SecretRegistry
 from odc_pipeline.report import LIBRARY_TYPES, AssetSummary, Message, StepResult, StepStatus
 from odc_pipeline.reporting.base import Reporter
@@ -26,11 +27,7 @@ from odc_pipeline.reporting.base import Reporter
 _log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class Environment:
-    key: str
-    name: str
-    order: int = 0
+Environment = EnvironmentRef  # the run's stages are the platform's environments
 
 
 @dataclass
@@ -99,6 +96,16 @@ class AssetState:
         return self.asset_type in LIBRARY_TYPES
 
     @property
+    def ref(self) -> AssetRef:
+        """The asset as the platform seam names it (messages use the run's label)."""
+        return AssetRef(key=self.key, name=self.label, asset_type=self.asset_type)
+
+    @property
+    def revision_ref(self) -> ResolvedRevision:
+        """The resolved revision as the platform seam takes it (with the build ``from:`` pinned)."""
+        return ResolvedRevision(number=self.revision, unit_key=self.source_build_key)
+
+    @property
     def label(self) -> str:
         return self.name or self.spec.label
 
@@ -150,11 +157,12 @@ class InFlight:
 
 @dataclass
 class RunContext:
-    client: Any  # odc_pipeline.api.OdcClient (duck-typed so stage tests can pass fakes)
+    client: Any  # the platform's API client (duck-typed so stage tests can pass fakes)
     clock: Clock
     reporter: Reporter
     spec: EngineSpec
     options: RunOptions = field(default_factory=RunOptions)
+    platform: Platform = None  # type: ignore[assignment]  # None: OdcPlatform(client), see __post_init__
     cancel: threading.Event = field(default_factory=threading.Event)
     secrets: SecretRegistry = SECRETS
     target: Environment | None = None
@@ -169,6 +177,13 @@ class RunContext:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _hints: dict[tuple[str, ...], DurationHint | None] = field(default_factory=dict)
     _poll_budgets: dict[str, PollBudget] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        """Stages speak to ``platform``; a context built with only a client is an ODC run."""
+        if self.platform is None:
+            from odc_pipeline.platforms.odc import OdcPlatform
+
+            self.platform = OdcPlatform(self.client)
 
     @property
     def plan(self) -> bool:

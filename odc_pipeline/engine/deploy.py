@@ -24,19 +24,18 @@ from odc_pipeline.engine import configure
 from odc_pipeline.engine.build import find_reusable
 from odc_pipeline.engine.context import AssetState, RunContext, StepTimer, msg
 from odc_pipeline.engine.operations import (
-    FINISHED,
+    RUNNING,
     first_error,
     history_hint,
     operation_messages,
-    operation_revisions,
     running_operations,
-    status_of,
+    start_operation,
     wait_operation,
 )
-from odc_pipeline.engine.recovery import deployment_finder
 from odc_pipeline.engine.resolve import deployments_by_asset
 from odc_pipeline.engine.scheduler import run_in_order, topological_levels
 from odc_pipeline.errors import CancelledError, OperationFailedError, OperationTimeoutError, UsageError
+from odc_pipeline.platforms.base import DeployOutcome
 from odc_pipeline.report import Message, StepResult, StepStatus
 
 STAGE = "deploy"
@@ -87,21 +86,21 @@ def _attach_or_wait(ctx: RunContext, asset: AssetState) -> str | None:
     """
     attached = None
     for operation in running_operations(ctx, asset.key, ["Deploy", "ApplyConfigs"]):
-        key = str(operation.key)
+        key = operation.key
         same = (
-            str(getattr(operation, "operation", "")) == "Deploy"
-            and asset.revision in operation_revisions(operation)
-            and (not getattr(operation, "build_key", None) or str(operation.build_key) == asset.build_key)
+            operation.kind == "Deploy"
+            and asset.revision in operation.revisions
+            and (not operation.unit_key or operation.unit_key == asset.build_key)
         )
         what = f"{'running deploy' if same else 'operation already running'} {key} of {asset.label}"
         ctx.reporter.info(
             f"attaching to {what}" if same else f"waiting for {what} before deploying", asset=asset.label
         )
         with ctx.tracking(key, what):
-            final = wait_operation(ctx, key, what=what, stage=STAGE)
+            final = wait_operation(ctx, operation, what=what, stage=STAGE)
         if same:
-            if status_of(final) != FINISHED:
-                raise _failure(ctx, asset, key, status_of(final), attached=True)
+            if not final.succeeded:
+                raise _failure(ctx, asset, key, final.status, attached=True)
             attached = key
     return attached
 
@@ -121,28 +120,16 @@ def _failure(
 
 def start_deploy(
     ctx: RunContext, asset: AssetState, revision: int, build_key: str, *, label: str
-) -> tuple[str, Any]:
-    finder = deployment_finder(
-        ctx, operation="Deploy", asset_key=asset.key, revision=revision, build_key=build_key
-    )
-    started = ctx.client.deployments.start(
-        operation="Deploy",
-        asset_key=asset.key,
-        environment_key=ctx.target_key,
-        revision=revision,
-        build_key=build_key,
-        find_again=finder,
-    )
-    key = str(started.key)
+) -> tuple[str, DeployOutcome]:
+    started = start_operation(ctx, asset.ref, kind="Deploy", revision=revision, build_key=build_key)
+    key = started.key
     asset.deploy_key = key  # known before the wait: a cancel can say which deploy applies the values
     what = f"{label} {key} of {asset.label} r{revision} to {_env_name(ctx)}"
     ctx.reporter.info(f"started {what}", asset=asset.label)
     with ctx.tracking(key, what):
-        if status_of(started) != "Running":
-            final = started
-        else:
-            hint = history_hint(ctx, asset.key, "Deploy")
-            final = wait_operation(ctx, key, what=what, stage=STAGE, hint=hint)
+        # a start answer that is already final is not polled (and needs no duration hint)
+        hint = history_hint(ctx, asset.key, "Deploy") if started.status == RUNNING else None
+        final = wait_operation(ctx, started, what=what, stage=STAGE, hint=hint)
     return key, final
 
 
@@ -223,8 +210,8 @@ def deploy_one(ctx: RunContext, asset: AssetState) -> StepResult:
     assert asset.revision is not None
     assert asset.build_key is not None
     key, final = start_deploy(ctx, asset, asset.revision, asset.build_key, label="deploy")
-    if status_of(final) != FINISHED:
-        error = _failure(ctx, asset, key, status_of(final))
+    if not final.succeeded:
+        error = _failure(ctx, asset, key, final.status)
         _record_failed_configuration(ctx, asset, config_timer, changes, key)
         messages = getattr(error, "messages", ())
         _record_failure(ctx, asset, timer, error, revision=before, operation_key=key, messages=messages)
@@ -265,10 +252,10 @@ def _refresh(ctx: RunContext, asset: AssetState) -> None:
     if (
         deployment is not None
         and deployment.revision == asset.revision
-        and deployment.build_key == asset.build_key
+        and deployment.unit_key == asset.build_key
     ):
-        asset.deployed_revision = int(deployment.revision)
-        asset.deployed_build_key = str(deployment.build_key)
+        asset.deployed_revision = deployment.revision
+        asset.deployed_build_key = deployment.unit_key
 
 
 def _was(revision: int | None) -> str:

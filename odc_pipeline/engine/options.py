@@ -134,6 +134,7 @@ class EngineSpec:
     pipeline_file: str = ""
     release: ReleaseSpec | None = None
     base_dir: str = "."  # packages and notes files are relative to the pipeline file's directory
+    platform: str = "odc"  # ``platform:`` of the pipeline file: which ``odc_pipeline.platforms`` runs it
 
     def path(self, relative: str) -> str:
         """``relative`` (as written in the file) as a path from the working directory."""
@@ -231,6 +232,7 @@ def spec_from_pipeline(pipeline: Any, *, path: str = "") -> EngineSpec:
     gate = verify.code_quality if verify is not None else None
     timeouts = pipeline.timeouts
     return EngineSpec(
+        platform=str(getattr(pipeline, "platform", None) or "odc"),
         target=str(pipeline.target or ""),
         assets=tuple(
             AssetSpec(

@@ -28,8 +28,8 @@ from typing import Any
 
 from odc_pipeline.engine.context import AssetState, RunContext, StepTimer, msg
 from odc_pipeline.engine.options import AssetSpec
-from odc_pipeline.engine.recovery import CLOCK_SKEW
 from odc_pipeline.errors import CancelledError, OperationFailedError, UsageError
+from odc_pipeline.platforms.odc.recovery import CLOCK_SKEW
 from odc_pipeline.report import Message, StepStatus
 
 STAGE = "publish"

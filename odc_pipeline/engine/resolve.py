@@ -18,33 +18,19 @@ from odc_pipeline.engine.publish import preflight as preflight_publish
 from odc_pipeline.engine.publish import resolve_package_asset
 from odc_pipeline.engine.release import resolve_release
 from odc_pipeline.errors import UsageError
+from odc_pipeline.platforms.base import AssetRef, RunningState
 
 DEPLOYABLE_HINT = "a library is released by tag and bundled into the apps that use it"
 
 
 def resolve_environments(ctx: RunContext) -> None:
-    """Portfolio v2 stages; the target may be named by its name or its key."""
-    envs = [
-        Environment(key=str(e.key), name=str(e.name or ""), order=int(getattr(e, "order", 0) or 0))
-        for e in ctx.client.portfolio.environments()
-    ]
-    ctx.environments = tuple(sorted(envs, key=lambda e: e.order))
+    """The platform's stages in promotion order; the target may be named by its name or its key."""
+    ctx.environments = tuple(ctx.platform.environments())
     ctx.target = find_environment(ctx, ctx.options.target or ctx.spec.target, role="target")
 
 
 def find_environment(ctx: RunContext, wanted: str, *, role: str) -> Environment:
-    if not wanted:
-        raise UsageError("no target stage: set `target:` in the pipeline file or pass --target")
-    for env in ctx.environments:
-        if wanted in (env.name, env.key):
-            return env
-    folded = [e for e in ctx.environments if e.name.lower() == wanted.lower()]
-    hint = f" (did you mean {folded[0].name!r}?)" if folded else ""
-    visible = ", ".join(e.name for e in ctx.environments) or "none"
-    raise UsageError(
-        f"{role} stage {wanted!r} not found{hint}; stages visible to this API client: {visible}. "
-        "A stage the client lacks the 'Stage > View stage' permission for is not listed."
-    )
+    return ctx.platform.find_environment(ctx.environments, wanted, role=role)
 
 
 def resolve_assets(ctx: RunContext) -> None:
@@ -66,28 +52,8 @@ def resolve_assets(ctx: RunContext) -> None:
 
 
 def _resolve_asset(ctx: RunContext, spec: AssetSpec) -> AssetState:
-    if spec.key:
-        found = ctx.client.assets.get(spec.key)
-        return _checked(
-            AssetState(spec=spec, name=str(found.name), key=str(found.asset_key), asset_type=_type(found))
-        )
-    name = spec.name or ""
-    matches = list(ctx.client.assets.find_by_name(name))
-    exact = [m for m in matches if m.name == name]
-    if not exact:
-        near = sorted({str(m.name) for m in matches})
-        hint = f" (did you mean {', '.join(repr(n) for n in near)}?)" if near else ""
-        raise UsageError(
-            f"asset {name!r} not found{hint}; names match exactly, including case and spaces. "
-            "Check the name in the ODC Portal, or give its key"
-        )
-    if len(exact) > 1:
-        candidates = "; ".join(f"{m.asset_key} ({_type(m) or 'unknown type'})" for m in exact)
-        raise UsageError(f"asset name {name!r} is ambiguous: {candidates}. Use `key:` to pick one")
-    found = exact[0]
-    return _checked(
-        AssetState(spec=spec, name=str(found.name), key=str(found.asset_key), asset_type=_type(found))
-    )
+    found = ctx.platform.resolve_asset(name=spec.name, key=spec.key)
+    return _checked(AssetState(spec=spec, name=found.name, key=found.key, asset_type=found.asset_type))
 
 
 def _checked(state: AssetState) -> AssetState:
@@ -100,21 +66,15 @@ def _checked(state: AssetState) -> AssetState:
     return state
 
 
-def _type(asset: Any) -> str:
-    return str(getattr(asset, "asset_type", "") or "")
-
-
-def deployments_by_asset(ctx: RunContext, keys: Iterable[str], env_key: str) -> dict[str, Any]:
-    """Portfolio deployed-assets: asset key → its Deployment entry in ``env_key`` (if any)."""
+def deployments_by_asset(ctx: RunContext, keys: Iterable[str], env_key: str) -> dict[str, RunningState]:
+    """What runs in ``env_key``: asset key → its state there (absent: it does not run there)."""
     keys = list(keys)
     if not keys:
         return {}
-    found: dict[str, Any] = {}
-    for deployed in ctx.client.portfolio.deployed_assets(asset_keys=keys, environment_keys=[env_key]):
-        for deployment in getattr(deployed, "deployments", None) or ():
-            if str(deployment.environment_key) == env_key and str(deployed.key) not in found:
-                found[str(deployed.key)] = deployment
-    return found
+    environment = next((e for e in ctx.environments if e.key == env_key), None) or Environment(
+        env_key, env_key
+    )
+    return ctx.platform.running_all(environment, [AssetRef(key=k, name=k) for k in keys])
 
 
 def resolve_revisions(ctx: RunContext) -> None:
@@ -145,33 +105,12 @@ def resolve_revisions(ctx: RunContext) -> None:
                 raise UsageError(
                     f"{state.label} does not run in {source.name}, so there is nothing to promote"
                 )
-            state.revision = int(deployment.revision)
-            state.source_build_key = str(deployment.build_key) if deployment.build_key else None
+            state.revision = deployment.revision
+            state.source_build_key = deployment.unit_key
 
 
-def _revision_for(ctx: RunContext, state: AssetState, selector: str) -> int:
-    assets = ctx.client.assets
-    if selector in {"", "latest"}:
-        return int(assets.latest_revision(state.key).revision)
-    if selector.isdigit():
-        number = int(selector)
-        assets.get_revision(state.key, number)  # a revision that does not exist fails here, not at build
-        return number
-    if selector == "highest-tag":
-        found = assets.highest_tag_revision(state.key)
-        if found is None:
-            raise UsageError(f"{state.label} has no tagged revision (revision: highest-tag)")
-        return int(found.revision)
-    if selector.startswith("tag:"):
-        tag = selector[4:].strip()
-        for revision in assets.list_revisions(state.key, is_tagged=True):
-            if str(getattr(revision, "tag", "") or "") == tag:
-                return int(revision.revision)
-        raise UsageError(f"{state.label} has no revision tagged {tag!r}")
-    raise UsageError(
-        f"{state.label}: unknown revision selector {selector!r} "
-        "(use latest, a number, tag:X.Y.Z, highest-tag or from:<stage>)"
-    )
+def _revision_for(ctx: RunContext, state: AssetState, selector: str) -> int | None:
+    return ctx.platform.resolve_revision(state.ref, selector, label=state.label).number
 
 
 def resolve_target_state(ctx: RunContext) -> None:
@@ -180,9 +119,9 @@ def resolve_target_state(ctx: RunContext) -> None:
     for state in ctx.assets:
         deployment = running.get(state.key)
         if deployment is not None:
-            state.deployed_revision = int(deployment.revision) if deployment.revision is not None else None
-            state.deployed_build_key = str(deployment.build_key) if deployment.build_key else None
-            state.url = getattr(deployment, "url", None)
+            state.deployed_revision = deployment.revision
+            state.deployed_build_key = deployment.unit_key
+            state.url = deployment.url
 
 
 def resolve_dependencies(ctx: RunContext) -> None:
@@ -191,10 +130,8 @@ def resolve_dependencies(ctx: RunContext) -> None:
     for state in ctx.assets:
         if state.is_library or state.revision is None:
             continue
-        producers = ctx.client.dependencies.producers(state.key, state.revision)
-        state.producers = tuple(
-            dict.fromkeys(str(p.key) for p in producers if str(p.key) in members and str(p.key) != state.key)
-        )
+        producers = ctx.platform.producers(state.ref, state.revision_ref)
+        state.producers = tuple(dict.fromkeys(k for k in producers if k in members and k != state.key))
 
 
 def preflight(ctx: RunContext) -> None:

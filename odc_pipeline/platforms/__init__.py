@@ -1,12 +1,16 @@
 """Platforms the engine can drive, each one package behind :class:`base.Platform`.
 
-``platform_for(name, client)`` is the one place that maps the pipeline file's ``platform:``
-to an implementation, so the CLI only wires and a third platform is one more entry here.
+This module is the one place that maps the pipeline file's ``platform:`` to an
+implementation: how to open that platform's API client from the environment
+(:func:`open_client`) and how to put the seam around a client (:func:`platform_for`). The CLI
+only wires through it, and a third platform is one more :func:`register` call.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from odc_pipeline.errors import UsageError
@@ -14,29 +18,70 @@ from odc_pipeline.platforms.base import Platform
 
 DEFAULT_PLATFORM = "odc"
 
+Connect = Callable[[Mapping[str, str], Mapping[str, Any], Any], AbstractContextManager[Any]]
+"""``connect(env, overrides, clock)``: a context manager yielding the platform's API client
+(settings read from ``env``, ``overrides`` winning; invalid settings raise ConfigurationError)."""
 
-def _odc(client: Any) -> Platform:
+
+@dataclass(frozen=True)
+class PlatformEntry:
+    """How to reach one platform: open its client, and wrap a client in the seam."""
+
+    connect: Connect
+    wrap: Callable[[Any], Platform]
+
+
+def _odc_wrap(client: Any) -> Platform:
     from odc_pipeline.platforms.odc import OdcPlatform
 
     return OdcPlatform(client)
 
 
-FACTORIES: dict[str, Callable[[Any], Platform]] = {"odc": _odc}
-"""Platform name → factory taking that platform's API client. LifeTime registers here."""
+@contextmanager
+def _odc_connect(env: Mapping[str, str], overrides: Mapping[str, Any], clock: Any) -> Iterator[Any]:
+    from odc_pipeline.api import OdcClient
+    from odc_pipeline.settings import Settings
+
+    settings = Settings.from_env(env, **dict(overrides))
+    with OdcClient(settings, clock=clock) as client:
+        yield client
 
 
-def register(name: str, factory: Callable[[Any], Platform]) -> None:
-    """Make ``platform: <name>`` available (the LifeTime package calls this on import)."""
-    FACTORIES[name] = factory
+FACTORIES: dict[str, PlatformEntry] = {"odc": PlatformEntry(connect=_odc_connect, wrap=_odc_wrap)}
+"""Platform name → how to reach it. LifeTime registers here."""
+
+
+def register(name: str, *, wrap: Callable[[Any], Platform], connect: Connect) -> None:
+    """Make ``platform: <name>`` available."""
+    FACTORIES[name] = PlatformEntry(connect=connect, wrap=wrap)
+
+
+def _entry(name: str | None) -> PlatformEntry:
+    wanted = name or DEFAULT_PLATFORM
+    entry = FACTORIES.get(wanted)
+    if entry is None:
+        raise UsageError(f"unknown platform {wanted!r}; known: {', '.join(sorted(FACTORIES))}")
+    return entry
 
 
 def platform_for(name: str | None, client: Any) -> Platform:
     """The implementation for ``platform:`` (default ``odc``) around an API client."""
-    wanted = name or DEFAULT_PLATFORM
-    factory = FACTORIES.get(wanted)
-    if factory is None:
-        raise UsageError(f"unknown platform {wanted!r}; known: {', '.join(sorted(FACTORIES))}")
-    return factory(client)
+    return _entry(name).wrap(client)
 
 
-__all__ = ["DEFAULT_PLATFORM", "FACTORIES", "Platform", "platform_for", "register"]
+def open_client(
+    name: str | None, *, env: Mapping[str, str], overrides: Mapping[str, Any], clock: Any
+) -> AbstractContextManager[Any]:
+    """The API client of ``platform:`` (default ``odc``), closed when the block ends."""
+    return _entry(name).connect(env, overrides, clock)
+
+
+__all__ = [
+    "DEFAULT_PLATFORM",
+    "FACTORIES",
+    "Platform",
+    "PlatformEntry",
+    "open_client",
+    "platform_for",
+    "register",
+]

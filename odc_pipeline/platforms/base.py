@@ -186,10 +186,11 @@ class UnitSearch:
 
 @dataclass(frozen=True)
 class UnitRequest:
-    """Produce the deployable unit of one revision (build it / tag it)."""
+    """Produce the deployable unit of one revision (build it / tag it) for ``target``."""
 
     asset: AssetRef
     revision: ResolvedRevision
+    target: EnvironmentRef | None = None
     known_keys: tuple[str, ...] | None = None
     attach_to: str | None = None  # a unit already being produced: wait for it instead
     version: str | None = None  # LifeTime: the version to tag (computed or given)
@@ -205,7 +206,6 @@ class UnitOutcome:
     succeeded: bool
     status: str
     messages: tuple[Message, ...] = ()
-    refused: bool = False  # the platform refused to start it (nothing runs)
 
 
 @dataclass(frozen=True)
@@ -234,6 +234,7 @@ class ImpactRequest:
     unit_key: str | None = None
     reuse_key: str | None = None  # an analysis already started (a permission probe) to reuse
     label: str = ""  # how messages name the asset (the pipeline file's name)
+    names: Mapping[str, str] = field(default_factory=dict, compare=False)  # run's keys → labels
 
 
 @dataclass(frozen=True)
@@ -314,6 +315,28 @@ class DeployOutcome:
     def reason(self) -> str:
         """The first error message, for the one line a failure gets."""
         return next((m.text for m in self.messages if m.severity == "error" and m.text), "")
+
+
+@dataclass(frozen=True)
+class QualityReport:
+    """A fresh code analysis of a revision: findings per severity and the score, or why not.
+
+    The gate (limits per severity, minimum score) is the verify stage's; the platform only
+    says what the analysis found, so ``on-unavailable`` is decided in one place.
+    """
+
+    analysis_key: str | None = None
+    unavailable: str = ""
+    totals: Mapping[str, int] = field(default_factory=dict)
+    score: Any = None
+
+
+@dataclass(frozen=True)
+class TaggedRevision:
+    """A revision carrying a release tag (resolve checks a new tag against all of them)."""
+
+    revision: int
+    tag: str
 
 
 @dataclass(frozen=True)
@@ -481,15 +504,38 @@ class Platform(ABC):
         """
 
     @abstractmethod
+    def start_unit(self, run: RunServices, request: UnitRequest) -> str:
+        """Start producing the unit (ODC: POST a Release build; LifeTime: tag a version) and
+        return its key. A lost answer is looked up (find-again), never sent twice; a refusal
+        raises OperationFailedError naming the asset."""
+
+    @abstractmethod
+    def wait_unit(
+        self, run: RunServices, request: UnitRequest, key: str, *, what: str, stage: str
+    ) -> UnitOutcome:
+        """Poll the unit through ``run.wait`` until it is usable or failed; a failure carries the
+        platform's explanation (build log) in ``messages``."""
+
     def produce_unit(self, run: RunServices, request: UnitRequest, *, stage: str) -> UnitOutcome:
-        """Build / tag the revision and wait until the unit is usable (or attach to
-        ``request.attach_to``). A lost answer is looked up, never sent twice."""
+        """Start (or attach to ``request.attach_to``) and wait, tracked as in flight meanwhile."""
+        key = request.attach_to or self.start_unit(run, request)
+        what = f"{self.terms.unit} of {request.asset.name} {request.revision.label} ({key})"
+        with run.tracking(key, what):
+            return self.wait_unit(run, request, key, what=what, stage=stage)
 
     # configure ----------------------------------------------------------------------------
 
-    def read_configuration(self, environment: EnvironmentRef, asset: AssetRef, revision: int | None) -> Any:
-        """The configuration values of ``asset`` in ``environment`` (current and, for a new
-        revision, what it defines). Shape is the platform's; only its configure module reads it.
+    def read_configuration(
+        self,
+        environment: EnvironmentRef,
+        asset: AssetRef,
+        *,
+        revision: int | None,
+        running_revision: int | None,
+    ) -> Any:
+        """The configuration of ``asset`` in ``environment``: what the running revision uses
+        and, when ``revision`` differs, what it defines. The shape is the platform's own (only
+        its configure module reads it): configuration models differ too much to share one.
         """
         raise PlatformNotSupportedError(f"configure is not available on {self.name}")
 
@@ -592,10 +638,16 @@ class Platform(ABC):
         deployments run to the end, so the report lists them in flight instead)."""
         return False
 
+    # verify -------------------------------------------------------------------------------
+
+    def code_quality(self, run: RunServices, asset: AssetRef, revision: int, *, stage: str) -> QualityReport:
+        """A fresh code analysis of ``revision`` (``capabilities.code_quality``), waited for."""
+        raise PlatformNotSupportedError(f"the code-quality gate is not available on {self.name}")
+
     # release ------------------------------------------------------------------------------
 
-    def tagged_revisions(self, asset: AssetRef) -> list[tuple[int, str]]:
-        """(revision, tag) of every tagged revision, for tag checks at resolve."""
+    def tagged_revisions(self, asset: AssetRef) -> list[TaggedRevision]:
+        """Every tagged revision, for tag checks at resolve."""
         raise PlatformNotSupportedError(f"release is not available on {self.name}")
 
     def set_tag(self, asset: AssetRef, revision: int, *, tag: str, notes: str | None) -> None:

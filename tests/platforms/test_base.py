@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import threading
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 import pytest
 
 from odc_pipeline.clock import ManualClock
 from odc_pipeline.errors import UsageError
-from odc_pipeline.platforms import FACTORIES, platform_for, register
+from odc_pipeline.platforms import FACTORIES, open_client, platform_for, register
 from odc_pipeline.platforms.base import (
     AssetRef,
     DeployOutcome,
@@ -24,6 +24,8 @@ from odc_pipeline.platforms.base import (
     PlatformNotSupportedError,
     ResolvedRevision,
     RunningState,
+    UnitOutcome,
+    UnitRequest,
     UnitSearch,
 )
 from odc_pipeline.report import Message
@@ -90,8 +92,13 @@ class Memory(Platform):
     ) -> UnitSearch:
         return UnitSearch()
 
-    def produce_unit(self, run: Any, request: Any, *, stage: str) -> Any:
-        raise AssertionError("not used")
+    def start_unit(self, run: Any, request: UnitRequest) -> str:
+        self.calls.append(f"start unit {request.asset.key}")
+        return f"build-{request.asset.key}"
+
+    def wait_unit(self, run: Any, request: UnitRequest, key: str, *, what: str, stage: str) -> UnitOutcome:
+        run.wait(lambda: "Finished", lambda s: s == "Finished", what=what, describe=str, stage=stage)
+        return UnitOutcome(request.asset.key, key, succeeded=True, status="Finished")
 
     def analyse(self, run: Any, request: ImpactRequest, *, stage: str) -> ImpactResult:
         with self.lock:
@@ -209,8 +216,25 @@ def test_grouped_findings_and_labels() -> None:
 def test_platform_registry_names_the_known_ones() -> None:
     with pytest.raises(UsageError, match=r"unknown platform 'mainframe'; known: .*odc"):
         platform_for("mainframe", object())
-    register("memory", lambda client: _platform())
+    register(
+        "memory", wrap=lambda client: _platform(), connect=lambda env, overrides, clock: nullcontext(None)
+    )
     try:
         assert isinstance(platform_for("memory", None), Memory)
+        with open_client("memory", env={"X": "1"}, overrides={"y": 2}, clock=None) as client:
+            assert client == ("client", "1", 2)
     finally:
         FACTORIES.pop("memory")
+
+
+def test_produce_unit_starts_or_attaches_and_tracks_the_wait() -> None:
+    platform, run = _platform(), Run()
+    request = UnitRequest(AssetRef("a", "Orders"), ResolvedRevision(number=4))
+    assert platform.produce_unit(run, request, stage="build").key == "build-a"
+    attached = platform.produce_unit(
+        run, UnitRequest(request.asset, request.revision, attach_to="b9"), stage="build"
+    )
+    assert attached.key == "b9"
+    assert platform.calls == ["start unit a"]  # attaching never starts another
+    assert run.tracked == ["build-a", "b9"]
+    assert run.waited == ["Release build of Orders r4 (build-a)", "Release build of Orders r4 (b9)"]
