@@ -6,8 +6,8 @@ from pydantic import Field
 
 from odc_pipeline.lifetime.endpoints import LIFETIME_V2
 from odc_pipeline.lifetime.http import LifetimeHttp, expect_json_list
-from odc_pipeline.lifetime.models.base import LtReadModel, NullableList
 from odc_pipeline.lifetime.models.applications import ModuleStatus
+from odc_pipeline.lifetime.models.base import LtReadModel, NullableList
 
 
 class Module(LtReadModel):

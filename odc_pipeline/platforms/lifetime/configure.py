@@ -55,8 +55,11 @@ def apply(
                 client.properties.set_site_property(keys[module], environment.key, value.key, value.text)
             except PropertyNotAppliedError as exc:
                 raise UsageError(
-                    f"{asset.name}: site property {module}.{value.name} was not applied: {secrets.redact(str(exc))}"
+                    f"{asset.name}: site property {module}.{value.name} was not applied: "
+                    f"{secrets.redact(str(exc))}"
                 ) from None
             shown = "***" if value.secret else value.text
-            messages.append(Message("info", f"{module}.{value.name} = {shown} in {environment.name}", "configure"))
+            messages.append(
+                Message("info", f"{module}.{value.name} = {shown} in {environment.name}", "configure")
+            )
     return tuple(messages)

@@ -65,7 +65,9 @@ def wait_for_target(
         return ()
     waited = run.clock.monotonic() - started
     plans = ", ".join(f"{key} ({state})" for key, state in seen.items())
-    return (Message("info", f"waited {waited:.0f}s for other plans on {target.name} to end: {plans}", "lifetime"),)
+    return (
+        Message("info", f"waited {waited:.0f}s for other plans on {target.name} to end: {plans}", "lifetime"),
+    )
 
 
 def poll(client: LifetimeClient, run: RunServices, key: str, *, what: str, stage: str) -> PlanStatusReport:
@@ -80,27 +82,44 @@ def poll(client: LifetimeClient, run: RunServices, key: str, *, what: str, stage
 
 
 def outcome(
-    key: str, status: PlanStatusReport, *, two_stage: bool, allow_warnings: bool, before: tuple[Message, ...] = ()
+    key: str,
+    status: PlanStatusReport,
+    *,
+    two_stage: bool,
+    allow_warnings: bool,
+    before: tuple[Message, ...] = (),
 ) -> DeployOutcome:
     """One outcome for the plan (every application in it shares it)."""
     if statuses.is_prepared(status) and two_stage:
         note = Message(
             "info",
-            f"plan {key} is prepared (two-step deployment); finish it with odc-pipeline continue --plan-key {key}",
+            f"plan {key} is prepared (two-step deployment); finish it with "
+            f"odc-pipeline continue --plan-key {key}",
             "lifetime",
         )
         return DeployOutcome(
-            asset_key="", operation_key=key, status="prepared", succeeded=False, prepared=True,
-            messages=(*before, note), raw=status,
+            asset_key="",
+            operation_key=key,
+            status="prepared",
+            succeeded=False,
+            prepared=True,
+            messages=(*before, note),
+            raw=status,
         )
     ok = statuses.succeeded(status, allow_warnings=allow_warnings)
     messages = list(before)
     if not ok:
-        messages.append(Message("error", statuses.failure_reason(status, allow_warnings=allow_warnings), "lifetime"))
+        messages.append(
+            Message("error", statuses.failure_reason(status, allow_warnings=allow_warnings), "lifetime")
+        )
     messages.extend(log_messages(status, only_problems=ok))
     return DeployOutcome(
-        asset_key="", operation_key=key, status=status.deployment_status, succeeded=ok,
-        messages=tuple(messages), raw=status,
+        asset_key="",
+        operation_key=key,
+        status=status.deployment_status,
+        succeeded=ok,
+        messages=tuple(messages),
+        raw=status,
     )
 
 
@@ -138,7 +157,10 @@ def continue_plan(
             "deployment_prepared); nothing was continued"
         )
         return DeployOutcome(
-            asset_key="", operation_key=key, status=status.deployment_status, succeeded=False,
+            asset_key="",
+            operation_key=key,
+            status=status.deployment_status,
+            succeeded=False,
             messages=(Message("error", reason, "lifetime"), *log_messages(status, only_problems=True)),
             raw=status,
         )

@@ -33,10 +33,14 @@ class PlanContent:
         return frozenset(version for _, version, _ in self.operations)
 
 
-def create_plan(client: LifetimeClient, run: RunServices, content: PlanContent, *, notes: str, stage: str) -> str:
+def create_plan(
+    client: LifetimeClient, run: RunServices, content: PlanContent, *, notes: str, stage: str
+) -> str:
     """Save the plan; while a version tagged by this run is still processed, LifeTime answers
     400 and the creation is tried again through the poller (nothing was created)."""
-    operations = [PlanOperation(application_version_key=v, deployment_zone_key=z) for _, v, z in content.operations]
+    operations = [
+        PlanOperation(application_version_key=v, deployment_zone_key=z) for _, v, z in content.operations
+    ]
     attempt: dict[str, object] = {}
 
     def fetch() -> object:
@@ -117,5 +121,7 @@ def analyse(
     results = {}
     for app_key, _, _ in content.operations:
         own = tuple(f for f in found if f.subject == names.get(app_key))
-        results[app_key] = ImpactResult(asset_key=app_key, analysis_key=key, verdict=verdict(own), findings=own)
+        results[app_key] = ImpactResult(
+            asset_key=app_key, analysis_key=key, verdict=verdict(own), findings=own
+        )
     return kept, results

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from odc_pipeline.errors import UsageError
 from odc_pipeline.lifetime import LifetimeClient
-from odc_pipeline.lifetime.models import Application, AppStatusInEnv, ApplicationVersion, Environment
+from odc_pipeline.lifetime.models import Application, ApplicationVersion, AppStatusInEnv, Environment
 from odc_pipeline.platforms.base import AssetRef, EnvironmentRef, ResolvedRevision, RunningState
 
 VERSIONS_TO_SEARCH = 100
@@ -31,9 +31,7 @@ def status_for(app: Application, environment_key: str) -> AppStatusInEnv | None:
     return next((s for s in app.app_status_in_envs if s.environment_key == environment_key), None)
 
 
-def running_state(
-    app: Application, status: AppStatusInEnv, environment: Environment | None
-) -> RunningState:
+def running_state(app: Application, status: AppStatusInEnv, environment: Environment | None) -> RunningState:
     url = None
     if environment is not None and environment.host_name:
         scheme = "http" if environment.use_https is False else "https"
@@ -68,9 +66,7 @@ def tagged(client: LifetimeClient, asset: AssetRef, version: str, label: str) ->
     raise UsageError(f"{label}: no version {version} (the newest: {newest})")
 
 
-def modified(
-    client: LifetimeClient, asset: AssetRef, source: EnvironmentRef, label: str
-) -> ResolvedRevision:
+def modified(client: LifetimeClient, asset: AssetRef, source: EnvironmentRef, label: str) -> ResolvedRevision:
     """What runs in the source environment: its tag, or a new tag to make when it changed."""
     status = client.applications.status_in(source.key, asset.key)
     if status is None:

@@ -43,7 +43,7 @@ def highest_version(labels: list[str | None]) -> tuple[int, ...]:
 
 def next_version(labels: list[str | None], bump: str) -> str:
     """``bump`` (patch | minor | major) above the highest label, as Major.Minor.Patch."""
-    major, minor, patch = (list(highest_version(labels)) + [0, 0, 0])[:3]
+    major, minor, patch = (*highest_version(labels), 0, 0, 0)[:3]
     if bump == "major":
         return f"{major + 1}.0.0"
     if bump == "minor":
@@ -54,7 +54,9 @@ def next_version(labels: list[str | None], bump: str) -> str:
 def find_unit(revision: ResolvedRevision, asset: AssetRef, client: LifetimeClient) -> UnitSearch:
     if revision.unit_key and not revision.needs_unit:
         return UnitSearch(
-            unit=DeployableUnit(asset_key=asset.key, key=revision.unit_key, version=revision.version, reused=True)
+            unit=DeployableUnit(
+                asset_key=asset.key, key=revision.unit_key, version=revision.version, reused=True
+            )
         )
     versions = client.versions.list(asset.key, max_versions=100)
     return UnitSearch(unit=None, known_keys=tuple(v.key for v in versions if v.key))
@@ -70,22 +72,26 @@ def version_for(client: LifetimeClient, asset: AssetRef, *, version: str | None,
     given = _parts(version)
     if given is not None and given <= highest_version(labels):
         highest = ".".join(map(str, highest_version(labels)))
-        raise UsageError(f"version {version} of {asset.name} is not higher than its highest version {highest}")
+        raise UsageError(
+            f"version {version} of {asset.name} is not higher than its highest version {highest}"
+        )
     return version
 
 
-def produce_unit(
-    client: LifetimeClient, run: RunServices, request: UnitRequest, *, stage: str, bump: str
-) -> UnitOutcome:
+def start_tag(client: LifetimeClient, request: UnitRequest, *, bump: str) -> str:
+    """Tag what runs in the source environment; returns the new version's key."""
     source = request.revision.source
     if source is None:
         raise UsageError(f"{request.asset.name}: tagging needs the source environment (source:)")
+    version = version_for(client, request.asset, version=request.version, bump=bump)
+    return client.versions.tag(source.key, request.asset.key, version=version, change_log=request.change_log)
+
+
+def wait_tag(
+    client: LifetimeClient, run: RunServices, request: UnitRequest, key: str, *, what: str, stage: str
+) -> UnitOutcome:
+    """Poll the new version until LifeTime serves it (processing time, swagger)."""
     asset = request.asset
-    if request.attach_to:
-        key = request.attach_to
-    else:
-        version = version_for(client, asset, version=request.version, bump=bump)
-        key = client.versions.tag(source.key, asset.key, version=version, change_log=request.change_log)
 
     def fetch() -> object:
         try:
@@ -96,17 +102,18 @@ def produce_unit(
     found = run.wait(
         fetch,
         lambda item: item is not None,
-        what=f"tag of {asset.name} in {source.name}",
+        what=what,
         describe=lambda item: "usable" if item is not None else "processing",
         stage=stage,
     )
     label = getattr(found, "version", None) or request.version or ""
+    where = request.revision.source.name if request.revision.source else "the source environment"
     return UnitOutcome(
         asset_key=asset.key,
         key=key,
         succeeded=True,
         status="tagged",
-        messages=(Message("info", f"tagged {asset.name} {label} in {source.name}", "lifetime"),),
+        messages=(Message("info", f"tagged {asset.name} {label} in {where}", "lifetime"),),
     )
 
 
