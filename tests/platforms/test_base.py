@@ -217,7 +217,9 @@ def test_platform_registry_names_the_known_ones() -> None:
     with pytest.raises(UsageError, match=r"unknown platform 'mainframe'; known: .*odc"):
         platform_for("mainframe", object())
     register(
-        "memory", wrap=lambda client: _platform(), connect=lambda env, overrides, clock: nullcontext(None)
+        "memory",
+        wrap=lambda client: _platform(),
+        connect=lambda env, overrides, clock: nullcontext(("client", env["X"], overrides["y"])),
     )
     try:
         assert isinstance(platform_for("memory", None), Memory)
