@@ -13,7 +13,7 @@ import logging
 import os
 import sys
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -293,7 +293,7 @@ def execute(
     clock = clock or SystemClock()
     reporter = reporter or _reporter(env, report_file, clock)
     name = getattr(spec, "platform", None)
-    with open_client(name, env=env, overrides=overrides, clock=clock) as client:
+    with closing(open_client(name, env=env, overrides=overrides, clock=clock)) as client:
         ctx = RunContext(
             client=client,
             clock=clock,

@@ -8,8 +8,7 @@ only wires through it, and a third platform is one more :func:`register` call.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,9 +17,10 @@ from odc_pipeline.platforms.base import Platform
 
 DEFAULT_PLATFORM = "odc"
 
-Connect = Callable[[Mapping[str, str], Mapping[str, Any], Any], AbstractContextManager[Any]]
-"""``connect(env, overrides, clock)``: a context manager yielding the platform's API client
-(settings read from ``env``, ``overrides`` winning; invalid settings raise ConfigurationError)."""
+Connect = Callable[[Mapping[str, str], Mapping[str, Any], Any], Any]
+"""``connect(env, overrides, clock)``: the platform's API client, which the caller closes
+(``close()``); settings are read from ``env``, ``overrides`` winning, and invalid settings
+raise ConfigurationError before any request."""
 
 
 @dataclass(frozen=True)
@@ -37,14 +37,11 @@ def _odc_wrap(client: Any) -> Platform:
     return OdcPlatform(client)
 
 
-@contextmanager
-def _odc_connect(env: Mapping[str, str], overrides: Mapping[str, Any], clock: Any) -> Iterator[Any]:
+def _odc_connect(env: Mapping[str, str], overrides: Mapping[str, Any], clock: Any) -> Any:
     from odc_pipeline.api import OdcClient
     from odc_pipeline.settings import Settings
 
-    settings = Settings.from_env(env, **dict(overrides))
-    with OdcClient(settings, clock=clock) as client:
-        yield client
+    return OdcClient(Settings.from_env(env, **dict(overrides)), clock=clock)
 
 
 FACTORIES: dict[str, PlatformEntry] = {"odc": PlatformEntry(connect=_odc_connect, wrap=_odc_wrap)}
@@ -69,10 +66,8 @@ def platform_for(name: str | None, client: Any) -> Platform:
     return _entry(name).wrap(client)
 
 
-def open_client(
-    name: str | None, *, env: Mapping[str, str], overrides: Mapping[str, Any], clock: Any
-) -> AbstractContextManager[Any]:
-    """The API client of ``platform:`` (default ``odc``), closed when the block ends."""
+def open_client(name: str | None, *, env: Mapping[str, str], overrides: Mapping[str, Any], clock: Any) -> Any:
+    """The API client of ``platform:`` (default ``odc``); the caller closes it (``close()``)."""
     return _entry(name).connect(env, overrides, clock)
 
 

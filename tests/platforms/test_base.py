@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -217,12 +217,14 @@ def test_platform_registry_names_the_known_ones() -> None:
     with pytest.raises(UsageError, match=r"unknown platform 'mainframe'; known: .*odc"):
         platform_for("mainframe", object())
     register(
-        "memory", wrap=lambda client: _platform(), connect=lambda env, overrides, clock: nullcontext(None)
+        "memory",
+        wrap=lambda client: _platform(),
+        connect=lambda env, overrides, clock: ("client", env["X"], overrides["y"]),
     )
     try:
         assert isinstance(platform_for("memory", None), Memory)
-        with open_client("memory", env={"X": "1"}, overrides={"y": 2}, clock=None) as client:
-            assert client == ("client", "1", 2)
+        client = open_client("memory", env={"X": "1"}, overrides={"y": 2}, clock=None)
+        assert client == ("client", "1", 2)
     finally:
         FACTORIES.pop("memory")
 

@@ -36,7 +36,7 @@ def operation_revisions(operation: Any) -> list[int]:
     """Deploy responses carry ``revisions`` (an array); publish responses a single ``revision``."""
     revisions = getattr(operation, "revisions", None)
     if revisions:
-        return [int(r) for r in revisions]
+        return [int(r) for r in revisions if r is not None]
     single = getattr(operation, "revision", None)
     return [int(single)] if single is not None else []
 
