@@ -44,7 +44,22 @@ def _odc_connect(env: Mapping[str, str], overrides: Mapping[str, Any], clock: An
     return OdcClient(Settings.from_env(env, **dict(overrides)), clock=clock)
 
 
-FACTORIES: dict[str, PlatformEntry] = {"odc": PlatformEntry(connect=_odc_connect, wrap=_odc_wrap)}
+def _lifetime_wrap(client: Any) -> Platform:
+    from odc_pipeline.platforms.lifetime.connect import wrap
+
+    return wrap(client)
+
+
+def _lifetime_connect(env: Mapping[str, str], overrides: Mapping[str, Any], clock: Any) -> Any:
+    from odc_pipeline.platforms.lifetime.connect import connect
+
+    return connect(env, overrides, clock)
+
+
+FACTORIES: dict[str, PlatformEntry] = {
+    "odc": PlatformEntry(connect=_odc_connect, wrap=_odc_wrap),
+    "lifetime": PlatformEntry(connect=_lifetime_connect, wrap=_lifetime_wrap),
+}
 """Platform name → how to reach it. LifeTime registers here."""
 
 

@@ -5,7 +5,7 @@ One module per concern, like the client: ``resolve`` (names, selectors, what run
 analysis: one plan for all applications, deleted when blocked), ``deploy`` (queue, start, poll,
 two-stage, continue, abort), ``statuses`` (verdicts), ``configure`` (site properties after the
 deploy), ``options`` (the file's LifeTime keys), ``connect`` (client from LIFETIME_URL /
-LIFETIME_TOKEN). Importing this package registers ``platform: lifetime``.
+LIFETIME_TOKEN), which ``odc_pipeline.platforms.FACTORIES`` names.
 """
 
 from odc_pipeline.platforms.lifetime.options import LifetimeOptions, SitePropertyValue
