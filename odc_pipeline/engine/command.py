@@ -147,17 +147,25 @@ def _plan_pipeline_path(args: argparse.Namespace, approved: Any) -> str:
 
 
 @contextmanager
-def _simulated(tenant: str, scale: float) -> Iterator[tuple[Any, Any]]:
-    """Start the embedded simulator; yield (settings overrides, clock)."""
+def _simulated(tenant: str, scale: float, platform: str = "odc") -> Iterator[tuple[Any, Any]]:
+    """Start the embedded simulator of ``platform``; yield (simulator, clock)."""
     from odc_pipeline.clock import ScaledClock
     from odc_pipeline.simulator import DEFAULT_TENANT as PACKAGED_TENANT
     from odc_pipeline.simulator import start_simulator
 
+    if platform == "lifetime" and tenant == DEFAULT_TENANT:
+        from odc_pipeline.lifetime_simulator import DEFAULT_LIFETIME_TENANT
+
+        tenant = str(DEFAULT_LIFETIME_TENANT)  # the file's platform picks the simulator's default
     if tenant == DEFAULT_TENANT and not Path(tenant).is_file():
         tenant = str(PACKAGED_TENANT)  # outside a checkout (container, wheel): the packaged copy
     if not Path(tenant).is_file():
         raise UsageError(f"--simulate: tenant file {tenant} not found")
     clock = ScaledClock(scale)
+    if platform == "lifetime":
+        with start_simulator(tenant, clock=clock, time_scale=scale, platform="lifetime") as simulator:
+            yield simulator, clock
+        return
     with start_simulator(tenant, clock=clock, time_scale=scale) as simulator:
         yield simulator, clock
 
@@ -244,17 +252,28 @@ def _handle(args: argparse.Namespace) -> int:
     report_file = args.report_file or env.get("ODC_PIPELINE_REPORT_FILE") or DEFAULT_REPORT_FILE
     if args.simulate is not None:
         scale = args.time_scale or DEFAULT_SIMULATED_TIME_SCALE
-        with _simulated(args.simulate, scale) as (simulator, clock):
-            overrides = {
-                "portal_url": simulator.url,
-                "client_id": simulator.client_id,
-                "client_secret": simulator.client_secret,
-            }
+        with _simulated(args.simulate, scale, spec.platform) as (simulator, clock):
+            overrides = (
+                {"url": simulator.url, "token": simulator.token}
+                if spec.platform == "lifetime"
+                else {
+                    "portal_url": simulator.url,
+                    "client_id": simulator.client_id,
+                    "client_secret": simulator.client_secret,
+                }
+            )
             return execute(spec, options, env=env, overrides=overrides, clock=clock, report_file=report_file)
     portal = (
         {"portal_url": pipeline.portal_url} if pipeline.portal_url and not env.get("ODC_PORTAL_URL") else {}
     )
     return execute(spec, options, env=env, overrides=portal, clock=None, report_file=report_file)
+
+
+def _bound(platform: Any, spec: Any) -> Any:
+    """The platform with the pipeline file's own keys for it (LifeTime's source, zones, ...)."""
+    options = getattr(spec, "platform_options", None)
+    bind = getattr(platform, "bind", None)
+    return bind(options) if options is not None and bind is not None else platform
 
 
 def require_target(spec: Any, options: Any) -> None:
@@ -300,7 +319,7 @@ def execute(
             reporter=reporter,
             spec=spec,
             options=options,
-            platform=platform_for(name, client),
+            platform=_bound(platform_for(name, client), spec),
         )
         with cancel_on_signals(ctx.cancel, notify=reporter.warning):
             report = run_pipeline(ctx)

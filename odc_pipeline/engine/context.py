@@ -90,6 +90,8 @@ class AssetState:
     tag_plan: Any = None  # release.TagPlan: the tag the release stage sets (checked at resolve)
     tag: str | None = None  # the revision's tag after the release stage
     library_changed: bool = False  # a library this run published or released (would, in a plan)
+    resolved: Any = None  # platforms.base.ResolvedRevision (plan-shaped platforms: the version selected)
+    deployed_version: str | None = None  # the version label the target runs before the run (LifeTime)
 
     @property
     def is_library(self) -> bool:

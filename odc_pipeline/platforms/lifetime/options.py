@@ -39,3 +39,39 @@ class LifetimeOptions:
     notes: str = DEFAULT_NOTES  # plan notes; the run's id makes a lost plan findable exactly
     site_properties: Mapping[str, Mapping[str, tuple[SitePropertyValue, ...]]] = field(default_factory=dict)
     """application name/key -> module name -> values."""
+
+
+def options_from_pipeline(pipeline: object) -> LifetimeOptions:
+    """The LifeTime keys of a loaded ``PipelineFile`` (``platform: lifetime``)."""
+    stages = pipeline.stages  # type: ignore[attr-defined]
+    build, deploy, impact = stages.build, stages.deploy, stages.impact_analysis
+    assets = list(pipeline.assets)  # type: ignore[attr-defined]
+    source = getattr(pipeline, "source", None)
+    if source is None:  # the one environment the from: selectors name (the loader checked it)
+        froms = {str(a.revision.value) for a in assets if str(a.revision).startswith("from:")}
+        source = next(iter(froms)) if len(froms) == 1 else None
+    zones = {a.ref: str(a.deployment_zone) for a in assets if getattr(a, "deployment_zone", None)}
+    properties: dict[str, dict[str, tuple[SitePropertyValue, ...]]] = {}
+    for ref, entry in (stages.configure or {}).items():
+        modules = {
+            module: tuple(
+                SitePropertyValue(name, item.key, item.value.text, secret=item.value.secret)
+                for name, item in config.site_properties.items()
+            )
+            for module, config in entry.modules.items()
+        }
+        if modules:
+            properties[str(ref)] = modules
+    return LifetimeOptions(
+        source=source,
+        two_stage=bool(deploy.two_stage) if deploy is not None else False,
+        redeploy_outdated=bool(deploy.redeploy_outdated) if deploy is not None else True,
+        allow_warnings=bool(deploy.allow_warnings) if deploy is not None else False,
+        deployment_zone=deploy.deployment_zone if deploy is not None else None,
+        zones=zones,
+        fail_on=str(impact.fail_on) if impact is not None else "errors",
+        version=build.version if build is not None else None,
+        bump=str(build.bump) if build is not None and build.bump is not None else "patch",
+        change_log=build.change_log if build is not None else None,
+        site_properties=properties,
+    )
