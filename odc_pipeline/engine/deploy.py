@@ -348,7 +348,8 @@ def run_deploy(ctx: RunContext) -> None:
         [a.key for level in levels for a in level],
         {a.key: a.producers for a in apps},
         lambda key: deploy_one(ctx, by_key[key]),
-        max_parallel=ctx.spec.deploy.max_parallel,
+        # a platform that runs one deployment per target at a time gets them one by one
+        max_parallel=ctx.spec.deploy.max_parallel if ctx.platform.capabilities.parallel_deploys else 1,
         cancel=ctx.cancel,
     )
     error = outcome.first_error

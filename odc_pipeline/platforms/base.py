@@ -644,6 +644,15 @@ class Platform(ABC):
         """A fresh code analysis of ``revision`` (``capabilities.code_quality``), waited for."""
         raise PlatformNotSupportedError(f"the code-quality gate is not available on {self.name}")
 
+    # publish ------------------------------------------------------------------------------
+
+    def library_publisher(self) -> Any:
+        """What the publish stage drives to turn a package into a library revision
+        (``capabilities.publish``; ODC: ``platforms.odc.libraries.OdcLibraries``). Publishing
+        exists on one platform only, so its calls are that platform's own object rather than
+        methods every platform would have to refuse."""
+        raise PlatformNotSupportedError(f"publishing library packages is not available on {self.name}")
+
     # release ------------------------------------------------------------------------------
 
     def tagged_revisions(self, asset: AssetRef) -> list[TaggedRevision]:

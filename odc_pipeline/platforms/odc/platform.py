@@ -31,6 +31,7 @@ from odc_pipeline.platforms.base import (
     UnitSearch,
 )
 from odc_pipeline.platforms.odc import build, configure, deploy, impact, quality, release, resolve
+from odc_pipeline.platforms.odc.libraries import OdcLibraries
 from odc_pipeline.report import Message
 
 ODC_CAPABILITIES = Capabilities(
@@ -62,6 +63,7 @@ class OdcPlatform(Platform):
     def __init__(self, client: Any) -> None:
         self.client = client
         self._names = impact.Names(client)
+        self._libraries = OdcLibraries(client)
 
     # resolve
     def environments(self) -> list[EnvironmentRef]:
@@ -149,6 +151,10 @@ class OdcPlatform(Platform):
     # verify
     def code_quality(self, run: RunServices, asset: AssetRef, revision: int, *, stage: str) -> QualityReport:
         return quality.analyse(self.client, run, asset, revision, stage=stage)
+
+    # publish
+    def library_publisher(self) -> OdcLibraries:
+        return self._libraries
 
     # release
     def tagged_revisions(self, asset: AssetRef) -> list[TaggedRevision]:
