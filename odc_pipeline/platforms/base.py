@@ -395,6 +395,10 @@ class Platform(ABC):
     capabilities: Capabilities = Capabilities()
     terms: Terms = Terms()
 
+    def api_calls(self) -> Mapping[str, int]:
+        """Calls made so far per endpoint (the report's ``api_calls``). Default: none counted."""
+        return {}
+
     # resolve ------------------------------------------------------------------------------
 
     @abstractmethod
@@ -483,10 +487,19 @@ class Platform(ABC):
         """Keys of the assets ``asset`` depends on (deploy order). Default: none known."""
         return []
 
-    def preflight(self, run: RunServices, *, stages: Collection[str], apps: Sequence[Any]) -> None:
-        """Reads with the permission each selected stage needs, so a denial stops the run
-        before the first change. Default: the platform has no such reads."""
-        return None
+    def permission_probes(
+        self,
+        target: EnvironmentRef,
+        *,
+        stages: Collection[str],
+        apps: Sequence[tuple[AssetRef, ResolvedRevision]],
+        code_quality: bool = False,
+    ) -> list[tuple[str, Callable[[], object]]]:
+        """(stage, call) pairs that each need the permission that stage will need and change
+        nothing, so a denial stops the run at resolve, before the first change; the engine runs
+        them and names the stage in the error. Default: the platform offers no such calls.
+        """
+        return []
 
     # build --------------------------------------------------------------------------------
 

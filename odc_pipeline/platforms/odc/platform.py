@@ -7,7 +7,7 @@ as it did in the engine and a change to one concern touches one module.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 from odc_pipeline.platforms.base import (
@@ -65,6 +65,10 @@ class OdcPlatform(Platform):
         self._names = impact.Names(client)
         self._libraries = OdcLibraries(client)
 
+    def api_calls(self) -> Mapping[str, int]:
+        http = getattr(self.client, "http", None)
+        return dict(getattr(http, "call_counts", {}) or {})
+
     # resolve
     def environments(self) -> list[EnvironmentRef]:
         return resolve.environments(self.client)
@@ -86,6 +90,18 @@ class OdcPlatform(Platform):
 
     def producers(self, asset: AssetRef, revision: ResolvedRevision) -> list[str]:
         return resolve.producers(self.client, asset, revision)
+
+    def permission_probes(
+        self,
+        target: EnvironmentRef,
+        *,
+        stages: Collection[str],
+        apps: Sequence[tuple[AssetRef, ResolvedRevision]],
+        code_quality: bool = False,
+    ) -> list[tuple[str, Callable[[], object]]]:
+        return resolve.permission_probes(
+            self.client, target, stages=stages, apps=apps, code_quality=code_quality
+        )
 
     # build
     def find_unit(
