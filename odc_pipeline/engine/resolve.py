@@ -52,15 +52,16 @@ def resolve_assets(ctx: RunContext) -> None:
 
 def _resolve_asset(ctx: RunContext, spec: AssetSpec) -> AssetState:
     found = ctx.platform.resolve_asset(name=spec.name, key=spec.key)
-    return _checked(AssetState(spec=spec, name=found.name, key=found.key, asset_type=found.asset_type))
+    state = AssetState(spec=spec, name=found.name, key=found.key, asset_type=found.asset_type)
+    return _checked(state, ctx.platform.terms.platform)
 
 
-def _checked(state: AssetState) -> AssetState:
-    """The file's optional ``type:`` hint must agree with ODC (catches a wrong asset early)."""
+def _checked(state: AssetState, platform: str = "ODC") -> AssetState:
+    """The file's optional ``type:`` hint must agree with the platform (catches a wrong asset early)."""
     hint = state.spec.asset_type
     if hint and state.asset_type and hint != state.asset_type:
         raise UsageError(
-            f"{state.label} is a {state.asset_type} in ODC, but the pipeline file says type: {hint}"
+            f"{state.label} is a {state.asset_type} in {platform}, but the pipeline file says type: {hint}"
         )
     return state
 

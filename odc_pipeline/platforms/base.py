@@ -369,6 +369,7 @@ class Capabilities:
 class Terms:
     """The platform's own words, so messages say what its console says."""
 
+    platform: str = "ODC"
     environment: str = "stage"
     asset: str = "asset"
     unit: str = "Release build"

@@ -45,6 +45,7 @@ ODC_CAPABILITIES = Capabilities(
     code_quality=True,
 )
 ODC_TERMS = Terms(
+    platform="ODC",
     environment="stage",
     asset="asset",
     unit="Release build",
