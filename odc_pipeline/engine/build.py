@@ -54,7 +54,8 @@ def start_and_wait(ctx: RunContext, asset: AssetState, timer: StepTimer) -> Step
         asset=asset.ref, revision=asset.revision_ref, target=ctx.target, known_keys=asset.known_build_keys
     )
     key = platform.start_unit(ctx, request)
-    what = f"Release build of {asset.label} r{asset.revision} ({key})"
+    unit = platform.terms.unit
+    what = f"{unit} of {asset.label} r{asset.revision} ({key})"
     with ctx.tracking(key, what):
         ctx.reporter.info(f"started {what}", asset=asset.label)
         outcome = platform.wait_unit(ctx, request, key, what=what, stage=STAGE)
@@ -64,7 +65,7 @@ def start_and_wait(ctx: RunContext, asset: AssetState, timer: StepTimer) -> Step
         ctx.record(
             timer.result(
                 StepStatus.FAILED,
-                f"Release build of r{asset.revision} ended {status}",
+                f"{unit} of r{asset.revision} ended {status}",
                 revision_after=asset.revision,
                 build_key=key,
                 messages=messages,
@@ -72,15 +73,13 @@ def start_and_wait(ctx: RunContext, asset: AssetState, timer: StepTimer) -> Step
         )
         first = next((m.text for m in messages if m.severity == "error"), "")
         detail = f": {first}" if first else " (see the build log in the run report)"
-        raise OperationFailedError(
-            f"{asset.label}: Release build {key} of r{asset.revision} ended {status}{detail}"
-        )
+        raise OperationFailedError(f"{asset.label}: {unit} {key} of r{asset.revision} ended {status}{detail}")
     asset.build_key = key
     asset.build_reused = False
     return ctx.record(
         timer.result(
             StepStatus.SUCCEEDED,
-            f"built r{asset.revision} (Release build {key})",
+            f"built r{asset.revision} ({unit} {key})",
             revision_after=asset.revision,
             build_key=key,
         )
@@ -111,7 +110,7 @@ def run_build(ctx: RunContext) -> None:
             ctx.record(
                 timer.result(
                     StepStatus.UNCHANGED,  # reusing a build changes nothing, in a plan or not
-                    f"{verb} Finished Release build {reusable} of r{asset.revision}",
+                    f"{verb} Finished {ctx.platform.terms.unit} {reusable} of r{asset.revision}",
                     revision_after=asset.revision,
                     build_key=reusable,
                 )
@@ -121,7 +120,7 @@ def run_build(ctx: RunContext) -> None:
             ctx.record(
                 timer.result(
                     StepStatus.PLANNED,
-                    f"would start a Release build of r{asset.revision}"
+                    f"would start a {ctx.platform.terms.unit} of r{asset.revision}"
                     + (
                         " (force-rebuild)"
                         if ctx.spec.force_rebuild

@@ -62,7 +62,8 @@ def _ensure_build(ctx: RunContext, asset: AssetState) -> None:
     building = ctx.plan and "build" in selected_stages(ctx.spec, ctx.options)
     if asset.build_key is None and not building:
         raise UsageError(
-            f"{asset.label}: no Finished Release build of r{asset.revision} exists; {build_hint(ctx)}"
+            f"{asset.label}: no Finished {ctx.platform.terms.unit} of r{asset.revision} exists; "
+            f"{build_hint(ctx)}"
         )
 
 
@@ -348,7 +349,8 @@ def run_deploy(ctx: RunContext) -> None:
         [a.key for level in levels for a in level],
         {a.key: a.producers for a in apps},
         lambda key: deploy_one(ctx, by_key[key]),
-        max_parallel=ctx.spec.deploy.max_parallel,
+        # a platform that runs one deployment per target at a time gets them one by one
+        max_parallel=ctx.spec.deploy.max_parallel if ctx.platform.capabilities.parallel_deploys else 1,
         cancel=ctx.cancel,
     )
     error = outcome.first_error
@@ -370,12 +372,15 @@ def run_deploy(ctx: RunContext) -> None:
         if isinstance(exc, CancelledError):
             status, text = (
                 StepStatus.CANCELLED,
-                "cancelled while deploying; the operation keeps running in ODC",
+                f"cancelled while deploying; the operation keeps running in {ctx.platform.terms.platform}",
             )
         elif key in recorded:
             continue
         elif isinstance(exc, OperationTimeoutError):
-            status, text = StepStatus.TIMED_OUT, f"{exc}; the operation keeps running in ODC"
+            status, text = (
+                StepStatus.TIMED_OUT,
+                f"{exc}; the operation keeps running in {ctx.platform.terms.platform}",
+            )
         else:  # a failure before or around the deploy (an API error): the forward outcome, said once
             status, text = StepStatus.FAILED, str(exc)
         ctx.record(

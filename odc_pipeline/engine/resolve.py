@@ -10,7 +10,6 @@ read can reveal fails the run here, before any change (exit code 3).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from odc_pipeline.engine.context import AssetState, Environment, RunContext
 from odc_pipeline.engine.options import AssetSpec
@@ -53,15 +52,16 @@ def resolve_assets(ctx: RunContext) -> None:
 
 def _resolve_asset(ctx: RunContext, spec: AssetSpec) -> AssetState:
     found = ctx.platform.resolve_asset(name=spec.name, key=spec.key)
-    return _checked(AssetState(spec=spec, name=found.name, key=found.key, asset_type=found.asset_type))
+    state = AssetState(spec=spec, name=found.name, key=found.key, asset_type=found.asset_type)
+    return _checked(state, ctx.platform.terms.platform)
 
 
-def _checked(state: AssetState) -> AssetState:
-    """The file's optional ``type:`` hint must agree with ODC (catches a wrong asset early)."""
+def _checked(state: AssetState, platform: str = "ODC") -> AssetState:
+    """The file's optional ``type:`` hint must agree with the platform (catches a wrong asset early)."""
     hint = state.spec.asset_type
     if hint and state.asset_type and hint != state.asset_type:
         raise UsageError(
-            f"{state.label} is a {state.asset_type} in ODC, but the pipeline file says type: {hint}"
+            f"{state.label} is a {state.asset_type} in {platform}, but the pipeline file says type: {hint}"
         )
     return state
 
@@ -135,26 +135,23 @@ def resolve_dependencies(ctx: RunContext) -> None:
 
 
 def preflight(ctx: RunContext) -> None:
-    """Read once with the permission each selected later stage needs, so a 403 comes now.
+    """Ask once with the permission each selected later stage needs, so a 403 comes now.
 
-    Only reads are possible (the API has no "check my permissions" call); a permission that
-    only a mutating call needs (deploying) is found by the impact analysis, which needs the
-    same permission and runs before any deploy.
+    The platform knows which calls need which permission and change nothing
+    (:meth:`Platform.permission_probes`); here a denial becomes the error naming the stage.
     """
     from odc_pipeline.api.errors import PermissionDeniedError
     from odc_pipeline.engine.options import selected_stages
 
     stages = selected_stages(ctx.spec, ctx.options)
     apps = [a for a in ctx.assets if not a.is_library and a.revision is not None]
-    probes: list[tuple[str, Any]] = []
-    if apps and ("build" in stages or "deploy" in stages):
-        probes.append(("build", lambda: ctx.client.builds.list(apps[0].key, revision=apps[0].revision)))
-    if "deploy" in stages or "configure" in stages:
-        probes.append(
-            ("deploy", lambda: list(ctx.client.deployments.list(environment_key=ctx.target_key, limit=1)))
-        )
-    if apps and "verify" in stages and ctx.spec.verify.code_quality is not None:
-        probes.append(("verify", lambda: ctx.client.code_quality.get_summary(apps[0].key, apps[0].revision)))
+    assert ctx.target is not None, "resolve_environments runs first"
+    probes = ctx.platform.permission_probes(
+        ctx.target,
+        stages=stages,
+        apps=[(a.ref, a.revision_ref) for a in apps],
+        code_quality=ctx.spec.verify.code_quality is not None,
+    )
     for stage, probe in probes:
         try:
             probe()

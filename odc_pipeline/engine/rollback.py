@@ -64,9 +64,11 @@ FOLD = "rollback"
 
 
 def applies(ctx: RunContext, stage: str, error: BaseException) -> bool:
-    """A failure in deploy or verify, with ``rollback-on-failure``, not a plan, not a cancel."""
+    """A failure in deploy or verify, with ``rollback-on-failure``, not a plan, not a cancel,
+    on a platform that can move a stage back (``capabilities.rollback``)."""
     return (
         ctx.spec.deploy.rollback_on_failure
+        and ctx.platform.capabilities.rollback
         and not ctx.plan
         and stage in TRIGGER_STAGES
         and not isinstance(error, CancelledError)

@@ -304,7 +304,6 @@ def run_pipeline(ctx: RunContext) -> RunReport:
         plan = plan_document(ctx, stages)
         if ctx.options.detailed_exitcode and pending_changes(plan):
             exit_code = ExitCode.CHANGES_PENDING
-    http = getattr(ctx.client, "http", None)
     return RunReport(
         status=status,
         exit_code=int(exit_code),
@@ -319,7 +318,7 @@ def run_pipeline(ctx: RunContext) -> RunReport:
         assets=tuple(a.summary(planned=ctx.plan) for a in ctx.assets),
         steps=tuple(sorted(ctx.steps, key=lambda s: STAGES.index(s.stage))),  # stable: keeps time order
         impact_status=ctx.impact_status,
-        api_calls=dict(getattr(http, "call_counts", {}) or {}),
+        api_calls=dict(ctx.platform.api_calls()),
         error=ctx.secrets.redact(message),
         in_flight=tuple(in_flight),
         rollback=ctx.rollback,

@@ -61,7 +61,11 @@ def _sleep(ctx: RunContext, seconds: float) -> None:
 def http_check(ctx: RunContext, asset: AssetState, check: HttpCheck, *, session: Any = requests) -> Message:
     """GET the app's URL + path until it answers as expected or the retries run out."""
     if not asset.url:
-        return msg("error", f"HTTP check {check.path}: ODC reports no URL for {asset.label}", "http-check")
+        return msg(
+            "error",
+            f"HTTP check {check.path}: {ctx.platform.terms.platform} reports no URL for {asset.label}",
+            "http-check",
+        )
     url = asset.url.rstrip("/") + "/" + check.path.lstrip("/")
     last = ""
     for attempt in range(check.retries + 1):

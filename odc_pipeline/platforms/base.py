@@ -369,6 +369,7 @@ class Capabilities:
 class Terms:
     """The platform's own words, so messages say what its console says."""
 
+    platform: str = "ODC"
     environment: str = "stage"
     asset: str = "asset"
     unit: str = "Release build"
@@ -394,6 +395,10 @@ class Platform(ABC):
     name: str = ""
     capabilities: Capabilities = Capabilities()
     terms: Terms = Terms()
+
+    def api_calls(self) -> Mapping[str, int]:
+        """Calls made so far per endpoint (the report's ``api_calls``). Default: none counted."""
+        return {}
 
     # resolve ------------------------------------------------------------------------------
 
@@ -483,10 +488,19 @@ class Platform(ABC):
         """Keys of the assets ``asset`` depends on (deploy order). Default: none known."""
         return []
 
-    def preflight(self, run: RunServices, *, stages: Collection[str], apps: Sequence[Any]) -> None:
-        """Reads with the permission each selected stage needs, so a denial stops the run
-        before the first change. Default: the platform has no such reads."""
-        return None
+    def permission_probes(
+        self,
+        target: EnvironmentRef,
+        *,
+        stages: Collection[str],
+        apps: Sequence[tuple[AssetRef, ResolvedRevision]],
+        code_quality: bool = False,
+    ) -> list[tuple[str, Callable[[], object]]]:
+        """(stage, call) pairs that each need the permission that stage will need and change
+        nothing, so a denial stops the run at resolve, before the first change; the engine runs
+        them and names the stage in the error. Default: the platform offers no such calls.
+        """
+        return []
 
     # build --------------------------------------------------------------------------------
 
@@ -643,6 +657,15 @@ class Platform(ABC):
     def code_quality(self, run: RunServices, asset: AssetRef, revision: int, *, stage: str) -> QualityReport:
         """A fresh code analysis of ``revision`` (``capabilities.code_quality``), waited for."""
         raise PlatformNotSupportedError(f"the code-quality gate is not available on {self.name}")
+
+    # publish ------------------------------------------------------------------------------
+
+    def library_publisher(self) -> Any:
+        """What the publish stage drives to turn a package into a library revision
+        (``capabilities.publish``; ODC: ``platforms.odc.libraries.OdcLibraries``). Publishing
+        exists on one platform only, so its calls are that platform's own object rather than
+        methods every platform would have to refuse."""
+        raise PlatformNotSupportedError(f"publishing library packages is not available on {self.name}")
 
     # release ------------------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ as it did in the engine and a change to one concern touches one module.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 from odc_pipeline.platforms.base import (
@@ -31,6 +31,7 @@ from odc_pipeline.platforms.base import (
     UnitSearch,
 )
 from odc_pipeline.platforms.odc import build, configure, deploy, impact, quality, release, resolve
+from odc_pipeline.platforms.odc.libraries import OdcLibraries
 from odc_pipeline.report import Message
 
 ODC_CAPABILITIES = Capabilities(
@@ -44,6 +45,7 @@ ODC_CAPABILITIES = Capabilities(
     code_quality=True,
 )
 ODC_TERMS = Terms(
+    platform="ODC",
     environment="stage",
     asset="asset",
     unit="Release build",
@@ -62,6 +64,11 @@ class OdcPlatform(Platform):
     def __init__(self, client: Any) -> None:
         self.client = client
         self._names = impact.Names(client)
+        self._libraries = OdcLibraries(client)
+
+    def api_calls(self) -> Mapping[str, int]:
+        http = getattr(self.client, "http", None)
+        return dict(getattr(http, "call_counts", {}) or {})
 
     # resolve
     def environments(self) -> list[EnvironmentRef]:
@@ -84,6 +91,18 @@ class OdcPlatform(Platform):
 
     def producers(self, asset: AssetRef, revision: ResolvedRevision) -> list[str]:
         return resolve.producers(self.client, asset, revision)
+
+    def permission_probes(
+        self,
+        target: EnvironmentRef,
+        *,
+        stages: Collection[str],
+        apps: Sequence[tuple[AssetRef, ResolvedRevision]],
+        code_quality: bool = False,
+    ) -> list[tuple[str, Callable[[], object]]]:
+        return resolve.permission_probes(
+            self.client, target, stages=stages, apps=apps, code_quality=code_quality
+        )
 
     # build
     def find_unit(
@@ -149,6 +168,10 @@ class OdcPlatform(Platform):
     # verify
     def code_quality(self, run: RunServices, asset: AssetRef, revision: int, *, stage: str) -> QualityReport:
         return quality.analyse(self.client, run, asset, revision, stage=stage)
+
+    # publish
+    def library_publisher(self) -> OdcLibraries:
+        return self._libraries
 
     # release
     def tagged_revisions(self, asset: AssetRef) -> list[TaggedRevision]:

@@ -6,7 +6,7 @@ so nothing here may change the tenant.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import Any
 
 from odc_pipeline.errors import UsageError
@@ -98,3 +98,29 @@ def running_all(client: Any, environment: EnvironmentRef, keys: Sequence[str]) -
 def producers(client: Any, asset: AssetRef, revision: ResolvedRevision) -> list[str]:
     """Keys of the asset's producers (Dependency Management API), in the order ODC lists them."""
     return [str(p.key) for p in client.dependencies.producers(asset.key, revision.number)]
+
+
+def permission_probes(
+    client: Any,
+    target: EnvironmentRef,
+    *,
+    stages: Collection[str],
+    apps: Sequence[tuple[AssetRef, ResolvedRevision]],
+    code_quality: bool = False,
+) -> list[tuple[str, Callable[[], object]]]:
+    """Reads with the permission each selected later stage needs.
+
+    Only reads are possible (the API has no "check my permissions" call); a permission that
+    only a mutating call needs (deploying) is found by the impact analysis, which needs the
+    same permission and runs before any deploy.
+    """
+    probes: list[tuple[str, Callable[[], object]]] = []
+    if apps and ("build" in stages or "deploy" in stages):
+        first, revision = apps[0]
+        probes.append(("build", lambda: client.builds.list(first.key, revision=revision.number)))
+    if "deploy" in stages or "configure" in stages:
+        probes.append(("deploy", lambda: list(client.deployments.list(environment_key=target.key, limit=1))))
+    if apps and "verify" in stages and code_quality:
+        first, revision = apps[0]
+        probes.append(("verify", lambda: client.code_quality.get_summary(first.key, revision.number)))
+    return probes
