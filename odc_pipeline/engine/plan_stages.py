@@ -24,6 +24,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
+
+import requests
 
 from odc_pipeline.engine.context import AssetState, RunContext, StepTimer, msg
 from odc_pipeline.errors import GateBlockedError, OperationFailedError, UsageError
@@ -397,7 +400,12 @@ def prepared(ctx: RunContext) -> bool:
 # --- verify ----------------------------------------------------------------------------------
 
 
-def verify(ctx: RunContext) -> None:
+def verify(ctx: RunContext, *, session: Any = None) -> None:
+    """The target runs exactly the selected versions; then the file's HTTP checks (as on ODC)."""
+    from odc_pipeline.engine.verify import http_check
+
+    session = session or requests
+
     assert ctx.target is not None
     if prepared(ctx):
         for state in ctx.assets:
@@ -407,11 +415,15 @@ def verify(ctx: RunContext) -> None:
                 )
             )
         return
+    checks: dict[str, list[Any]] = {}
+    for check in ctx.spec.verify.http:
+        checks.setdefault(check.asset, []).append(check)
     if ctx.plan:
         for state in ctx.assets:
+            extra = f", {len(checks[state.label])} HTTP check(s)" if checks.get(state.label) else ""
             ctx.record(
                 StepTimer(ctx, state, "verify").result(
-                    StepStatus.PLANNED, f"would check that {ctx.target.name} runs {_version(state)}"
+                    StepStatus.PLANNED, f"would check that {ctx.target.name} runs {_version(state)}{extra}"
                 )
             )
         return
@@ -420,17 +432,32 @@ def verify(ctx: RunContext) -> None:
     for state in ctx.assets:
         timer = StepTimer(ctx, state, "verify")
         now = running.get(state.key)
-        if now is not None and now.unit_key == _unit(state):
-            ctx.record(timer.result(StepStatus.SUCCEEDED, f"{ctx.target.name} runs {now.version}"))
-        else:
+        if now is not None:
+            state.url = now.url or state.url
+        if ctx.spec.verify.deployed_revision and (now is None or now.unit_key != _unit(state)):
             wrong.append(state)
             seen = now.version if now is not None else "nothing"
             ctx.record(
                 timer.result(StepStatus.FAILED, f"{ctx.target.name} runs {seen}, not {_version(state)}")
             )
+            continue
+        messages = [http_check(ctx, state, check, session=session) for check in checks.get(state.label, [])]
+        errors = [m for m in messages if m.severity == "error"]
+        if errors:
+            wrong.append(state)
+            ctx.record(
+                timer.result(StepStatus.FAILED, "; ".join(m.text for m in errors), messages=tuple(messages))
+            )
+        else:
+            shown = now.version if now is not None else _version(state)
+            ctx.record(
+                timer.result(
+                    StepStatus.SUCCEEDED, f"{ctx.target.name} runs {shown}", messages=tuple(messages)
+                )
+            )
     if wrong:
         raise OperationFailedError(
-            f"{ctx.target.name} does not run the selected versions of " + ", ".join(s.label for s in wrong)
+            f"verify failed in {ctx.target.name} for " + ", ".join(s.label for s in wrong)
         )
 
 

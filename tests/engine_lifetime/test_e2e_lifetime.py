@@ -330,3 +330,106 @@ def test_site_properties_are_set_after_the_deploy_and_secrets_never_reported(wor
     changes = world.changes()
     start = next(i for i, c in enumerate(changes) if c.endswith("/start/"))
     assert all(i > start for i, c in enumerate(changes) if "/PropertiesAPI/" in c)
+
+
+def test_hostile_text_from_lifetime_never_starts_a_ci_command(tmp_path: Path) -> None:
+    """A deployment log line from LifeTime (text a platform user controls) that spells GitHub
+    workflow commands stays inert in the log, the outputs and the summary."""
+    import io
+
+    from odc_pipeline.reporting.github import GitHubReporter
+    from tests.ci.ci_rules import github_commands, github_parse_file_commands
+    from tests.ci.conftest import HOSTILE
+
+    tenant = outcome_tenant(environment="Test", result="finished_with_errors", message=HOSTILE)
+    for world in _world(tmp_path, tenant):
+        out, summary = tmp_path / "out.txt", tmp_path / "summary.md"
+        out.touch()
+        summary.touch()
+        stream = io.StringIO()
+        env = {"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": str(out), "GITHUB_STEP_SUMMARY": str(summary)}
+        path = tmp_path / "hostile.yml"
+        path.write_text(TO_TEST + FULL, encoding="utf-8")
+        spec = spec_from_pipeline(load_pipeline(path, env={}), path=str(path))
+        reporter = GitHubReporter(
+            stream=stream, env=env, clock=world.sim.clock, report_file=str(tmp_path / "r.json")
+        )
+        code = execute(
+            spec,
+            RunOptions(),
+            env={**env, "LIFETIME_URL": world.sim.url, "LIFETIME_TOKEN": world.sim.token},
+            overrides={},
+            clock=world.sim.clock,
+            report_file=str(tmp_path / "r.json"),
+            reporter=reporter,
+        )
+        assert code == 1
+        report = (tmp_path / "r.json").read_text(encoding="utf-8")
+        assert "pwned" in report  # the text is kept as data...
+        commands = github_commands(stream.getvalue())
+        assert not any(c.data.startswith("pwned") for c in commands)  # ...never run as a command
+        assert world.sim.token not in stream.getvalue().replace(f"::add-mask::{world.sim.token}", "")
+        outputs = github_parse_file_commands(out.read_text(encoding="utf-8"))
+        assert outputs["status"] == "failed"
+        assert world.sim.token not in out.read_text(encoding="utf-8") + summary.read_text(encoding="utf-8")
+
+
+class _Answer:
+    def __init__(self, status: int, text: str = "") -> None:
+        self.status_code = status
+        self.text = text
+
+
+def test_http_checks_run_against_the_application_url(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    asked: list[str] = []
+
+    class Session:
+        @staticmethod
+        def get(url: str, **_: Any) -> _Answer:
+            asked.append(url)
+            return _Answer(503 if len(asked) == 1 else 200, "Welcome")
+
+    from odc_pipeline.engine import plan_stages
+
+    monkeypatch.setattr(plan_stages, "requests", Session)
+    text = TO_TEST + FULL.replace(
+        "verify: {}",
+        "verify:\n    http:\n      - {asset: Customer Portal, path: /health, contains: Welcome, retries: 1, "
+        "interval: 1s}",
+    )
+    result = world.run(text)
+    assert result.code == 0, result.report["error"]
+    assert asked == ["https://test.example.com/portal/health"] * 2  # the first 503 was retried
+    asked.clear()
+    monkeypatch.setattr(Session, "get", staticmethod(lambda url, **_: _Answer(500)))
+    failed = world.run(text)
+    assert failed.code == 1
+    (step,) = [s for s in failed.steps("verify") if s["asset"] == "Customer Portal"]
+    assert step["status"] == "failed"
+    assert "answered 500" in step["summary"]
+
+
+def test_the_lifetime_example_runs_with_simulate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``odc-pipeline run examples/lifetime-release.yml --simulate``: the demo on the LifeTime
+    simulator, through the CLI (tags Customer Portal 1.3.0, one plan to Test, site properties)."""
+    from odc_pipeline.cli import main
+
+    report = tmp_path / "report.json"
+    root = Path(__file__).resolve().parents[2]
+    code = main(
+        [
+            "run",
+            str(root / "examples" / "lifetime-release.yml"),
+            "--simulate",
+            "--time-scale",
+            "0.002",
+            "--report-file",
+            str(report),
+        ]
+    )
+    document = json.loads(report.read_text(encoding="utf-8"))
+    assert code == 0, document["error"]
+    assert document["status"] == "succeeded"
+    builds = {s["asset"]: s["summary"] for s in document["steps"] if s["stage"] == "build"}
+    assert "tagged 1.3.0 in Development" in builds["Customer Portal"]
+    assert "succeeded: Test" in capsys.readouterr().out
