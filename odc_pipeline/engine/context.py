@@ -18,7 +18,6 @@ from typing import Any
 from odc_pipeline.clock import Clock
 from odc_pipeline.engine.options import AssetSpec, EngineSpec, RunOptions
 from odc_pipeline.engine.poller import DurationHint, PollBudget, hint_from_operations, wait_for
-from odc_pipeline.engine.wait_domains import budget_for, prior_for
 from odc_pipeline.platforms.base import AssetRef, EnvironmentRef, Platform, ResolvedRevision
 from odc_pipeline.redaction import SECRETS, SecretRegistry
 from odc_pipeline.report import LIBRARY_TYPES, AssetSummary, Message, StepResult, StepStatus
@@ -239,7 +238,7 @@ class RunContext:
         ``hint`` (from :meth:`history_hint`) lets the poller call densely only near the
         expected end of the operation instead of on a blind back-off; without one the stage's
         prior stands in. Concurrent waits on one API domain share its poll budget
-        (:mod:`odc_pipeline.engine.wait_domains`).
+        (the platform says which: ODC's are in :mod:`odc_pipeline.engine.wait_domains`).
         """
         return wait_for(
             fetch,
@@ -251,8 +250,8 @@ class RunContext:
             heartbeat=self.reporter.heartbeat,
             cancel=self.cancel,
             hint=hint,
-            prior=prior_for(stage),
-            budget=budget_for(self._poll_budgets, self.client, self.clock, stage),
+            prior=self.platform.poll_prior(stage),
+            budget=self.platform.poll_budget(self._poll_budgets, self.clock, stage),
         )
 
     def history_hint(self, key: tuple[str, ...], read: Callable[[], Iterable[object]]) -> DurationHint | None:

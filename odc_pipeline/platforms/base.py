@@ -26,7 +26,7 @@ needs it back later, never for a stage to read.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, MutableMapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
@@ -395,6 +395,17 @@ class Platform(ABC):
     name: str = ""
     capabilities: Capabilities = Capabilities()
     terms: Terms = Terms()
+
+    def poll_prior(self, stage: str) -> DurationHint | None:
+        """How long ``stage``'s operations usually take on this platform when no history says
+        (the shared poller's prior). Default: none, a blind back-off."""
+        return None
+
+    def poll_budget(self, budgets: MutableMapping[str, Any], clock: Clock, stage: str) -> Any:
+        """The shared poll budget (``engine.poller.PollBudget``) of the API ``stage`` polls,
+        kept in the run's ``budgets`` so concurrent waits share it. Default: no budget (the
+        platform documents no rate limit)."""
+        return None
 
     def api_calls(self) -> Mapping[str, int]:
         """Calls made so far per endpoint (the report's ``api_calls``). Default: none counted."""

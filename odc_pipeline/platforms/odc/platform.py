@@ -7,7 +7,7 @@ as it did in the engine and a change to one concern touches one module.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, MutableMapping, Sequence
 from typing import Any
 
 from odc_pipeline.platforms.base import (
@@ -65,6 +65,16 @@ class OdcPlatform(Platform):
         self.client = client
         self._names = impact.Names(client)
         self._libraries = OdcLibraries(client)
+
+    def poll_prior(self, stage: str) -> Any:
+        from odc_pipeline.engine.wait_domains import prior_for
+
+        return prior_for(stage)
+
+    def poll_budget(self, budgets: MutableMapping[str, Any], clock: Any, stage: str) -> Any:
+        from odc_pipeline.engine.wait_domains import budget_for
+
+        return budget_for(budgets, self.client, clock, stage)
 
     def api_calls(self) -> Mapping[str, int]:
         http = getattr(self.client, "http", None)
