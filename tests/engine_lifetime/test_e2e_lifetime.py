@@ -433,3 +433,28 @@ def test_the_lifetime_example_runs_with_simulate(tmp_path: Path, capsys: pytest.
     builds = {s["asset"]: s["summary"] for s in document["steps"] if s["stage"] == "build"}
     assert "tagged 1.3.0 in Development" in builds["Customer Portal"]
     assert "succeeded: Test" in capsys.readouterr().out
+
+
+def test_the_summary_table_shows_versions(world: World) -> None:
+    from odc_pipeline.engine.context import RunContext
+    from odc_pipeline.engine.runner import run_pipeline
+    from odc_pipeline.lifetime import LifetimeClient, LifetimeSettings
+    from odc_pipeline.platforms.lifetime import LifetimePlatform
+    from odc_pipeline.reporting.table import asset_rows
+
+    path = world.tmp / "table.yml"
+    path.write_text(TO_TEST + FULL, encoding="utf-8")
+    spec = spec_from_pipeline(load_pipeline(path, env={}), path=str(path))
+    settings = LifetimeSettings.from_env({"LIFETIME_URL": world.sim.url, "LIFETIME_TOKEN": world.sim.token})
+    with LifetimeClient(settings, clock=world.sim.clock) as client:
+        ctx = RunContext(
+            client=client,
+            clock=world.sim.clock,
+            reporter=RecordingReporter(),
+            spec=spec,
+            platform=LifetimePlatform(client).bind(spec.platform_options),
+        )
+        report = run_pipeline(ctx)
+    assert report.exit_code == 0
+    rows = {row.name: row.revision for row in asset_rows(report)}
+    assert rows == {"Customer Portal": "1.2.0", "Core Services": "2.1.0"}
