@@ -458,3 +458,81 @@ def test_the_summary_table_shows_versions(world: World) -> None:
     assert report.exit_code == 0
     rows = {row.name: row.revision for row in asset_rows(report)}
     assert rows == {"Customer Portal": "1.2.0", "Core Services": "2.1.0"}
+
+
+def test_lost_answers_to_tag_plan_and_start_are_looked_up_never_sent_twice(tmp_path: Path) -> None:
+    """drop-response: LifeTime acted, the answer was lost. One tag, one plan, one start.
+
+    Tags are usable at once here, so the plan POST whose answer is lost did create a plan
+    (with processing time, LifeTime may refuse it first — then nothing was created)."""
+    tenant = load_lifetime_tenant(DEFAULT_LIFETIME_TENANT)
+    tenant = tenant.model_copy(
+        update={"durations": tenant.durations.model_copy(update={"tag_processing": 0})}
+    )
+    for world in _world(tmp_path, tenant):
+        _lost_answers(world)
+
+
+def _lost_answers(world: World) -> None:
+    for fragment in ("/versions", "/lifetimeapi/rest/v2/deployments", "/start"):
+        world.sim.faults.add("drop-response", path=fragment, method="POST", times=1)
+    text = HEAD + (
+        "source: Development\ntarget: Test\nassets: [{name: Customer Portal, revision: modified}]\n"
+        "stages:\n  build: {}\n  impact-analysis: {}\n  deploy: {}\n  verify: {}\n"
+    )
+    result = world.run(text)
+    assert result.code == 0, result.report["error"]
+    changes = world.changes()
+    assert sum(1 for c in changes if c.endswith("/versions/")) == 1
+    assert sum(1 for c in changes if c.endswith("/deployments/")) == 1
+    assert sum(1 for c in changes if c.endswith("/start/")) == 1
+    assert world.version("Test", "Customer Portal") == "1.2.1"
+    test_key = world.sim.state.env_by_name["Test"].key
+    assert len([p for p in world.sim.state.plans.values() if p.target_key == test_key]) == 1
+
+
+def test_waiting_for_a_busy_target_is_bounded_by_the_deploy_timeout(world: World) -> None:
+    from odc_pipeline.lifetime import LifetimeClient, LifetimeSettings
+
+    state = world.sim.state
+    settings = LifetimeSettings.from_env({"LIFETIME_URL": world.sim.url, "LIFETIME_TOKEN": world.sim.token})
+    with LifetimeClient(settings, clock=world.sim.clock) as client:
+        core = client.applications.find_by_name("Core Services")[0]
+        version = client.versions.find(core.key or "", "2.1.0")
+        assert version is not None
+        busy = client.deployments.create(
+            source_environment_key=state.env_by_name["Test"].key,
+            target_environment_key=state.env_by_name["Production"].key,
+            operations=[version.key or ""],
+            notes="someone else's two-step plan, left prepared",
+        )
+        client.deployments.get(busy)
+        client.deployments.start(busy)
+    text = HEAD + (
+        "source: Test\ntarget: Production\nassets: [Customer Portal]\n"
+        "stages:\n  deploy: {}\ntimeouts: {deploy: 2m}\n"
+    )
+    result = world.run(text)
+    assert result.code == 5
+    assert result.report["status"] == "timed-out"
+    assert "other deployment plans on Production" in result.report["error"]
+    assert not [c for c in world.changes() if c.endswith("/start/") and busy not in c]
+
+
+def test_continue_from_the_cli_refuses_what_it_cannot_continue(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from odc_pipeline.cli import main
+
+    done = world.run(TO_TEST + FULL)
+    assert done.code == 0
+    report = world.tmp / f"report-{world.runs}.json"
+    assert main(["continue", "--report", str(report)]) == 2
+    assert "not the report of a run that prepared one plan" in capsys.readouterr().err
+    odc = world.tmp / "odc.yml"
+    odc.write_text("version: 1\ntarget: QA\nassets: [A]\nstages:\n  deploy: {}\n", encoding="utf-8")
+    assert main(["continue", str(odc), "--plan-key", "k"]) == 2
+    assert "continue applies to platform: lifetime" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as caught:  # argparse: --plan-key or --report is required
+        main(["continue", str(odc)])
+    assert caught.value.code == 2
