@@ -75,6 +75,13 @@ class LifetimePlatform(Platform):
         self._environments: list[Environment] | None = None
         self._kept_plan: tuple[plans.PlanContent, str] | None = None
 
+    def poll_prior(self, stage: str) -> Any:
+        """LifeTime plans (prepare + deploy) take minutes like ODC deploys; new tags are usable
+        within seconds to a minute: the shared poller's priors for those kinds (no history API)."""
+        from odc_pipeline.engine.poller import PRIORS
+
+        return {"deploy": PRIORS["deploy"], "build": PRIORS["analysis"]}.get(stage)
+
     def bind(self, options: LifetimeOptions) -> LifetimePlatform:
         """The same client with the pipeline file's LifeTime keys."""
         return LifetimePlatform(self.client, options, secrets=self.secrets)
