@@ -50,6 +50,11 @@ def _version(state: AssetState) -> str:
 
 def resolve(ctx: RunContext) -> None:
     platform = ctx.platform
+    if ctx.options.approved is not None:
+        raise UsageError(
+            f"--from-plan is not available on {platform.terms.platform} yet: run without it "
+            "(a two-stage deployment is the approval step there: two-stage: true, then continue)"
+        )
     ctx.environments = tuple(platform.environments())
     ctx.target = platform.find_environment(
         ctx.environments, ctx.options.target or ctx.spec.target, role="target"

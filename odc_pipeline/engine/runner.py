@@ -282,7 +282,7 @@ def run_pipeline(ctx: RunContext) -> RunReport:
     in_flight = ctx.in_flight.snapshot() if isinstance(error, CancelledError) else {}
     in_flight = _abort_on_cancel(ctx, in_flight)
     for key, what in in_flight.items():
-        ctx.reporter.warning(f"still running in ODC: {what} (operation {key})")
+        ctx.reporter.warning(f"still running in {ctx.platform.terms.platform}: {what} (operation {key})")
     exit_code = ExitCode(getattr(error, "exit_code", ExitCode.FAILED)) if error is not None else ExitCode.OK
     message = ""
     if error is not None:

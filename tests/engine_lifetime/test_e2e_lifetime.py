@@ -536,3 +536,10 @@ def test_continue_from_the_cli_refuses_what_it_cannot_continue(
     with pytest.raises(SystemExit) as caught:  # argparse: --plan-key or --report is required
         main(["continue", str(odc)])
     assert caught.value.code == 2
+
+
+def test_from_plan_is_refused_on_lifetime_before_any_change(world: World) -> None:
+    result = world.run(TO_TEST + FULL, options=RunOptions(approved=object()))
+    assert result.code == 2
+    assert "--from-plan is not available on LifeTime" in result.report["error"]
+    assert world.changes() == []

@@ -49,6 +49,7 @@ LIFETIME_CAPABILITIES = Capabilities(
     code_quality=False,
 )
 LIFETIME_TERMS = Terms(
+    platform="LifeTime",
     environment="environment",
     asset="application",
     unit="application version",
