@@ -539,7 +539,10 @@ def test_continue_from_the_cli_refuses_what_it_cannot_continue(
 
 
 def test_from_plan_is_refused_on_lifetime_before_any_change(world: World) -> None:
-    result = world.run(TO_TEST + FULL, options=RunOptions(approved=object()))
+    from types import SimpleNamespace
+
+    approved = SimpleNamespace(source="plan.json", target_key="", stages=(), force=False)
+    result = world.run(TO_TEST + FULL, options=RunOptions(approved=approved))
     assert result.code == 2
     assert "--from-plan is not available on LifeTime" in result.report["error"]
     assert world.changes() == []
