@@ -143,9 +143,14 @@ def test_tag_modified_apps_then_deploy(world: World) -> None:
 
 
 def test_two_stage_stops_prepared_and_continue_by_key_finishes_exactly_that_plan(world: World) -> None:
+    from odc_pipeline.lifetime_simulator.tenant import derive_key
+
+    flags = derive_key("lifetime-config", "Core Services", "CoreServices_CS", "SiteProperty", "FeatureFlags")
     text = HEAD + (
         "target: Production\nrevision: from:Test\nassets: [Core Services]\n"
-        "stages:\n  impact-analysis: {}\n  deploy: {two-stage: true}\n  verify: {}\n"
+        "stages:\n  configure:\n    Core Services:\n      modules:\n        CoreServices_CS:\n"
+        f"          site-properties: {{FeatureFlags: {{key: {flags}, value: new-checkout}}}}\n"
+        "  impact-analysis: {}\n  deploy: {two-stage: true}\n  verify: {}\n"
     )
     prepared = world.run(text)
     assert prepared.code == 0, prepared.report["error"]
@@ -155,13 +160,16 @@ def test_two_stage_stops_prepared_and_continue_by_key_finishes_exactly_that_plan
     assert step["details"]["prepared"] is True
     assert world.version("Production", "Core Services") == "2.0.0"
     assert {s["status"] for s in prepared.steps("verify")} == {"skipped"}
+    assert {s["status"] for s in prepared.steps("configure")} == {"skipped"}  # waits for step two
+    assert world.sim.state.config_value("CoreServices_CS", "Production", "FeatureFlags") == ""
     assert not [c for c in world.changes() if c.endswith("/continue/")]
 
     report_path = world.tmp / f"report-{world.runs}.json"
     assert plan_from_report(str(report_path)) == (key, str(world.tmp / f"pipeline-{world.runs}.yml"))
-    finished = world.run(text, options=RunOptions(only=("deploy", "verify"), continue_plan=key))
+    finished = world.run(text, options=RunOptions(only=("configure", "deploy", "verify"), continue_plan=key))
     assert finished.code == 0, finished.report["error"]
     assert finished.report["status"] == "succeeded"
+    assert world.sim.state.config_value("CoreServices_CS", "Production", "FeatureFlags") == "new-checkout"
     assert world.version("Production", "Core Services") == "2.1.0"
     assert [c for c in world.changes() if c.endswith("/continue/")] == [
         f"POST /lifetimeapi/rest/v2/deployments/{key}/continue/"
