@@ -128,7 +128,7 @@ class HttpClient:
         limits = [Limit(f"domain:{domain.base_path}", domain.per_minute)]
         if method == "POST" and domain.post_limited(template):
             limits.append(Limit(f"post:{key}", domain.post_per_minute))
-        query = _query(params)
+        query = openapi.serialize_query(domain.spec_file, method, template, params)
         reauthenticated = False
         while True:
             token = self.auth.token()
@@ -407,25 +407,6 @@ def _fill(template: str, path_params: Mapping[str, Any]) -> str:
     if "{" in path:
         raise ValueError(f"missing path parameter in {path}")
     return path
-
-
-def _query(params: Mapping[str, Any] | None) -> list[tuple[str, str]] | None:
-    """Query pairs; None dropped, booleans lower-case, sequences as repeated keys (§2.3)."""
-    if not params:
-        return None
-    pairs: list[tuple[str, str]] = []
-    for name, value in params.items():
-        values = value if isinstance(value, list | tuple | set | frozenset) else [value]
-        for item in values:
-            if item is None:
-                continue
-            if isinstance(item, bool):
-                pairs.append((name, "true" if item else "false"))
-            elif isinstance(item, datetime):
-                pairs.append((name, item.isoformat()))
-            else:
-                pairs.append((name, str(item)))
-    return pairs or None
 
 
 def _retry_after(response: requests.Response, now: datetime) -> float | None:
