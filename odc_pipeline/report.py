@@ -81,6 +81,9 @@ class AssetSummary:
     revision_after: int | None = None
     build_key: str | None = None
     url: str | None = None
+    # This run's operation on the asset still running in ODC when the run ended (then
+    # revision_after is None: what runs afterwards is known only when it finishes).
+    running_operation: str | None = None
 
 
 @dataclass(frozen=True)
@@ -100,7 +103,7 @@ class RunReport:
     impact_status: str = ""  # "NoIssuesFound" | "WarningsFound" | "ErrorsFound" | "skipped" | ""
     api_calls: Mapping[str, int] = field(default_factory=dict)  # "GET /api/builds/v1/…" -> count
     error: str = ""  # the message that explains a failed run
-    in_flight: tuple[str, ...] = ()  # operation keys still running when cancelled
+    in_flight: tuple[str, ...] = ()  # operations this run started that had not finished at its end
     schema_version: str = REPORT_SCHEMA_VERSION
 
     def to_dict(self) -> dict[str, Any]:

@@ -19,9 +19,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from odc_pipeline.api.errors import OutcomeUnknownError
 from odc_pipeline.engine import configure
 from odc_pipeline.engine.build import find_reusable
-from odc_pipeline.engine.context import AssetState, RunContext, StepTimer, msg
+from odc_pipeline.engine.context import (
+    AssetState,
+    RunContext,
+    StepTimer,
+    msg,
+    outcome_unknown,
+    unfinished_status,
+)
 from odc_pipeline.engine.operations import (
     FINISHED,
     first_error,
@@ -35,7 +43,7 @@ from odc_pipeline.engine.operations import (
 from odc_pipeline.engine.recovery import deployment_finder
 from odc_pipeline.engine.resolve import deployments_by_asset
 from odc_pipeline.engine.scheduler import run_in_order, topological_levels
-from odc_pipeline.errors import CancelledError, OperationFailedError, UsageError
+from odc_pipeline.errors import CancelledError, OdcPipelineError, OperationFailedError, UsageError
 from odc_pipeline.report import Message, StepResult, StepStatus
 
 STAGE = "deploy"
@@ -257,7 +265,17 @@ def deploy_one(ctx: RunContext, asset: AssetState) -> StepResult:
     changes = configure.patch_asset(ctx, asset, deploying=True) if asset.config_changes else []
     assert asset.revision is not None
     assert asset.build_key is not None
-    key, final = _start_deploy(ctx, asset, asset.revision, asset.build_key, label="deploy")
+    try:
+        key, final = _start_deploy(ctx, asset, asset.revision, asset.build_key, label="deploy")
+    except OutcomeUnknownError as exc:
+        error = outcome_unknown(asset, f"deploy of r{asset.revision} to {_env_name(ctx)}", exc)
+        ctx.record(
+            timer.result(StepStatus.FAILED, str(error), revision_before=before, build_key=asset.build_key)
+        )
+        raise error from None
+    except OdcPipelineError as exc:
+        _record_unfinished(ctx, asset, timer, exc)
+        raise
     if status_of(final) != FINISHED:
         error = _failure(ctx, asset, key, status_of(final))
         if ctx.spec.deploy.rollback_on_failure:
@@ -284,6 +302,24 @@ def deploy_one(ctx: RunContext, asset: AssetState) -> StepResult:
             f"deployed r{asset.revision} to {_env_name(ctx)} (was {_was(before)})",
             revision_before=before,
             revision_after=asset.revision,
+            build_key=asset.build_key,
+            operation_key=key,
+        )
+    )
+
+
+def _record_unfinished(ctx: RunContext, asset: AssetState, timer: StepTimer, error: BaseException) -> None:
+    """Our deploy was started but not seen to end (status reads failed, timeout, cancel)."""
+    key = asset.deploy_key
+    if key is None or key not in ctx.in_flight.snapshot():
+        return
+    ctx.record(
+        timer.result(
+            unfinished_status(error),
+            f"deploy {key} of r{asset.revision} still running in ODC ({error}); what runs in "
+            f"{_env_name(ctx)} afterwards is unknown until it finishes",
+            revision_before=asset.deployed_revision,
+            revision_after=None,
             build_key=asset.build_key,
             operation_key=key,
         )
@@ -403,8 +439,9 @@ def run_deploy(ctx: RunContext) -> None:
                 revision_after=asset.deployed_revision,
             )
         )
+    recorded = {s.asset_key for s in ctx.steps if s.stage == STAGE}
     for key, exc in outcome.errors.items():
-        if isinstance(exc, CancelledError):
+        if isinstance(exc, CancelledError) and key not in recorded:
             asset = by_key[key]
             ctx.record(
                 StepTimer(ctx, asset, STAGE).result(

@@ -137,8 +137,8 @@ def _unapplied_configuration(ctx: RunContext, error: BaseException | None) -> No
             running = asset.deploy_key if asset.deploy_key in in_flight else None
             if running:
                 text = (
-                    f"configuration values were PATCHed; deploy {running}, still running in ODC, "
-                    "applies them when it finishes"
+                    f"configuration values were PATCHed: applied by deploy {running} when it finishes "
+                    "(still running in ODC)"
                 )
             else:
                 text = (
@@ -156,7 +156,7 @@ def _unapplied_configuration(ctx: RunContext, error: BaseException | None) -> No
                 ctx.record(
                     StepTimer(ctx, asset, configure.STAGE).result(
                         StepStatus.CANCELLED if ctx.cancel.is_set() else StepStatus.WARNING,
-                        f"PATCHed, not applied yet: {text}",
+                        text if running else f"PATCHed, not applied yet: {text}",
                         messages=lines,
                         operation_key=running,
                         details={"changes": 0, "pending": True},
@@ -207,7 +207,7 @@ def run_pipeline(ctx: RunContext) -> RunReport:
     if ctx.cancel.is_set() and not isinstance(error, CancelledError):
         error = CancelledError(f"cancelled{': ' + str(error) if error else ''}")
     _unapplied_configuration(ctx, error)
-    in_flight = ctx.in_flight.snapshot() if isinstance(error, CancelledError) else {}
+    in_flight = ctx.in_flight.snapshot()  # whatever ended the run: error, timeout or cancel
     for key, what in in_flight.items():
         ctx.reporter.warning(f"still running in ODC: {what} (operation {key})")
     exit_code = ExitCode(getattr(error, "exit_code", ExitCode.FAILED)) if error is not None else ExitCode.OK
@@ -232,7 +232,7 @@ def run_pipeline(ctx: RunContext) -> RunReport:
         started_at=started_at,
         finished_at=ctx.now_iso(),
         duration_seconds=round(ctx.clock.monotonic() - t0, 3),
-        assets=tuple(a.summary() for a in ctx.assets),
+        assets=tuple(a.summary(in_flight) for a in ctx.assets),
         steps=tuple(sorted(ctx.steps, key=lambda s: STAGES.index(s.stage))),  # stable: keeps time order
         impact_status=ctx.impact_status,
         api_calls=dict(getattr(http, "call_counts", {}) or {}),

@@ -190,6 +190,7 @@ def read_everything(client: OdcClient) -> None:
 
     client.external_libraries.get_upload_urls()
     client.external_libraries.get_generation(UUID1)
+    client.external_libraries.finder("lib.zip")()
     _mark(
         "assets.find_by_name",
         "assets.get",
@@ -218,6 +219,7 @@ def read_everything(client: OdcClient) -> None:
         "code_quality.get_analysis",
         "external_libraries.get_upload_urls",
         "external_libraries.get_generation",
+        "external_libraries.finder",
     )
 
 

@@ -232,6 +232,14 @@ RESPONSES: list[tuple[type[BaseModel], str, str, str, int, str | None]] = [
         200,
         None,
     ),
+    (
+        m.GenerationOperation,
+        "external-library-generation-api-v1.json",
+        "GET",
+        "/generation-operations",
+        200,
+        "results",
+    ),
 ]
 IDS = [f"{method} {template} -> {model.__name__}" for model, _, method, template, _, _ in RESPONSES]
 
