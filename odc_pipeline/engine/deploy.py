@@ -234,8 +234,19 @@ def deploy_one(ctx: RunContext, asset: AssetState) -> StepResult:
     if attached:
         asset.revision_after = asset.revision
         asset.deployed = True
+        applied = configure.changes_left_after_deploy(ctx, asset)
         if asset.config_changes:
             configure.apply_configs(ctx, asset, revision=asset.revision)
+        elif applied:
+            asset.config_applied, asset.config_applied_by = True, attached
+            configure.configure_step(
+                ctx,
+                asset,
+                StepTimer(ctx, asset, configure.STAGE),
+                applied,
+                how=f"applied by the running deploy {attached} this run attached to",
+                operation_key=attached,
+            )
         return ctx.record(
             timer.result(
                 StepStatus.SUCCEEDED,
