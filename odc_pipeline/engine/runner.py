@@ -9,6 +9,8 @@ says what was left in flight or half-configured, and always returns a complete
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Callable
 
 from odc_pipeline import __version__
@@ -179,12 +181,56 @@ def run_pipeline(ctx: RunContext) -> RunReport:
     """Run every selected stage; never raises for a failure the product can explain."""
     started_at = ctx.now_iso()
     t0 = ctx.clock.monotonic()
-    spec = ctx.spec
     ctx.reporter.start(
-        target=ctx.options.target or spec.target, pipeline_file=spec.pipeline_file, plan_only=ctx.plan
+        target=ctx.options.target or ctx.spec.target, pipeline_file=ctx.spec.pipeline_file, plan_only=ctx.plan
     )
-    stages = selected_stages(spec, ctx.options)
-    error: BaseException | None = None
+    error = _run_stages(ctx)
+    return finish_report(ctx, error, started_at=started_at, t0=t0)
+
+
+def run_cancellable(ctx: RunContext, *, grace: float, hurry: threading.Event) -> tuple[RunReport, bool]:
+    """:func:`run_pipeline` in a worker thread, so a cancel is answered within ``grace`` seconds.
+
+    CI runners send SIGKILL ~10 s after SIGTERM. Waits notice the cancel at once, but an HTTP
+    call in progress only returns when its socket does (up to the read timeout). So this thread
+    waits for the worker; once ``ctx.cancel`` is set it gives the worker ``grace`` real seconds
+    (cut short by ``hurry``, set by a second signal) and then writes the report itself from
+    what the run knows: steps so far and every operation still in flight. The worker is a
+    daemon thread. Returns the report and whether the worker was left behind (still stuck), in
+    which case the CLI must leave with ``os._exit``: pool threads of the stuck call would
+    otherwise hold the interpreter's exit until their read timeout.
+    """
+    started_at = ctx.now_iso()
+    t0 = ctx.clock.monotonic()
+    box: list[RunReport] = []
+    done = threading.Event()
+
+    def work() -> None:
+        try:
+            box.append(run_pipeline(ctx))
+        finally:
+            done.set()
+
+    worker = threading.Thread(target=work, name="odc-pipeline-run", daemon=True)
+    worker.start()
+    while not done.wait(0.05):
+        if ctx.cancel.is_set():
+            deadline = time.monotonic() + grace
+            while not done.is_set() and not hurry.is_set() and time.monotonic() < deadline:
+                done.wait(0.05)
+            break
+    if box:
+        return box[0], False
+    log.debug("the run did not stop within %.1f s of the cancel; reporting without it", grace)
+    error = CancelledError(
+        "cancelled while a call to ODC was still waiting for its answer; the report lists every "
+        "operation this run started that had not finished"
+    )
+    return finish_report(ctx, error, started_at=started_at, t0=t0), True
+
+
+def _run_stages(ctx: RunContext) -> BaseException | None:
+    stages = selected_stages(ctx.spec, ctx.options)
     try:
         _in_stage(ctx, "resolve", resolve)
         deploying = "deploy" in stages
@@ -200,10 +246,16 @@ def run_pipeline(ctx: RunContext) -> RunReport:
             elif stage == "verify":
                 _in_stage(ctx, stage, verify.run_verify)
     except OdcPipelineError as exc:
-        error = exc
+        return exc
     except Exception as exc:  # a bug must still produce a report and a clear message
         log.debug("unexpected error", exc_info=True)
-        error = exc
+        return exc
+    return None
+
+
+def finish_report(ctx: RunContext, error: BaseException | None, *, started_at: str, t0: float) -> RunReport:
+    """The run's report from what ``ctx`` knows now (also for a run abandoned on cancel)."""
+    spec = ctx.spec
     if ctx.cancel.is_set() and not isinstance(error, CancelledError):
         error = CancelledError(f"cancelled{': ' + str(error) if error else ''}")
     _unapplied_configuration(ctx, error)
