@@ -77,6 +77,7 @@ class AssetState:
     build_reused: bool = False
     known_build_keys: tuple[str, ...] | None = None  # Release builds of the revision before ours
     running_build_key: str | None = None  # a Release build of the revision already in progress
+    probe_analysis_key: str | None = None  # the impact analysis resolve's permission probe started
     config_changes: list[SettingChange] = field(default_factory=list)
     config_revision_baseline: int | None = None
     config_patched: bool = False  # pending values were PATCHed and not yet applied

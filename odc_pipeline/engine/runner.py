@@ -17,7 +17,12 @@ from odc_pipeline import __version__
 from odc_pipeline.engine import build, configure, deploy, impact, verify
 from odc_pipeline.engine.context import RunContext, StepTimer
 from odc_pipeline.engine.options import selected_stages
-from odc_pipeline.engine.resolve import resolve
+from odc_pipeline.engine.resolve import (
+    check_edit_configurations,
+    probe_deploy_assets,
+    probe_permission,
+    resolve,
+)
 from odc_pipeline.engine.scheduler import run_in_order
 from odc_pipeline.errors import CancelledError, ExitCode, OdcPipelineError
 from odc_pipeline.report import STAGES, RunReport, StepStatus
@@ -81,6 +86,21 @@ def run_configure(ctx: RunContext, *, deploying: bool) -> None:
     """Check and diff every configured asset; apply now only when no deploy stage follows."""
     configure.plan_configuration(ctx)
     configured = [a for a in ctx.assets if (a.spec.name in ctx.spec.configure or a.key in ctx.spec.configure)]
+    # Every write permission answers before the first change (issue 10): an empty PATCH for
+    # Edit configurations; without a deploy stage ApplyConfigs needs Deploy assets too.
+    patching = [
+        a
+        for a in configured
+        if not a.is_library
+        and configure.changes_to_patch(
+            a, deploying=deploying and (ctx.force or not a.up_to_date), force=ctx.force
+        )
+    ]
+    check_edit_configurations(ctx, patching)
+    applying = [a for a in configured if not a.is_library and a.config_changes]
+    if applying and not deploying and not ctx.plan:
+        probe = applying[0]
+        probe_permission("configure", lambda: probe_deploy_assets(ctx, probe))
     for asset in configured:
         if asset.is_library:
             continue

@@ -129,6 +129,14 @@ class Sim:
     def mutations(self, since: int = 0) -> list[Any]:
         return [e for e in self.requests(since) if e.method in MUTATING and e.path.startswith("/api/")]
 
+    def patches(self, since: int = 0) -> list[Any]:
+        """Configuration PATCHes that carry values (the empty permission probe changes nothing)."""
+        return [e for e in self.requests(since, method="PATCH", contains="/configurations") if e.body]
+
+    def probes(self, since: int = 0) -> list[Any]:
+        """The empty PATCHes that ask for Edit configurations before the first change."""
+        return [e for e in self.requests(since, method="PATCH", contains="/configurations") if e.body == {}]
+
     def deploys(self, since: int = 0, operation: str = "Deploy") -> list[dict[str, Any]]:
         return [
             e.body

@@ -90,4 +90,4 @@ def test_signal_mid_deploy_lists_operations_in_flight_and_patched_values_and_exi
         assert api_summary["running_operation"] == running[0]
         assert configure_steps["Orders API"]["operation_key"] == running[0]
         assert "configuration not changed" in configure_steps["Orders Portal"]["summary"]
-        assert len(sim.requests(method="PATCH")) == 1
+        assert len(sim.patches()) == 1

@@ -43,8 +43,10 @@ def test_multi_asset_release_deploys_producers_first_and_rerun_is_a_noop(tmp_pat
         builds = sim.requests(method="POST", contains="/build-operations")
         assert [b.body["assetKey"] for b in builds] == [backoffice]  # only Backoffice lacked a Release build
         assert all(b.body["buildType"] == "Release" for b in builds)
-        patches = sim.requests(method="PATCH", contains="/configurations")
+        patches = sim.patches()
         assert len(patches) == 1  # Portal's changes, once, right before its deploy
+        (probe,) = sim.probes()  # Edit configurations asked with an empty PATCH before any build
+        assert probe.time <= builds[0].time
         patch_time = patches[0].time
         portal_deploy = next(
             e
@@ -147,7 +149,7 @@ def test_cancelled_mid_deploy_then_rerun_deploys_each_asset_once(tmp_path):
         assert any("still running in ODC" in w for w in first.reporter.texts("warning"))
         portal_config = next(s for s in first.report.steps_for("configure") if s.asset == "Orders Portal")
         assert portal_config.status is StepStatus.CANCELLED  # said out loud: its values were not changed
-        assert sim.requests(method="PATCH") == []
+        assert sim.patches() == []
 
         second = sim.run(pipeline)
         assert second.report.exit_code == 0, second.report.error
