@@ -13,6 +13,20 @@ from odc_pipeline.report import StepStatus
 from .e2e import EXAMPLES, example_variant, in_thread, pipeline_file, simulated
 
 
+def _one_read_for_several(sim, since=0, *, at_least=2):
+    """A deployed-assets read asked for several assets at once, as the spec types it.
+
+    ``key`` is a string "comma separated": one key, comma-joined values. The strict simulator
+    binds only the first of repeated keys (as ASP.NET Core does), so these flows would fail if
+    the client sent ``key=A&key=B``; the wire-contract fixture checks the form itself.
+    """
+    from urllib.parse import parse_qsl
+
+    reads = [dict(parse_qsl(e.query)) for e in sim.requests(since, method="GET", contains="/deployed-assets")]
+    several = [q for q in reads if len(q.get("key", "").split(",")) >= at_least]
+    assert several, f"no deployed-assets read named {at_least}+ assets: {reads}"
+
+
 def _status(run, stage, asset):
     return next(s.status for s in run.report.steps if s.stage == stage and s.asset == asset)
 
@@ -57,11 +71,13 @@ def test_multi_asset_release_deploys_producers_first_and_rerun_is_a_noop(tmp_pat
         assert "demo-token-for-the-simulator" not in run.report_path.read_text()
         assert run.report.impact_status == "WarningsFound"
         assert any("Running after" in beat for beat in run.reporter.texts("heartbeat"))  # 90 s deploys
+        _one_read_for_several(sim, at_least=3)
 
         mark = sim.mark()
         again = sim.run(EXAMPLES / "multi-asset-release.yml", env={})
         assert again.report.exit_code == 0, again.report.error
         assert sim.mutations(mark) == []
+        _one_read_for_several(sim, mark, at_least=3)  # the re-run sees all three apps running
         assert {s.status for s in again.report.steps_for("deploy")} <= {
             StepStatus.UNCHANGED,
             StepStatus.SKIPPED,
@@ -80,6 +96,7 @@ def test_promotion_from_qa_uses_the_revision_and_build_running_there(tmp_path):
         qa_builds = {a.key: a.build_key for a in run.report.assets}
         for body in sim.deploys():
             assert body["buildKey"] == qa_builds[body["assetKey"]]
+        _one_read_for_several(sim)  # what runs in QA (from:) and in Production, several apps per read
         text = run.report_path.read_text()
         assert "prod-payments-key-123" not in text
         assert "prod-token-456" not in text
