@@ -12,8 +12,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from odc_pipeline.api.errors import NotFoundError
-from odc_pipeline.engine.context import AssetState, RunContext, SettingChange, StepTimer, msg
+from odc_pipeline.api.errors import NotFoundError, OutcomeUnknownError
+from odc_pipeline.engine.context import (
+    AssetState,
+    RunContext,
+    SettingChange,
+    StepTimer,
+    msg,
+    outcome_unknown,
+)
 from odc_pipeline.engine.operations import (
     FAILED,
     first_error,
@@ -349,14 +356,22 @@ def apply_configs(ctx: RunContext, asset: AssetState, *, revision: int | None = 
     changes = patch_asset(ctx, asset, deploying=False)
     if not changes and not already_pending(asset, changes):
         return configure_step(ctx, asset, timer, [], how="")
-    operation = ctx.client.deployments.start(
-        operation="ApplyConfigs",
-        asset_key=asset.key,
-        environment_key=ctx.target_key,
-        revision=running,
-        find_again=deployment_finder(ctx, operation="ApplyConfigs", asset_key=asset.key, revision=running),
-    )
+    try:
+        operation = ctx.client.deployments.start(
+            operation="ApplyConfigs",
+            asset_key=asset.key,
+            environment_key=ctx.target_key,
+            revision=running,
+            find_again=deployment_finder(
+                ctx, operation="ApplyConfigs", asset_key=asset.key, revision=running
+            ),
+        )
+    except OutcomeUnknownError as exc:
+        raise outcome_unknown(
+            asset, f"ApplyConfigs in {ctx.target.name if ctx.target else 'the stage'}", exc
+        ) from None
     key = str(operation.key)
+    asset.applying_key = key  # a run that stops now says which operation applies the values
     with ctx.tracking(key, f"ApplyConfigs of {asset.label}"):
         final = wait_operation(
             ctx,

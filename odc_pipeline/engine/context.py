@@ -84,6 +84,7 @@ class AssetState:
     config_applied: bool = False
     config_applied_by: str | None = None  # the operation that applied them, when not our own
     deploy_key: str | None = None  # our Deploy of this asset, as soon as ODC accepted it
+    applying_key: str | None = None  # our ApplyConfigs of this asset, as soon as ODC accepted it
     producers: tuple[str, ...] = ()  # keys of assets in this run it depends on
     revision_after: int | None = None
     deployed: bool = False  # a deploy (ours or attached) finished for this run

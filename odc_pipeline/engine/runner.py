@@ -156,10 +156,11 @@ def _unapplied_configuration(ctx: RunContext, error: BaseException | None) -> No
     stage = ctx.target.name if ctx.target else "the stage"
     for asset in ctx.assets:
         if asset.config_patched and not asset.config_applied:
-            running = asset.deploy_key if asset.deploy_key in in_flight else None
+            running = next((k for k in (asset.deploy_key, asset.applying_key) if k and k in in_flight), None)
             if running:
+                kind = "deploy" if running == asset.deploy_key else "ApplyConfigs"
                 text = (
-                    f"configuration values were PATCHed: applied by deploy {running} when it finishes "
+                    f"configuration values were PATCHed: applied by {kind} {running} when it finishes "
                     "(still running in ODC)"
                 )
             else:

@@ -113,3 +113,23 @@ def test_rerun_reports_the_values_the_attached_deploy_applied(tmp_path):
         assert configure.details["changes"] == 1
         values = sim.simulator.state.config_values("QA", "Orders API")["ServiceTimeoutSeconds"]
         assert values["deployedValue"] == "45"
+
+
+def test_applyconfigs_whose_status_reads_keep_failing_is_in_flight_and_named_for_its_values(tmp_path):
+    def slow_apply(data):
+        data["durations"]["apply_configs"] = 1500
+
+    with simulated(tmp_path, slow_apply) as sim:
+        sim.simulator.faults.add("server-error", status=500, method="GET", path=STATUS_GET)
+        run = sim.run(EXAMPLES / "configuration-only.yml")
+        assert run.report.exit_code == 1
+        applying = [
+            op.key
+            for op in sim.simulator.state.deployments.values()
+            if op.deployed_by == sim.simulator.client_id and op.operation == "ApplyConfigs"
+        ]
+        assert applying  # Orders Portal's values
+        assert set(run.report.in_flight) == set(applying)
+        portal = next(s for s in run.report.steps if s.stage == "configure" and s.asset == "Orders Portal")
+        assert f"applied by ApplyConfigs {portal.operation_key} when it finishes" in portal.summary
+        assert portal.operation_key in applying
