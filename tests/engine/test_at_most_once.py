@@ -14,13 +14,16 @@ from .e2e import EXAMPLES, simulated
 
 RELEASE = EXAMPLES / "multi-asset-release.yml"
 APPS = {"Orders API": 1, "Orders Portal": 1, "Orders Backoffice": 1}
-READ_TIMEOUT = {"read_timeout": 0.05}  # real seconds: 25 s of the e2e clock (scale 0.002)
+SCALE = 0.01  # real seconds per clock second: wide margins for a loaded machine
+READ_TIMEOUT = {"read_timeout": 0.2}  # real seconds: 20 s of this clock; grace ends 60 s later
+LATE = 40  # clock seconds: answered after the read timeout, recorded well inside the grace window
+TOO_LATE = 300  # clock seconds: recorded long after the grace window
 
 
 def test_deploy_answer_later_than_the_read_timeout_but_within_the_grace_window_deploys_once(tmp_path):
-    with simulated(tmp_path) as sim:
+    with simulated(tmp_path, scale=SCALE) as sim:
         sim.simulator.faults.add(
-            "slow-response", seconds=40, times=1, path="/deployment-operations", method="POST"
+            "slow-response", seconds=LATE, times=1, path="/deployment-operations", method="POST"
         )
         run = sim.run(RELEASE, settings=READ_TIMEOUT)
         assert run.report.exit_code == 0, run.report.error
@@ -31,9 +34,9 @@ def test_deploy_answer_later_than_the_read_timeout_but_within_the_grace_window_d
 
 
 def test_deploy_answer_after_the_grace_window_stops_that_asset_and_never_deploys_twice(tmp_path):
-    with simulated(tmp_path) as sim:
+    with simulated(tmp_path, scale=SCALE) as sim:
         sim.simulator.faults.add(
-            "slow-response", seconds=750, times=1, path="/deployment-operations", method="POST"
+            "slow-response", seconds=TOO_LATE, times=1, path="/deployment-operations", method="POST"
         )
         run = sim.run(RELEASE, settings=READ_TIMEOUT)
         assert run.report.exit_code == 1
@@ -53,9 +56,9 @@ def test_deploy_answer_after_the_grace_window_stops_that_asset_and_never_deploys
 
 
 def test_build_answer_after_the_grace_window_never_builds_twice(tmp_path):
-    with simulated(tmp_path) as sim:
+    with simulated(tmp_path, scale=SCALE) as sim:
         sim.simulator.faults.add(
-            "slow-response", seconds=750, times=1, path="/build-operations", method="POST"
+            "slow-response", seconds=TOO_LATE, times=1, path="/build-operations", method="POST"
         )
         run = sim.run(RELEASE, settings=READ_TIMEOUT)
         assert run.report.exit_code == 1
@@ -70,9 +73,9 @@ def test_build_answer_after_the_grace_window_never_builds_twice(tmp_path):
 
 
 def test_build_answer_within_the_grace_window_builds_once(tmp_path):
-    with simulated(tmp_path) as sim:
+    with simulated(tmp_path, scale=SCALE) as sim:
         sim.simulator.faults.add(
-            "slow-response", seconds=40, times=1, path="/build-operations", method="POST"
+            "slow-response", seconds=LATE, times=1, path="/build-operations", method="POST"
         )
         run = sim.run(RELEASE, settings=READ_TIMEOUT)
         assert run.report.exit_code == 0, run.report.error
