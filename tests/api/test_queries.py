@@ -3,8 +3,10 @@
 The calls of ``calls.read_everything`` / ``calls.send_everything`` are recorded on the stub
 and each is checked against its spec operation: the operation exists (and is not the
 deprecated Portfolio v1), every query parameter is declared for it with exactly that spelling
-(code-quality's are PascalCase), and every value fits the parameter's schema — its type, its
-enum, and the "Allowed: …" lists the specs write into descriptions (``sort`` fields).
+(code-quality's are PascalCase), a scalar is sent once (repeated keys only for ``type:
+array``), and every value fits the parameter's schema — its type, its enum, and the "Allowed: …"
+lists the specs write into descriptions (``sort`` fields). The checker is ``tests/wire_contract``,
+which also judges every request of every engine end-to-end test.
 A misspelled ``byBuildtype`` or a ``sort=-created`` fails here rather than on a real tenant.
 """
 
