@@ -138,6 +138,7 @@ def start_and_wait(ctx: RunContext, asset: AssetState, timer: StepTimer) -> Step
         verb = "waiting for the running"
     else:
         key = _start(ctx, asset, timer)
+        asset.running_build_key = key  # until it ends: a run that stops now names it per asset
         verb = "started"
     what = f"Release build of {asset.label} r{asset.revision} ({key})"
     try:

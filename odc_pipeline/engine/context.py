@@ -108,28 +108,21 @@ class AssetState:
     def summary(self, running: Iterable[str] = ()) -> AssetSummary:
         """The report's line for the asset; ``running``: keys still in flight at the run's end.
 
-        While this run's deploy of the asset still runs, what the stage runs afterwards is not
-        known: ``revision_after`` is None and ``running_operation`` names the deploy.
+        ``running_operation`` names this run's deploy, ApplyConfigs or Release build of the
+        asset still running in ODC. While a deploy runs, what the stage runs afterwards is not
+        known, so ``revision_after`` is None.
         """
         open_ops = set(running)
-        still = next((k for k in (self.deploy_key, self.build_key) if k and k in open_ops), None)
-        if still is not None and still == self.deploy_key:
-            return AssetSummary(
-                name=self.label,
-                key=self.key,
-                asset_type=self.asset_type,
-                revision_before=self.deployed_revision,
-                revision_after=None,
-                build_key=self.build_key,
-                url=self.url,
-                running_operation=still,
-            )
+        mine = (self.deploy_key, self.applying_key, self.running_build_key)
+        still = next((k for k in mine if k and k in open_ops), None)
+        deploying = still is not None and still == self.deploy_key
+        after = self.revision_after if self.revision_after is not None else self.deployed_revision
         return AssetSummary(
             name=self.label,
             key=self.key,
             asset_type=self.asset_type,
             revision_before=self.deployed_revision,
-            revision_after=self.revision_after if self.revision_after is not None else self.deployed_revision,
+            revision_after=None if deploying else after,
             build_key=self.build_key,
             url=self.url,
             running_operation=still,

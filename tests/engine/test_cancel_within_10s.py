@@ -151,6 +151,8 @@ def test_rerun_after_a_cancel_during_a_build_waits_for_that_build(tmp_path):
         )
         assert backoffice.operation_key == build_key
         assert backoffice.status == "cancelled"
+        summary = next(a for a in first.report.assets if a.name == "Orders Backoffice")
+        assert summary.running_operation == build_key
 
         second = sim.run(release)
         assert second.report.exit_code == 0, second.report.error
