@@ -16,11 +16,14 @@ request log alike — so the client's contract is judged by the specs, not by ou
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
+import pytest
+
 from odc_pipeline import openapi
+from odc_pipeline.simulator.requestlog import LoggedRequest, RequestLog
 
 ALLOWED_IN_DESCRIPTION = re.compile(
     r"(?:Allowed(?: values)?|Currently supported sort values)\s*:\s*([^\n]+)", re.IGNORECASE
@@ -127,3 +130,23 @@ def logged_problems(entries: Iterable[Any]) -> list[str]:
             continue
         problems.extend(request_problems(entry.method, entry.path, entry.query, entry.body))
     return problems
+
+
+@pytest.fixture(autouse=True)
+def wire_contract(monkeypatch) -> Iterator[list[LoggedRequest]]:
+    """Autouse where imported: every request a simulator logs during the test must pass.
+
+    Imported by ``tests/engine/conftest.py`` (every end-to-end run) and by the simulator tests
+    that drive the real client; not by simulator tests that send malformed requests on purpose.
+    """
+    seen: list[LoggedRequest] = []
+    original = RequestLog.append
+
+    def append(self: RequestLog, entry: LoggedRequest) -> None:
+        seen.append(entry)
+        original(self, entry)
+
+    monkeypatch.setattr(RequestLog, "append", append)
+    yield seen
+    problems = sorted(set(logged_problems(seen)))
+    assert problems == [], "requests the specs do not describe:\n" + "\n".join(problems)

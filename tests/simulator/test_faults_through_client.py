@@ -2,16 +2,20 @@
 
 The raw HTTP answers are covered in test_faults.py and test_auth_and_limits.py; here the same
 switches go through :class:`odc_pipeline.api.OdcClient`, so each test proves what a pipeline
-sees: a retry that succeeds, an error it can name, or a POST that is never sent twice.
+sees: a retry that succeeds, an error it can name, or a POST that is never sent twice. Every
+request the client sends here is also checked against the specs (``wire_contract``).
 """
 
 from __future__ import annotations
 
 import pytest
+from wire_contract import wire_contract
 
 from odc_pipeline.api import OutcomeUnknownError, RateLimitedError, ServerError
 
 from .conftest import Api, keys
+
+__all__ = ["wire_contract"]  # autouse: every request these tests send is judged by the specs
 
 ENVIRONMENTS = "/api/portfolios/v2/environments"
 DEPLOYMENTS = "/api/deployments/v1/deployment-operations"
