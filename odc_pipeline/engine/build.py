@@ -12,11 +12,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from odc_pipeline.engine.context import AssetState, RunContext, StepTimer, msg
+from odc_pipeline.api.errors import OutcomeUnknownError
+from odc_pipeline.engine.context import (
+    AssetState,
+    RunContext,
+    StepTimer,
+    msg,
+    outcome_unknown,
+    unfinished_status,
+)
 from odc_pipeline.engine.poller import DurationHint
 from odc_pipeline.engine.recovery import build_finder
 from odc_pipeline.engine.scheduler import run_in_order
-from odc_pipeline.errors import OperationFailedError
+from odc_pipeline.errors import OdcPipelineError, OperationFailedError
 from odc_pipeline.report import Message, StepResult, StepStatus
 
 STAGE = "build"
@@ -47,6 +55,10 @@ def find_reusable(ctx: RunContext, asset: AssetState) -> str | None:
             return str(pinned.build_key)
     listed = list(builds.list(asset.key, revision=asset.revision, build_type="Release"))
     asset.known_build_keys = tuple(str(b.build_key) for b in listed)  # tells our build apart later
+    running = [b for b in listed if _status(b) in IN_PROGRESS and _is_release(b)]
+    # A Release build of this revision already in progress (say, one a cancelled run started):
+    # the build stage waits for it rather than starting a second one.
+    asset.running_build_key = str(running[0].build_key) if running else None
     candidates = [
         b
         for b in listed
@@ -113,27 +125,56 @@ def _started_key(build: Any) -> str:
     return started.isoformat() if hasattr(started, "isoformat") else str(started or "")
 
 
-def start_and_wait(ctx: RunContext, asset: AssetState, timer: StepTimer) -> StepResult:
-    """Start a Release build of the asset's revision and wait until it is terminal."""
+def _start(ctx: RunContext, asset: AssetState, timer: StepTimer) -> str:
+    """POST the Release build; a lost answer is looked up, never sent twice."""
     assert asset.revision is not None
     finder = build_finder(ctx, asset_key=asset.key, revision=asset.revision, known=asset.known_build_keys)
-    started = ctx.client.builds.start(asset.key, asset.revision, build_type="Release", find_again=finder)
-    key = str(started.build_key)
+    try:
+        started = ctx.client.builds.start(asset.key, asset.revision, build_type="Release", find_again=finder)
+    except OutcomeUnknownError as exc:
+        error = outcome_unknown(asset, f"Release build of r{asset.revision}", exc)
+        ctx.record(timer.result(StepStatus.FAILED, str(error), revision_after=asset.revision))
+        raise error from None
     if getattr(started, "is_successful", True) is False:
         raise OperationFailedError(
             f"{asset.label}: ODC refused to start a Release build of r{asset.revision}"
         )
+    return str(started.build_key)
+
+
+def start_and_wait(ctx: RunContext, asset: AssetState, timer: StepTimer) -> StepResult:
+    """Start a Release build of the asset's revision and wait until it is terminal."""
+    assert asset.revision is not None
+    if asset.running_build_key:
+        key = asset.running_build_key
+        verb = "waiting for the running"
+    else:
+        key = _start(ctx, asset, timer)
+        asset.running_build_key = key  # until it ends: a run that stops now names it per asset
+        verb = "started"
     what = f"Release build of {asset.label} r{asset.revision} ({key})"
-    with ctx.tracking(key, what):
-        ctx.reporter.info(f"started {what}", asset=asset.label)
-        build = ctx.wait(
-            lambda: ctx.client.builds.get(key),
-            lambda b: _status(b) not in IN_PROGRESS,
-            what=what,
-            describe=_status,
-            stage=STAGE,
-            hint=history_hint(ctx, asset),
+    try:
+        with ctx.tracking(key, what):
+            ctx.reporter.info(f"{verb} {what}", asset=asset.label)
+            build = ctx.wait(
+                lambda: ctx.client.builds.get(key),
+                lambda b: _status(b) not in IN_PROGRESS,
+                what=what,
+                describe=_status,
+                stage=STAGE,
+                hint=history_hint(ctx, asset),
+            )
+    except OdcPipelineError as exc:
+        ctx.record(
+            timer.result(
+                unfinished_status(exc),
+                f"Release build {key} of r{asset.revision} still running in ODC ({exc})",
+                revision_after=asset.revision,
+                build_key=key,
+                operation_key=key,
+            )
         )
+        raise
     status = _status(build)
     if status != FINISHED:
         messages = log_messages(ctx, key)
@@ -179,7 +220,11 @@ def run_build(ctx: RunContext) -> None:
             )
             continue
         changed = changed_library(ctx, asset)
-        reusable = None if ctx.spec.force_rebuild or changed else find_reusable(ctx, asset)
+        reusable = find_reusable(ctx, asset)  # also notes a Release build already running
+        if ctx.spec.force_rebuild or changed:
+            reusable = None
+        if changed:
+            asset.running_build_key = None  # started before the library changed: it lacks it
         if reusable:
             asset.build_key = reusable
             asset.build_reused = True
@@ -190,6 +235,17 @@ def run_build(ctx: RunContext) -> None:
                     f"{verb} Finished Release build {reusable} of r{asset.revision}",
                     revision_after=asset.revision,
                     build_key=reusable,
+                )
+            )
+            continue
+        if ctx.plan and asset.running_build_key:
+            ctx.record(
+                timer.result(
+                    StepStatus.PLANNED,
+                    f"would wait for Release build {asset.running_build_key} of r{asset.revision}, "
+                    "already running",
+                    revision_after=asset.revision,
+                    build_key=asset.running_build_key,
                 )
             )
             continue

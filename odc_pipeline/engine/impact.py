@@ -80,7 +80,10 @@ def analyse(ctx: RunContext, asset: AssetState, names: dict[str, str]) -> Analys
     result = Analysis(asset=asset)
     deps = ctx.client.dependencies
     try:
-        result.key = str(
+        # resolve's Deploy-assets probe started exactly this analysis: use it, do not start another
+        started = asset.probe_analysis_key
+        asset.probe_analysis_key = None
+        result.key = started or str(
             deps.start_deployment_analysis(
                 asset.key, asset.revision, ctx.target_key, find_again=resend_is_safe
             )

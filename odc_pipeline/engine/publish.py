@@ -21,14 +21,11 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from odc_pipeline.engine.context import AssetState, RunContext, StepTimer, msg
 from odc_pipeline.engine.options import AssetSpec
-from odc_pipeline.engine.recovery import CLOCK_SKEW
 from odc_pipeline.errors import CancelledError, OperationFailedError, UsageError
 from odc_pipeline.report import Message, StepStatus
 
@@ -147,24 +144,6 @@ def _existing_library(ctx: RunContext, spec: AssetSpec) -> Any:
     return found
 
 
-def generation_finder(ctx: RunContext, file_name: str) -> Any:
-    """Find-again hook for the generation POST: an operation of this file created since sending."""
-    sent_at = ctx.clock.now()
-
-    def find() -> Mapping[str, Any] | None:
-        for op in ctx.client.external_libraries.list_generations():
-            created = op.created_at
-            if not isinstance(created, datetime) or op.filename != file_name:
-                continue
-            if created.tzinfo is None:
-                created = created.replace(tzinfo=sent_at.tzinfo)
-            if created >= sent_at - CLOCK_SKEW:
-                return {"operationKey": str(op.key)}
-        return None
-
-    return find
-
-
 def generation_messages(ctx: RunContext, key: str) -> list[Message]:
     """The generation's validation messages, errors first (why it failed)."""
     try:
@@ -217,11 +196,9 @@ def _upload_and_start(ctx: RunContext, asset: AssetState, package: Package) -> s
         raise OperationFailedError(f"{asset.label}: GET /uploads answered without upload/download URLs")
     ctx.reporter.info(f"uploading {package.describe()}", asset=asset.label)
     client.upload(urls.upload_url, package.path)
-    return client.start_generation(
-        file_name=package.file_name,
-        binary_uri=urls.download_url,
-        find_again=generation_finder(ctx, package.file_name),
-    )
+    # A lost answer is looked up by the client's own finder (a generation of this file created
+    # since the POST was sent), never re-sent: a second generation is a second library revision.
+    return client.start_generation(file_name=package.file_name, binary_uri=urls.download_url)
 
 
 def publish_one(ctx: RunContext, asset: AssetState) -> None:

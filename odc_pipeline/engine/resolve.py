@@ -198,13 +198,16 @@ def resolve_dependencies(ctx: RunContext) -> None:
 
 
 def preflight(ctx: RunContext) -> None:
-    """Read once with the permission each selected later stage needs, so a 403 comes now.
+    """Ask with the permission each selected later stage needs, so a 403 comes now.
 
-    Only reads are possible (the API has no "check my permissions" call); a permission that
-    only a mutating call needs (deploying) is found by the impact analysis, which needs the
-    same permission and runs before any deploy.
+    The API has no "check my permissions" call, so each permission is probed with a call that
+    needs it and changes nothing (see README, "Permissions are checked before the first
+    change"): reads for Open (builds), View stage (deployments) and code quality; for Deploy
+    assets, a deployment impact analysis of an app this run will deploy, sent only when the
+    run will deploy something (a re-run that changes nothing sends no POST). Edit
+    configurations is probed by the configure stage once it knows a value will change
+    (:func:`probe_edit_configurations`), still before any build, PATCH or deploy.
     """
-    from odc_pipeline.api.errors import PermissionDeniedError
     from odc_pipeline.engine.options import selected_stages
 
     stages = selected_stages(ctx.spec, ctx.options)
@@ -218,18 +221,83 @@ def preflight(ctx: RunContext) -> None:
         )
     if apps and "verify" in stages and ctx.spec.verify.code_quality is not None:
         probes.append(("verify", lambda: ctx.client.code_quality.get_summary(apps[0].key, apps[0].revision)))
+    deploying = [a for a in apps if ctx.force or a.deployed_revision != a.revision]
+    if deploying and "deploy" in stages and not ctx.plan:
+        probes.append(("deploy", lambda: probe_deploy_assets(ctx, deploying[0])))
     for stage, probe in probes:
-        try:
-            probe()
-        except PermissionDeniedError as exc:
-            raise PermissionDeniedError(
-                f"the {stage} stage cannot run with this API client: {exc}",
-                permissions=exc.permissions,
-                status=exc.status,
-                problem=exc.problem,
-                method=exc.method,
-                path=exc.path,
-            ) from None
+        probe_permission(stage, probe)
+
+
+def probe_deploy_assets(ctx: RunContext, asset: AssetState) -> None:
+    """``Release management > Deploy assets`` in the target, asked with a call that needs it.
+
+    A deployment impact analysis (``POST /deployment-analyses``) needs exactly that permission
+    (spec ``x-os-permissions``) and changes nothing in the stage. It is the analysis the
+    impact-analysis stage would start for this asset, so that stage reads it instead.
+    """
+    from odc_pipeline.api.errors import ApiError, PermissionDeniedError
+    from odc_pipeline.engine.recovery import resend_is_safe
+
+    assert asset.revision is not None
+    try:
+        asset.probe_analysis_key = ctx.client.dependencies.start_deployment_analysis(
+            asset.key, asset.revision, ctx.target_key, find_again=resend_is_safe
+        )
+    except PermissionDeniedError:
+        raise
+    except ApiError as exc:  # analyses unavailable (404) or refused: the permission check passed
+        if exc.status is None or exc.status >= 500:
+            return  # no answer about the permission: the impact stage or the deploy will ask again
+
+
+def probe_edit_configurations(ctx: RunContext, asset: AssetState) -> None:
+    """``Configuration management > Edit configurations`` in the target, before any change.
+
+    An empty PATCH (``{}``: no setting, timer or integration) needs that permission and names
+    nothing to change. UNDOC whether ODC records anything for it; README names the decision.
+    Any answer but 403 means the permission is there (an ASP.NET server authorizes before it
+    validates the body).
+    """
+    from odc_pipeline.api.errors import ApiError, PermissionDeniedError
+
+    try:
+        ctx.client.configurations.patch(
+            ctx.target_key, asset.key, _empty_patch(), agent=asset.asset_type == "Agent"
+        )
+    except PermissionDeniedError:
+        raise
+    except ApiError as exc:  # 400 for an empty patch still says the permission was granted
+        if exc.status is None or exc.status >= 500:
+            raise
+
+
+def _empty_patch() -> Any:
+    from odc_pipeline.api.models import AssetConfigPatch
+
+    return AssetConfigPatch()
+
+
+def probe_permission(stage: str, probe: Any) -> None:
+    """Run ``probe``; a 403 becomes the error that names the stage that cannot run."""
+    from odc_pipeline.api.errors import PermissionDeniedError
+
+    try:
+        probe()
+    except PermissionDeniedError as exc:
+        raise PermissionDeniedError(
+            f"the {stage} stage cannot run with this API client: {exc}",
+            permissions=exc.permissions,
+            status=exc.status,
+            problem=exc.problem,
+            method=exc.method,
+            path=exc.path,
+        ) from None
+
+
+def check_edit_configurations(ctx: RunContext, assets: list[AssetState]) -> None:
+    """Probe Edit configurations once when some asset's values will be PATCHed (configure stage)."""
+    if assets and not ctx.plan:
+        probe_permission("configure", lambda: probe_edit_configurations(ctx, assets[0]))
 
 
 def resolve(ctx: RunContext) -> None:
@@ -244,7 +312,7 @@ def resolve(ctx: RunContext) -> None:
     resolve_target_state(ctx)
     resolve_dependencies(ctx)
     resolve_release(ctx)
+    if ctx.options.approved is not None:
+        approved.check_unmoved(ctx)  # read-only, before the permission probes and any change
     preflight(ctx)
     preflight_publish(ctx)
-    if ctx.options.approved is not None:
-        approved.check_unmoved(ctx)  # before any change
