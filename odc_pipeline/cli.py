@@ -54,7 +54,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(handler(args))
     except OdcPipelineError as exc:
-        print(f"odc-pipeline: error: {redact(str(exc))}", file=sys.stderr)
+        # Errors raised before a reporter exists (a bad pipeline file under `run`) quote the
+        # file's keys: each line is neutralised like ODC text (the same escaping.inert).
+        from odc_pipeline.reporting.escaping import inert
+
+        problems = getattr(exc, "problems", None)  # a bad pipeline file: one line per problem
+        if problems and len(problems) > 1:
+            lines = [f"{problems[0].file}: {len(problems)} problems", *(f"  {p}" for p in problems)]
+        else:
+            lines = redact(str(exc)).split("\n")
+        lines[0] = f"odc-pipeline: error: {lines[0]}"
+        print("\n".join(inert(redact(line)) for line in lines), file=sys.stderr)
         return int(exc.exit_code)
     except BrokenPipeError:  # `odc-pipeline … | head`: the reader left; no traceback for that
         from odc_pipeline.reporting.core import discard_closed_stdout

@@ -489,3 +489,141 @@ def _sample(schema: Any, defs: Mapping[str, Any], rng: Any, rate: float, depth: 
     if type_name == "boolean":
         return rng.random() < 0.5
     return None
+
+
+# --------------------------------------------------------------------------- query parameters
+
+
+@dataclass(frozen=True)
+class QueryParameter:
+    """A declared query parameter: its spec name and the JSON Schema of one value.
+
+    ``is_array`` decides the wire form, for the client and the simulator alike: no spec sets
+    ``style``/``explode``, so an array goes as OAS's default ``form`` + ``explode`` (one key per
+    item) and a scalar goes once. A scalar that "takes several values, comma separated" (the
+    portfolio's ``key`` and ``environmentKey``) is still a scalar: one key, values comma-joined.
+    """
+
+    name: str
+    schema: Mapping[str, Any]  # of one value (the items' schema for an array)
+    is_array: bool
+    required: bool = False
+
+
+@cache
+def query_parameters(spec_file: str, method: str, template: str) -> Mapping[str, QueryParameter]:
+    """Every query parameter of one operation (path-level ones included), by spec name."""
+    return _declared(spec_file, method, template, "query")
+
+
+@cache
+def path_parameters(spec_file: str, method: str, template: str) -> Mapping[str, QueryParameter]:
+    """The path parameters of one operation with their value schemas (``is_array`` False)."""
+    return _declared(spec_file, method, template, "path")
+
+
+def _declared(spec_file: str, method: str, template: str, where: str) -> Mapping[str, QueryParameter]:
+    spec = load_spec(spec_file)
+    item = spec["paths"][template]
+    operation = item.get(method.lower(), {})
+    found: dict[str, QueryParameter] = {}
+    for listed in (*item.get("parameters", ()), *operation.get("parameters", ())):
+        parameter = listed
+        if "$ref" in listed:
+            parameter = spec["components"]["parameters"][listed["$ref"].rsplit("/", 1)[-1]]
+        if parameter.get("in") != where:
+            continue
+        schema = to_json_schema(parameter.get("schema", {}), spec)
+        is_array = resolved(schema).get("type") == "array"
+        if is_array:
+            schema = {**to_json_schema(parameter["schema"].get("items", {}), spec), "$defs": schema["$defs"]}
+        found[parameter["name"]] = QueryParameter(
+            parameter["name"], schema, is_array, bool(parameter.get("required"))
+        )
+    return found
+
+
+def resolved(schema: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``schema`` itself, or the target of its single ``allOf``/``$ref`` (enums are written so)."""
+    defs = schema.get("$defs", {})
+    node: Mapping[str, Any] = schema
+    for _ in range(4):
+        if "$ref" in node:
+            node = defs.get(node["$ref"].rsplit("/", 1)[-1], {})
+        elif len(node.get("allOf", ())) == 1:
+            node = node["allOf"][0]
+        else:
+            return node
+    return node
+
+
+def query_value(value: Any) -> str:
+    """One value as query text: booleans lower-case, datetimes ISO 8601, the rest ``str``."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def serialize_query(
+    spec_file: str, method: str, template: str, params: Mapping[str, Any] | None
+) -> list[tuple[str, str]] | None:
+    """The query pairs for ``params`` as the operation's declared types allow (None dropped).
+
+    The one place the client decides the wire form: repeated keys only for ``type: array``;
+    several values for a scalar are joined with commas (the form its description names) and
+    sent once. A name the spec does not declare is a bug in the client, so it raises.
+    """
+    if not params:
+        return None
+    declared = query_parameters(spec_file, method.upper(), template)
+    pairs: list[tuple[str, str]] = []
+    for name, value in params.items():
+        parameter = declared.get(name)
+        if parameter is None:
+            raise ValueError(f"{method.upper()} {template} declares no query parameter {name!r}")
+        many = isinstance(value, list | tuple | set | frozenset)
+        values = [v for v in (value if many else [value]) if v is not None]
+        if not values:
+            continue
+        if parameter.is_array:
+            pairs.extend((name, query_value(v)) for v in values)
+        else:
+            pairs.append((name, ",".join(query_value(v) for v in values)))
+    return pairs or None
+
+
+def bind_value(raw: str, schema: Mapping[str, Any]) -> tuple[Any, str | None]:
+    """Bind query/path text to its declared type as ASP.NET Core would: (value, error)."""
+    node = resolved(schema)
+    kind = node.get("type")
+    if "enum" in node:
+        for allowed in node["enum"]:
+            if isinstance(allowed, str) and allowed.lower() == raw.lower():
+                return allowed, None
+        return raw, f"The value '{raw}' is not valid."
+    if kind == "integer":
+        if not re.fullmatch(r"[+-]?\d+", raw.strip()):
+            return raw, f"The value '{raw}' is not valid."
+        value = int(raw)
+        bits = 64 if node.get("format") == "int64" else 32
+        if not -(2 ** (bits - 1)) <= value < 2 ** (bits - 1):
+            return raw, f"The value '{raw}' is not valid."
+        return value, None
+    if kind == "number":
+        try:
+            return float(raw), None
+        except ValueError:
+            return raw, f"The value '{raw}' is not valid."
+    if kind == "boolean":
+        if raw.strip().lower() not in ("true", "false"):
+            return raw, f"The value '{raw}' is not valid."
+        return raw.strip().lower() == "true", None
+    fmt = node.get("format")
+    if kind == "string" and fmt in ("uuid", "date-time", "date"):
+        # DateTime binding accepts a bare date as midnight; anything unparsable is refused.
+        ok = _format_ok(raw, "date") if fmt == "date-time" and len(raw) == 10 else _format_ok(raw, fmt)
+        if not ok:
+            return raw, f"The value '{raw}' is not valid."
+    return raw, None

@@ -100,6 +100,9 @@ class AssetSummary:
     build_key: str | None = None
     url: str | None = None
     tag: str | None = None  # the version tag of revision_after after the release stage
+    # This run's operation on the asset still running in ODC when the run ended (then
+    # revision_after is None: what runs afterwards is known only when it finishes).
+    running_operation: str | None = None
 
     @property
     def is_library(self) -> bool:
@@ -186,7 +189,7 @@ class RunReport:
     impact_status: str = ""  # "NoIssuesFound" | "WarningsFound" | "ErrorsFound" | "skipped" | ""
     api_calls: Mapping[str, int] = field(default_factory=dict)  # "GET /api/builds/v1/…" -> count
     error: str = ""  # the message that explains a failed run
-    in_flight: tuple[str, ...] = ()  # operation keys still running when cancelled
+    in_flight: tuple[str, ...] = ()  # operations this run started that had not finished at its end
     rollback: RollbackReport | None = None  # set when rollback-on-failure rolled the stage back
     plan: Mapping[str, Any] | None = None  # --plan: the approvable plan as data (engine/approved.py)
     applied_plan: str = ""  # run --from-plan: the plan report that was applied

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -16,6 +18,8 @@ from odc_pipeline.api.models.external_libraries import (
     GenerationStarted,
     UploadUrls,
 )
+
+CLOCK_SKEW = timedelta(seconds=30)
 
 
 def _register_url(http: HttpClient, url: str) -> None:
@@ -64,8 +68,14 @@ class ExternalLibrariesApi:
     def start_generation(
         self, *, file_name: str, binary_uri: str, find_again: FindAgain | None = None
     ) -> str:
-        """Start generating a library from the uploaded file; returns the operation key."""
+        """Start generating a library from the uploaded file; returns the operation key.
+
+        A lost answer is looked up like a lost build or deploy (``find_again`` defaults to
+        :meth:`finder`): a second generation of the same file would be a second library version.
+        """
         body = GenerationRequest(file_name=file_name, high_code_binary_uri=binary_uri)
+        if find_again is None:
+            find_again = self.finder(file_name)
         result = self._http.request(
             "POST", EXTERNAL_LIBRARIES, "/generation-operations", json=body.to_json(), find_again=find_again
         )
@@ -77,6 +87,25 @@ class ExternalLibrariesApi:
                 path="/api/external-libraries/v1/generation-operations",
             )
         return started.operation_key
+
+    def finder(self, file_name: str) -> FindAgain:
+        """A find-again hook: a generation of ``file_name`` created since the hook was made.
+
+        ODC's clock may lag ours, so "since" allows :data:`CLOCK_SKEW`; the listing is sorted by
+        ``createdAt`` descending (spec), so the first page holds any operation just started.
+        """
+        made_at = self._http.clock.now()
+
+        def find() -> Mapping[str, Any] | None:
+            for op in self.list_generations():
+                created = op.created_at
+                if created is not None and created.tzinfo is None:
+                    created = created.replace(tzinfo=made_at.tzinfo)
+                if op.filename == file_name and created is not None and created >= made_at - CLOCK_SKEW:
+                    return {"operationKey": op.key}
+            return None
+
+        return find
 
     def get_generation(self, key: str) -> GenerationOperation:
         body = self._http.request(

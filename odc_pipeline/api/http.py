@@ -8,10 +8,13 @@ Why it is built this way (odc-api-notes §1, §5, §7):
 * retries with jittered exponential backoff (``backoff.expo`` + ``backoff.full_jitter``) on
   connection errors, 429, 502, 503, 504, honouring ``Retry-After`` (seconds or HTTP date);
   every wait goes through the injected Clock;
-* a POST that may have reached the server (connection dropped after sending, 502/504) is
-  never re-sent blindly: the caller may pass ``find_again``, which looks the operation up
-  (``None`` = it did not happen, so re-sending is safe); without it the call fails with
-  :class:`OutcomeUnknownError`. 429 and 503 mean "not processed" and are always retried;
+* a POST that may have reached the server (read timeout, connection dropped after sending,
+  502/504) is never re-sent blindly: the caller passes ``find_again``, which is asked again
+  and again for a grace window longer than the read timeout (a slow server records the
+  operation late); still not found, the call fails with :class:`OutcomeUnknownError`. Only
+  :func:`resend_is_safe` (analyses, which change nothing) re-sends. Without ``find_again`` the
+  call fails at once. 429 and 503 mean "not processed" and are always retried;
+* a GET answered with any 5xx is retried like 502-504: reading changes nothing;
 * one transparent re-authentication on 401, then :class:`AuthenticationError`;
 * 403 → :class:`PermissionDeniedError` naming the spec's ``x-os-permissions``;
 * ``call_counts`` per endpoint template, which the run report and the benchmarks read;
@@ -64,6 +67,8 @@ FindAgain = Callable[[], Mapping[str, Any] | None]
 RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
 NOT_PROCESSED_STATUSES = frozenset({429, 503})  # the server did not act on the request
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "PATCH"})
+LOOKUP_INTERVAL = 5.0  # seconds between look-ups of an operation whose start answer was lost
+LOOKUP_GRACE_MARGIN = 60.0  # the look-ups go on this long past the read timeout
 MAX_RETRY_AFTER = 600.0  # a Retry-After beyond 10 min is a server bug, not advice
 UNREACHABLE_BUDGET = 12.0
 """Clock seconds a request keeps retrying a refused connection or an unknown host.
@@ -72,6 +77,11 @@ Those errors mean the request never left, and a wrong ODC_PORTAL_URL or a missin
 far likelier than a platform blip: failing in seconds with the variable's name beats a minute
 of silence. A brief outage (DNS hiccup, a restarting proxy) still gets a few attempts."""
 USER_AGENT = "odc-pipeline"
+
+
+def resend_is_safe() -> None:
+    """``find_again`` for POSTs that change nothing (analyses): sending again is always safe."""
+    return None
 
 
 @dataclass(frozen=True)
@@ -182,7 +192,7 @@ class HttpClient:
         limits = [Limit(f"domain:{domain.base_path}", domain.per_minute)]
         if method == "POST" and domain.post_limited(template):
             limits.append(Limit(f"post:{key}", domain.post_per_minute))
-        query = _query(params)
+        query = openapi.serialize_query(domain.spec_file, method, template, params)
         reauthenticated = False
         while True:
             token = self.auth.token()
@@ -409,7 +419,7 @@ class HttpClient:
 
             self._settle(limits, admitted)
             status = response.status_code
-            if status not in retry_statuses:
+            if status not in retry_statuses and not (status >= 500 and method == "GET"):
                 return response
             if status not in NOT_PROCESSED_STATUSES and not repeatable:
                 response.close()
@@ -439,9 +449,20 @@ class HttpClient:
         *,
         status: int | None,
     ) -> FoundAgain | None:
-        """After an ambiguous POST failure: wait, ask find_again; None means re-send is safe."""
+        """After an ambiguous POST failure: look the operation up for the grace window.
+
+        Returns what ``find_again`` found, None only for :func:`resend_is_safe` (analyses change
+        nothing). A POST the server is still processing may be recorded long after our read
+        timeout fired, so one look-up that finds nothing proves nothing: the look-ups go on for
+        :meth:`grace_seconds` of clock time, and an operation still not found stops the call
+        with :class:`OutcomeUnknownError` — it is never sent a second time.
+        """
+        if find_again is resend_is_safe:
+            self._pause(key, "ambiguous-post", next(waits), reason)
+            log.info("%s: %s; sending it again (starting it twice changes nothing)", key, reason)
+            return None
+        method, path = key.split(" ", 1)
         if find_again is None:
-            method, path = key.split(" ", 1)
             raise OutcomeUnknownError(
                 self.secrets.redact(
                     f"{key} may or may not have taken effect ({reason}); not re-sending it blindly. "
@@ -451,13 +472,34 @@ class HttpClient:
                 method=method,
                 path=path,
             )
-        self._pause(key, "ambiguous-post", next(waits), reason)
-        found = find_again()
-        if found is not None:
-            log.info("%s: found the operation again after %s; not re-sending", key, reason)
-            return FoundAgain(found)
-        log.info("%s: the request did not take effect (%s); sending it again", key, reason)
-        return None
+        grace = self.grace_seconds()
+        deadline = self.clock.monotonic() + grace
+        while True:
+            self._pause(key, "ambiguous-post", LOOKUP_INTERVAL, f"{reason}; looking the operation up")
+            try:
+                found = find_again()
+            except ApiError as exc:  # a failed look-up is no answer; the window goes on
+                log.info("%s: look-up failed (%s)", key, exc)
+                found = None
+            if found is not None:
+                log.info("%s: found the operation again after %s; not re-sending", key, reason)
+                return FoundAgain(found)
+            if self.clock.monotonic() >= deadline:
+                break
+        raise OutcomeUnknownError(
+            self.secrets.redact(
+                f"{key}: outcome unknown ({reason}) and the operation was not found within "
+                f"{grace:.0f} s of looking it up; not re-sending it, since it may still start. "
+                f"Check {self.platform.console} before running again."
+            ),
+            status=status,
+            method=method,
+            path=path,
+        )
+
+    def grace_seconds(self) -> float:
+        """How long an ambiguous POST is looked up: past the read timeout, plus a margin."""
+        return self.settings.read_timeout + LOOKUP_GRACE_MARGIN
 
     def _connection_error(self, key: str, message: str) -> ApiConnectionError:
         """The error for a call to ``key`` that got no usable answer (message redacted)."""
@@ -545,25 +587,6 @@ def _fill(template: str, path_params: Mapping[str, Any]) -> str:
     if "{" in path:
         raise ValueError(f"missing path parameter in {path}")
     return path
-
-
-def _query(params: Mapping[str, Any] | None) -> list[tuple[str, str]] | None:
-    """Query pairs; None dropped, booleans lower-case, sequences as repeated keys (§2.3)."""
-    if not params:
-        return None
-    pairs: list[tuple[str, str]] = []
-    for name, value in params.items():
-        values = value if isinstance(value, list | tuple | set | frozenset) else [value]
-        for item in values:
-            if item is None:
-                continue
-            if isinstance(item, bool):
-                pairs.append((name, "true" if item else "false"))
-            elif isinstance(item, datetime):
-                pairs.append((name, item.isoformat()))
-            else:
-                pairs.append((name, str(item)))
-    return pairs or None
 
 
 def _retry_after(response: requests.Response, now: datetime) -> float | None:

@@ -22,7 +22,8 @@ class PortfolioApi:
     def deployed_assets(
         self, *, asset_keys: Sequence[str] | None = None, environment_keys: Sequence[str] | None = None
     ) -> Iterator[DeployedAsset]:
-        """Deployed assets (paged). Key filters go as repeated query keys (odc-api-notes §11.7)."""
+        """Deployed assets (paged). ``key`` and ``environmentKey`` are strings in the spec ("comma
+        separated"), so several keys go as one comma-joined value (see openapi.serialize_query)."""
 
         def fetch(offset: int, limit: int) -> dict:
             return self._http.request(

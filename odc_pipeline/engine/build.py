@@ -10,9 +10,10 @@ build starts, so a missing permission stops the run before it changes anything.
 
 from __future__ import annotations
 
-from odc_pipeline.engine.context import AssetState, RunContext, StepTimer
+from odc_pipeline.api.errors import OutcomeUnknownError
+from odc_pipeline.engine.context import AssetState, RunContext, StepTimer, outcome_unknown, unfinished_status
 from odc_pipeline.engine.scheduler import run_in_order
-from odc_pipeline.errors import OperationFailedError
+from odc_pipeline.errors import OdcPipelineError, OperationFailedError
 from odc_pipeline.platforms.base import RunningState, UnitRequest
 from odc_pipeline.report import StepResult, StepStatus
 
@@ -31,6 +32,9 @@ def find_reusable(ctx: RunContext, asset: AssetState) -> str | None:
     )
     if search.known_keys is not None:
         asset.known_build_keys = search.known_keys  # tells our build apart later
+        # A unit of this revision already being produced (say, one a cancelled run started):
+        # the build stage waits for it rather than starting a second one.
+        asset.running_build_key = search.running_key
     return search.unit.key if search.unit is not None else None
 
 
@@ -46,19 +50,51 @@ def changed_library(ctx: RunContext, asset: AssetState) -> str | None:
     return None
 
 
+def _start(ctx: RunContext, asset: AssetState, request: UnitRequest, timer: StepTimer) -> str:
+    """Start producing the unit; a lost answer is looked up, never sent twice."""
+    try:
+        return ctx.platform.start_unit(ctx, request)
+    except OutcomeUnknownError as exc:
+        error = outcome_unknown(asset, f"{ctx.platform.terms.unit} of r{asset.revision}", exc)
+        ctx.record(timer.result(StepStatus.FAILED, str(error), revision_after=asset.revision))
+        raise error from None
+
+
 def start_and_wait(ctx: RunContext, asset: AssetState, timer: StepTimer) -> StepResult:
-    """Start a Release build of the asset's revision and wait until it is terminal."""
+    """Start a Release build of the asset's revision (or wait for the running one) until it ends."""
     assert asset.revision is not None
     platform = ctx.platform
     request = UnitRequest(
-        asset=asset.ref, revision=asset.revision_ref, target=ctx.target, known_keys=asset.known_build_keys
+        asset=asset.ref,
+        revision=asset.revision_ref,
+        target=ctx.target,
+        known_keys=asset.known_build_keys,
+        attach_to=asset.running_build_key,
     )
-    key = platform.start_unit(ctx, request)
+    if asset.running_build_key:
+        key = asset.running_build_key
+        verb = "waiting for the running"
+    else:
+        key = _start(ctx, asset, request, timer)
+        asset.running_build_key = key  # until it ends: a run that stops now names it per asset
+        verb = "started"
     unit = platform.terms.unit
     what = f"{unit} of {asset.label} r{asset.revision} ({key})"
-    with ctx.tracking(key, what):
-        ctx.reporter.info(f"started {what}", asset=asset.label)
-        outcome = platform.wait_unit(ctx, request, key, what=what, stage=STAGE)
+    try:
+        with ctx.tracking(key, what):
+            ctx.reporter.info(f"{verb} {what}", asset=asset.label)
+            outcome = platform.wait_unit(ctx, request, key, what=what, stage=STAGE)
+    except OdcPipelineError as exc:
+        ctx.record(
+            timer.result(
+                unfinished_status(exc),
+                f"{unit} {key} of r{asset.revision} still running in {platform.terms.platform} ({exc})",
+                revision_after=asset.revision,
+                build_key=key,
+                operation_key=key,
+            )
+        )
+        raise
     status = outcome.status
     if not outcome.succeeded:
         messages = list(outcome.messages)
@@ -102,7 +138,11 @@ def run_build(ctx: RunContext) -> None:
             )
             continue
         changed = changed_library(ctx, asset)
-        reusable = None if ctx.spec.force_rebuild or changed else find_reusable(ctx, asset)
+        reusable = find_reusable(ctx, asset)  # also notes a Release build already running
+        if ctx.spec.force_rebuild or changed:
+            reusable = None
+        if changed:
+            asset.running_build_key = None  # started before the library changed: it lacks it
         if reusable:
             asset.build_key = reusable
             asset.build_reused = True
@@ -113,6 +153,17 @@ def run_build(ctx: RunContext) -> None:
                     f"{verb} Finished {ctx.platform.terms.unit} {reusable} of r{asset.revision}",
                     revision_after=asset.revision,
                     build_key=reusable,
+                )
+            )
+            continue
+        if ctx.plan and asset.running_build_key:
+            ctx.record(
+                timer.result(
+                    StepStatus.PLANNED,
+                    f"would wait for Release build {asset.running_build_key} of r{asset.revision}, "
+                    "already running",
+                    revision_after=asset.revision,
+                    build_key=asset.running_build_key,
                 )
             )
             continue

@@ -12,8 +12,9 @@ import argparse
 import logging
 import os
 import sys
+import threading
 from collections.abc import Iterator, Mapping
-from contextlib import closing, contextmanager
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,9 @@ Not smaller, because real loopback HTTP time is scaled too: at 0.02 a 15 ms requ
 0.75 platform seconds, close to a real tenant's latency, so the timings the demo prints stay
 believable; at 0.002 every request would look like 7 s."""
 LOG_LEVELS = ("debug", "info", "warning", "error")
+CANCEL_GRACE_SECONDS = 5.0
+"""Real seconds a cancelled run may take to stop by itself before the report is written without
+it: well inside the ~10 s CI runners leave between SIGTERM and SIGKILL."""
 
 
 def register(subparsers: Any) -> None:
@@ -262,11 +266,21 @@ def _handle(args: argparse.Namespace) -> int:
                     "client_secret": simulator.client_secret,
                 }
             )
-            return execute(spec, options, env=env, overrides=overrides, clock=clock, report_file=report_file)
+            return execute(
+                spec,
+                options,
+                env=env,
+                overrides=overrides,
+                clock=clock,
+                report_file=report_file,
+                process=True,
+            )
     portal = (
         {"portal_url": pipeline.portal_url} if pipeline.portal_url and not env.get("ODC_PORTAL_URL") else {}
     )
-    return execute(spec, options, env=env, overrides=portal, clock=None, report_file=report_file)
+    return execute(
+        spec, options, env=env, overrides=portal, clock=None, report_file=report_file, process=True
+    )
 
 
 def _bound(platform: Any, spec: Any) -> Any:
@@ -294,38 +308,51 @@ def execute(
     clock: Any,
     report_file: str,
     reporter: Any = None,
+    process: bool = False,
 ) -> int:
     """Build the client and context, run with signal handling, report, write the report file.
 
     The pipeline file's ``platform:`` picks the client and the seam around it
     (:mod:`odc_pipeline.platforms`); nothing here knows which platform it is.
+
+    ``process``: this is the CLI's own process. After a cancel that left a call stuck on its
+    socket, it then ends with ``os._exit(130)`` once the report is written and the streams are
+    flushed, instead of letting the interpreter wait for the stuck thread (up to the read
+    timeout, past the SIGKILL a CI runner sends ~10 s after SIGTERM).
     """
     from odc_pipeline.clock import SystemClock
     from odc_pipeline.engine.cancel import cancel_on_signals
     from odc_pipeline.engine.context import RunContext
     from odc_pipeline.engine.plan import render_plan
     from odc_pipeline.engine.report_file import write_report
-    from odc_pipeline.engine.runner import run_pipeline
+    from odc_pipeline.engine.runner import run_cancellable
     from odc_pipeline.platforms import open_client, platform_for
 
     require_target(spec, options)
     clock = clock or SystemClock()
     reporter = reporter or _reporter(env, report_file, clock)
     name = getattr(spec, "platform", None)
-    with closing(open_client(name, env=env, overrides=overrides, clock=clock)) as client:
-        ctx = RunContext(
-            client=client,
-            clock=clock,
-            reporter=reporter,
-            spec=spec,
-            options=options,
-            platform=_bound(platform_for(name, client), spec),
-        )
-        with cancel_on_signals(ctx.cancel, notify=reporter.warning):
-            report = run_pipeline(ctx)
+    client = open_client(name, env=env, overrides=overrides, clock=clock)
+    hurry = threading.Event()
+    ctx = RunContext(
+        client=client,
+        clock=clock,
+        reporter=reporter,
+        spec=spec,
+        options=options,
+        platform=_bound(platform_for(name, client), spec),
+    )
+    with cancel_on_signals(ctx.cancel, notify=reporter.warning, hurry=hurry):
+        report, abandoned = run_cancellable(ctx, grace=CANCEL_GRACE_SECONDS, hurry=hurry)
+    if not ctx.cancel.is_set():
+        client.close()  # after a cancel a call may still be stuck on its socket: the process exit frees it
     if report.plan_only:
         for line in render_plan(report):
             reporter.info(line)
     write_report(report, report_file)
     reporter.finish(report)
+    if abandoned and process:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(report.exit_code)
     return report.exit_code

@@ -12,7 +12,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from odc_pipeline.engine.context import AssetState, RunContext, SettingChange, StepTimer, msg
+from odc_pipeline.api.errors import OutcomeUnknownError
+from odc_pipeline.engine.context import (
+    AssetState,
+    RunContext,
+    SettingChange,
+    StepTimer,
+    msg,
+    outcome_unknown,
+)
 from odc_pipeline.engine.operations import (
     FAILED,
     first_error,
@@ -99,12 +107,17 @@ def _change(
 
 
 def diff_config(
-    ctx: RunContext, asset: AssetState, desired: AssetConfigSpec
+    ctx: RunContext, asset: AssetState, desired: AssetConfigSpec, *, now_running: bool = False
 ) -> tuple[list[SettingChange], int | None]:
-    """The changes for one asset and the revision baseline to send (for settings new in it)."""
+    """The changes for one asset and the revision baseline to send (for settings new in it).
+
+    ``now_running``: the asset's revision has just been deployed (an attached deploy finished),
+    so the deployed configuration is the one to compare with.
+    """
     assert ctx.target is not None, "resolve runs first"
+    running = asset.revision if now_running else asset.deployed_revision
     read = ctx.platform.read_configuration(
-        ctx.target, asset.ref, revision=asset.revision, running_revision=asset.deployed_revision
+        ctx.target, asset.ref, revision=asset.revision, running_revision=running
     )
     deployed, upcoming = read.deployed, read.upcoming
     changes: list[SettingChange] = []
@@ -178,6 +191,22 @@ def plan_configuration(ctx: RunContext) -> None:
         if desired.is_empty:
             continue
         asset.config_changes, asset.config_revision_baseline = diff_config(ctx, asset, desired)
+
+
+def changes_left_after_deploy(ctx: RunContext, asset: AssetState) -> list[SettingChange]:
+    """After attaching to a deploy that finished: which wanted values it did *not* apply.
+
+    A deploy applies the values pending when it started (a cancelled run PATCHed them right
+    before it), so re-diffing against what now runs keeps a re-run from sending an ApplyConfigs
+    for values that deploy already applied. Returns the changes it applied.
+    """
+    desired = ctx.spec.configure.get(asset.spec.name or "") or ctx.spec.configure.get(asset.key)
+    if desired is None or not asset.config_changes:
+        return []
+    wanted = list(asset.config_changes)
+    asset.config_changes, asset.config_revision_baseline = diff_config(ctx, asset, desired, now_running=True)
+    left = {(c.section, c.owner_key, c.key) for c in asset.config_changes}
+    return [c for c in wanted if (c.section, c.owner_key, c.key) not in left]
 
 
 def patch_body(changes: Sequence[SettingChange], baseline: int | None) -> dict[str, Any]:
@@ -320,7 +349,13 @@ def apply_configs(ctx: RunContext, asset: AssetState, *, revision: int | None = 
     changes = patch_asset(ctx, asset, deploying=False)
     if not changes and not already_pending(asset, changes):
         return configure_step(ctx, asset, timer, [], how="")
-    key = start_operation(ctx, asset.ref, kind="ApplyConfigs", revision=running).key
+    try:
+        key = start_operation(ctx, asset.ref, kind="ApplyConfigs", revision=running).key
+    except OutcomeUnknownError as exc:
+        raise outcome_unknown(
+            asset, f"ApplyConfigs in {ctx.target.name if ctx.target else 'the stage'}", exc
+        ) from None
+    asset.applying_key = key  # a run that stops now says which operation applies the values
     with ctx.tracking(key, f"ApplyConfigs of {asset.label}"):
         final = wait_operation(
             ctx,

@@ -18,6 +18,7 @@ from typing import Any
 from odc_pipeline.clock import Clock
 from odc_pipeline.engine.options import AssetSpec, EngineSpec, RunOptions
 from odc_pipeline.engine.poller import DurationHint, PollBudget, hint_from_operations, wait_for
+from odc_pipeline.errors import OdcPipelineError
 from odc_pipeline.platforms.base import AssetRef, EnvironmentRef, Platform, ResolvedRevision
 from odc_pipeline.redaction import SECRETS, SecretRegistry
 from odc_pipeline.report import LIBRARY_TYPES, AssetSummary, Message, StepResult, StepStatus
@@ -74,12 +75,15 @@ class AssetState:
     build_key: str | None = None  # the Release build to deploy (build stage)
     build_reused: bool = False
     known_build_keys: tuple[str, ...] | None = None  # Release builds of the revision before ours
+    running_build_key: str | None = None  # a Release build of the revision already in progress
+    probe_analysis_key: str | None = None  # the impact analysis resolve's permission probe started
     config_changes: list[SettingChange] = field(default_factory=list)
     config_revision_baseline: int | None = None
     config_patched: bool = False  # pending values were PATCHed and not yet applied
     config_applied: bool = False
     config_sent: list[SettingChange] = field(default_factory=list)  # PATCHed by this run (rollback)
     deploy_key: str | None = None  # our Deploy of this asset, as soon as ODC accepted it
+    applying_key: str | None = None  # our ApplyConfigs of this asset, as soon as ODC accepted it
     producers: tuple[str, ...] = ()  # keys of assets in this run it depends on
     revision_after: int | None = None
     deployed: bool = False  # a deploy (ours or attached) finished for this run
@@ -118,26 +122,38 @@ class AssetState:
             and (self.build_key is None or self.deployed_build_key == self.build_key)
         )
 
-    def summary(self, *, planned: bool = False) -> AssetSummary:
-        """``planned``: in a plan, ``revision_after`` is the revision the run would bring."""
+    def summary(self, running: Iterable[str] = (), *, planned: bool = False) -> AssetSummary:
+        """The report's line for the asset; ``running``: keys still in flight at the run's end.
+
+        ``running_operation`` names this run's deploy, ApplyConfigs or Release build of the
+        asset still running in ODC. While a deploy runs, what the stage runs afterwards is not
+        known, so ``revision_after`` is None. ``planned``: in a plan, ``revision_after`` is the
+        revision the run would bring.
+        """
         if planned and self.revision is not None:
-            return replace(self.summary(), revision_after=self.revision)
+            return replace(self.summary(running), revision_after=self.revision)
+        open_ops = set(running)
+        mine = (self.deploy_key, self.applying_key, self.running_build_key)
+        still = next((k for k in mine if k and k in open_ops), None)
+        deploying = still is not None and still == self.deploy_key
+        after = self.revision_after
+        if after is None:  # a library is bundled, never deployed: its revision is what ships
+            after = self.revision if self.is_library else self.deployed_revision
         return AssetSummary(
             name=self.label,
             key=self.key,
             asset_type=self.asset_type,
             revision_before=self.deployed_revision,
-            revision_after=self.revision_after
-            if self.revision_after is not None
-            else (self.revision if self.is_library else self.deployed_revision),
+            revision_after=None if deploying else after,
             build_key=self.build_key,
             url=self.url,
             tag=self.tag,
+            running_operation=still,
         )
 
 
 class InFlight:
-    """Operation keys started by this run and not yet finished (reported on cancel)."""
+    """Operation keys this run started or attached to and has not seen finish (always reported)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -278,21 +294,15 @@ class RunContext:
 
     @contextmanager
     def tracking(self, key: str, what: str) -> Iterator[None]:
-        """Mark an ODC operation as in flight for the duration of the block.
+        """Mark an ODC operation as in flight until the block sees it end.
 
-        On cancel the key stays registered (the operation keeps running on ODC) so the report
-        can say what was left running.
+        The block ends normally once the operation is terminal (success or failure). Any
+        exception out of it — a status GET that kept failing, the stage timeout, a cancel —
+        means the operation was *not* seen to end, so the key stays registered: the report
+        lists it in ``in_flight`` and the asset's summary says its outcome is still open.
         """
-        from odc_pipeline.errors import CancelledError
-
         self.in_flight.add(key, what)
-        try:
-            yield
-        except CancelledError:
-            raise
-        except BaseException:
-            self.in_flight.discard(key)
-            raise
+        yield
         self.in_flight.discard(key)
 
 
@@ -320,6 +330,31 @@ class StepTimer:
             messages=messages,
             **fields,
         )
+
+
+def unfinished_status(error: BaseException) -> StepStatus:
+    """The step status for an operation the run stopped watching before it ended."""
+    from odc_pipeline.errors import CancelledError, OperationTimeoutError
+
+    if isinstance(error, CancelledError):
+        return StepStatus.CANCELLED
+    if isinstance(error, OperationTimeoutError):
+        return StepStatus.TIMED_OUT
+    return StepStatus.FAILED
+
+
+def outcome_unknown(asset: AssetState, what: str, error: BaseException) -> OdcPipelineError:
+    """A start POST whose outcome stayed unknown, as an error that names the asset.
+
+    Keeps the exit code of ``error`` (an OutcomeUnknownError, exit 1) and says what to do: the
+    operation may still start, so nothing is sent again; the next run attaches to it if it did.
+    """
+    wrapped = OdcPipelineError(
+        f"{asset.label}: {what}: outcome unknown, not sent again ({error}). A re-run attaches to "
+        "the operation if ODC started it."
+    )
+    wrapped.exit_code = getattr(error, "exit_code", wrapped.exit_code)  # type: ignore[misc]
+    return wrapped
 
 
 def msg(severity: str, text: str, source: str = "") -> Message:

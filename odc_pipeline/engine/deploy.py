@@ -20,9 +20,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from odc_pipeline.api.errors import OutcomeUnknownError
 from odc_pipeline.engine import configure
 from odc_pipeline.engine.build import find_reusable
-from odc_pipeline.engine.context import AssetState, RunContext, StepTimer, msg
+from odc_pipeline.engine.context import (
+    AssetState,
+    RunContext,
+    StepTimer,
+    msg,
+    outcome_unknown,
+    unfinished_status,
+)
 from odc_pipeline.engine.operations import (
     RUNNING,
     first_error,
@@ -34,7 +42,13 @@ from odc_pipeline.engine.operations import (
 )
 from odc_pipeline.engine.resolve import deployments_by_asset
 from odc_pipeline.engine.scheduler import run_in_order, topological_levels
-from odc_pipeline.errors import CancelledError, OperationFailedError, OperationTimeoutError, UsageError
+from odc_pipeline.errors import (
+    CancelledError,
+    OdcPipelineError,
+    OperationFailedError,
+    OperationTimeoutError,
+    UsageError,
+)
 from odc_pipeline.platforms.base import DeployOutcome
 from odc_pipeline.report import Message, StepResult, StepStatus
 
@@ -179,8 +193,19 @@ def deploy_one(ctx: RunContext, asset: AssetState) -> StepResult:
     if attached:
         asset.revision_after = asset.revision
         asset.deployed = True
+        applied = configure.changes_left_after_deploy(ctx, asset)
         if asset.config_changes:
             configure.apply_configs(ctx, asset, revision=asset.revision)
+        elif applied:
+            asset.config_applied, asset.config_applied_by = True, attached
+            configure.configure_step(
+                ctx,
+                asset,
+                StepTimer(ctx, asset, configure.STAGE),
+                applied,
+                how=f"applied by the running deploy {attached} this run attached to",
+                operation_key=attached,
+            )
         return ctx.record(
             timer.result(
                 StepStatus.SUCCEEDED,
@@ -210,7 +235,17 @@ def deploy_one(ctx: RunContext, asset: AssetState) -> StepResult:
     changes = configure.patch_asset(ctx, asset, deploying=True) if asset.config_changes else []
     assert asset.revision is not None
     assert asset.build_key is not None
-    key, final = start_deploy(ctx, asset, asset.revision, asset.build_key, label="deploy")
+    try:
+        key, final = start_deploy(ctx, asset, asset.revision, asset.build_key, label="deploy")
+    except OutcomeUnknownError as exc:
+        error = outcome_unknown(asset, f"deploy of r{asset.revision} to {_env_name(ctx)}", exc)
+        ctx.record(
+            timer.result(StepStatus.FAILED, str(error), revision_before=before, build_key=asset.build_key)
+        )
+        raise error from None
+    except OdcPipelineError as exc:
+        _record_unfinished(ctx, asset, timer, exc)
+        raise
     if not final.succeeded:
         error = _failure(ctx, asset, key, final.status)
         _record_failed_configuration(ctx, asset, config_timer, changes, key)
@@ -231,6 +266,24 @@ def deploy_one(ctx: RunContext, asset: AssetState) -> StepResult:
             f"deployed r{asset.revision} to {_env_name(ctx)} (was {_was(before)})",
             revision_before=before,
             revision_after=asset.revision,
+            build_key=asset.build_key,
+            operation_key=key,
+        )
+    )
+
+
+def _record_unfinished(ctx: RunContext, asset: AssetState, timer: StepTimer, error: BaseException) -> None:
+    """Our deploy was started but not seen to end (status reads failed, timeout, cancel)."""
+    key = asset.deploy_key
+    if key is None or key not in ctx.in_flight.snapshot():
+        return
+    ctx.record(
+        timer.result(
+            unfinished_status(error),
+            f"deploy {key} of r{asset.revision} still running in ODC ({error}); what runs in "
+            f"{_env_name(ctx)} afterwards is unknown until it finishes",
+            revision_before=asset.deployed_revision,
+            revision_after=None,
             build_key=asset.build_key,
             operation_key=key,
         )
@@ -368,14 +421,14 @@ def run_deploy(ctx: RunContext) -> None:
         )
     recorded = {s.asset_key for s in ctx.steps if s.stage == STAGE}
     for key, exc in outcome.errors.items():
+        if key in recorded:  # deploy_one said what happened (failed, unfinished, cancelled)
+            continue
         asset = by_key[key]
         if isinstance(exc, CancelledError):
             status, text = (
                 StepStatus.CANCELLED,
                 f"cancelled while deploying; the operation keeps running in {ctx.platform.terms.platform}",
             )
-        elif key in recorded:
-            continue
         elif isinstance(exc, OperationTimeoutError):
             status, text = (
                 StepStatus.TIMED_OUT,

@@ -26,11 +26,14 @@ def will_deploy(ctx: RunContext, asset: AssetState) -> bool:
 def request(ctx: RunContext, asset: AssetState) -> ImpactRequest:
     """What the platform analyses for one asset (the run's labels name the impacted assets)."""
     assert ctx.target is not None, "resolve runs first"
+    # resolve's Deploy-assets probe started exactly this analysis: use it, do not start another
+    started, asset.probe_analysis_key = asset.probe_analysis_key, None
     return ImpactRequest(
         asset=asset.ref,
         target=ctx.target,
         revision=asset.revision_ref,
         unit_key=asset.build_key,
+        reuse_key=started,
         label=asset.label,
         names={a.key: a.label for a in ctx.assets if a.key},
     )

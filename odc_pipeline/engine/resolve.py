@@ -9,7 +9,7 @@ read can reveal fails the run here, before any change (exit code 3).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from odc_pipeline.engine.context import AssetState, Environment, RunContext
 from odc_pipeline.engine.options import AssetSpec
@@ -135,12 +135,17 @@ def resolve_dependencies(ctx: RunContext) -> None:
 
 
 def preflight(ctx: RunContext) -> None:
-    """Ask once with the permission each selected later stage needs, so a 403 comes now.
+    """Ask with the permission each selected later stage needs, so a 403 comes now.
 
-    The platform knows which calls need which permission and change nothing
-    (:meth:`Platform.permission_probes`); here a denial becomes the error naming the stage.
+    The API has no "check my permissions" call, so each permission is probed with a call that
+    needs it and changes nothing (see README, "Permissions are checked before the first
+    change"); the platform knows which calls those are (:meth:`Platform.permission_probes`:
+    on ODC reads for Open (builds), View stage (deployments) and code quality). For Deploy
+    assets, :meth:`Platform.probe_deploy` (ODC: a deployment impact analysis of an app this run
+    will deploy), sent only when the run will deploy something (a re-run that changes nothing
+    sends no POST). Edit configurations is probed by the configure stage once it knows a value
+    will change (:func:`check_edit_configurations`), still before any build, PATCH or deploy.
     """
-    from odc_pipeline.api.errors import PermissionDeniedError
     from odc_pipeline.engine.options import selected_stages
 
     stages = selected_stages(ctx.spec, ctx.options)
@@ -152,18 +157,48 @@ def preflight(ctx: RunContext) -> None:
         apps=[(a.ref, a.revision_ref) for a in apps],
         code_quality=ctx.spec.verify.code_quality is not None,
     )
+    deploying = [a for a in apps if ctx.force or a.deployed_revision != a.revision]
+    if deploying and "deploy" in stages and not ctx.plan:
+        probes.append(("deploy", lambda: probe_deploy_assets(ctx, deploying[0])))
     for stage, probe in probes:
-        try:
-            probe()
-        except PermissionDeniedError as exc:
-            raise PermissionDeniedError(
-                f"the {stage} stage cannot run with this API client: {exc}",
-                permissions=exc.permissions,
-                status=exc.status,
-                problem=exc.problem,
-                method=exc.method,
-                path=exc.path,
-            ) from None
+        probe_permission(stage, probe)
+
+
+def probe_deploy_assets(ctx: RunContext, asset: AssetState) -> None:
+    """The target's deploy permission, asked with a call that needs it and changes nothing.
+
+    On ODC that is the deployment impact analysis the impact-analysis stage would start for
+    this asset, so that stage reads it (``probe_analysis_key``) instead of starting another.
+    """
+    assert ctx.target is not None, "resolve_environments runs first"
+    started = ctx.platform.probe_deploy(ctx, ctx.target, asset.ref, asset.revision_ref)
+    if started is not None:
+        asset.probe_analysis_key = started
+
+
+def probe_permission(stage: str, probe: Callable[[], object]) -> None:
+    """Run ``probe``; a 403 becomes the error that names the stage that cannot run."""
+    from odc_pipeline.api.errors import PermissionDeniedError
+
+    try:
+        probe()
+    except PermissionDeniedError as exc:
+        raise PermissionDeniedError(
+            f"the {stage} stage cannot run with this API client: {exc}",
+            permissions=exc.permissions,
+            status=exc.status,
+            problem=exc.problem,
+            method=exc.method,
+            path=exc.path,
+        ) from None
+
+
+def check_edit_configurations(ctx: RunContext, assets: list[AssetState]) -> None:
+    """Probe Edit configurations once when some asset's values will be PATCHed (configure stage)."""
+    if assets and not ctx.plan:
+        assert ctx.target is not None, "resolve_environments runs first"
+        target, first = ctx.target, assets[0]
+        probe_permission("configure", lambda: ctx.platform.probe_configuration_write(target, first.ref))
 
 
 def resolve(ctx: RunContext) -> None:
@@ -178,7 +213,7 @@ def resolve(ctx: RunContext) -> None:
     resolve_target_state(ctx)
     resolve_dependencies(ctx)
     resolve_release(ctx)
+    if ctx.options.approved is not None:
+        approved.check_unmoved(ctx)  # read-only, before the permission probes and any change
     preflight(ctx)
     preflight_publish(ctx)
-    if ctx.options.approved is not None:
-        approved.check_unmoved(ctx)  # before any change

@@ -9,6 +9,8 @@ says what was left in flight or half-configured, and always returns a complete
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Callable
 
 from odc_pipeline import __version__
@@ -25,7 +27,12 @@ from odc_pipeline.engine import (
 )
 from odc_pipeline.engine.context import RunContext, StepTimer
 from odc_pipeline.engine.options import selected_stages
-from odc_pipeline.engine.resolve import resolve
+from odc_pipeline.engine.resolve import (
+    check_edit_configurations,
+    probe_deploy_assets,
+    probe_permission,
+    resolve,
+)
 from odc_pipeline.engine.scheduler import run_in_order
 from odc_pipeline.errors import CancelledError, ExitCode, OdcPipelineError, RolledBackError
 from odc_pipeline.report import STAGES, RunReport, StepStatus
@@ -91,6 +98,21 @@ def run_configure(ctx: RunContext, *, deploying: bool) -> None:
     """Check and diff every configured asset; apply now only when no deploy stage follows."""
     configure.plan_configuration(ctx)
     configured = [a for a in ctx.assets if (a.spec.name in ctx.spec.configure or a.key in ctx.spec.configure)]
+    # Every write permission answers before the first change (issue 10): an empty PATCH for
+    # Edit configurations; without a deploy stage ApplyConfigs needs Deploy assets too.
+    patching = [
+        a
+        for a in configured
+        if not a.is_library
+        and configure.changes_to_patch(
+            a, deploying=deploying and (ctx.force or not a.up_to_date), force=ctx.force
+        )
+    ]
+    check_edit_configurations(ctx, patching)
+    applying = [a for a in configured if not a.is_library and a.config_changes]
+    if applying and not deploying and not ctx.plan:
+        probe = applying[0]
+        probe_permission("configure", lambda: probe_deploy_assets(ctx, probe))
     for asset in configured:
         if asset.is_library:
             continue
@@ -146,11 +168,12 @@ def _unapplied_configuration(ctx: RunContext, error: BaseException | None) -> No
     stage = ctx.target.name if ctx.target else "the stage"
     for asset in ctx.assets:
         if asset.config_patched and not asset.config_applied:
-            running = asset.deploy_key if asset.deploy_key in in_flight else None
+            running = next((k for k in (asset.deploy_key, asset.applying_key) if k and k in in_flight), None)
             if running:
+                kind = "deploy" if running == asset.deploy_key else "ApplyConfigs"
                 text = (
-                    f"configuration values were PATCHed; deploy {running}, still running in ODC, "
-                    "applies them when it finishes"
+                    f"configuration values were PATCHed: applied by {kind} {running} when it finishes "
+                    "(still running in ODC)"
                 )
             else:
                 text = (
@@ -168,7 +191,7 @@ def _unapplied_configuration(ctx: RunContext, error: BaseException | None) -> No
                 ctx.record(
                     StepTimer(ctx, asset, configure.STAGE).result(
                         StepStatus.CANCELLED if ctx.cancel.is_set() else StepStatus.WARNING,
-                        f"PATCHed, not applied yet: {text}",
+                        text if running else f"PATCHed, not applied yet: {text}",
                         messages=lines,
                         operation_key=running,
                         details={"changes": 0, "pending": True},
@@ -232,13 +255,58 @@ def run_pipeline(ctx: RunContext) -> RunReport:
     """Run every selected stage; never raises for a failure the product can explain."""
     started_at = ctx.now_iso()
     t0 = ctx.clock.monotonic()
-    spec = ctx.spec
     ctx.reporter.start(
-        target=ctx.options.target or spec.target, pipeline_file=spec.pipeline_file, plan_only=ctx.plan
+        target=ctx.options.target or ctx.spec.target, pipeline_file=ctx.spec.pipeline_file, plan_only=ctx.plan
     )
-    stages = selected_stages(spec, ctx.options)
+    error = _run_stages(ctx)
+    return finish_report(ctx, error, started_at=started_at, t0=t0)
+
+
+def run_cancellable(ctx: RunContext, *, grace: float, hurry: threading.Event) -> tuple[RunReport, bool]:
+    """:func:`run_pipeline` in a worker thread, so a cancel is answered within ``grace`` seconds.
+
+    CI runners send SIGKILL ~10 s after SIGTERM. Waits notice the cancel at once, but an HTTP
+    call in progress only returns when its socket does (up to the read timeout). So this thread
+    waits for the worker; once ``ctx.cancel`` is set it gives the worker ``grace`` real seconds
+    (cut short by ``hurry``, set by a second signal) and then writes the report itself from
+    what the run knows: steps so far and every operation still in flight. The worker is a
+    daemon thread. Returns the report and whether the worker was left behind (still stuck), in
+    which case the CLI must leave with ``os._exit``: pool threads of the stuck call would
+    otherwise hold the interpreter's exit until their read timeout.
+    """
+    started_at = ctx.now_iso()
+    t0 = ctx.clock.monotonic()
+    box: list[RunReport] = []
+    done = threading.Event()
+
+    def work() -> None:
+        try:
+            box.append(run_pipeline(ctx))
+        finally:
+            done.set()
+
+    worker = threading.Thread(target=work, name="odc-pipeline-run", daemon=True)
+    worker.start()
+    while not done.wait(0.05):
+        if ctx.cancel.is_set():
+            deadline = time.monotonic() + grace
+            while not done.is_set() and not hurry.is_set() and time.monotonic() < deadline:
+                done.wait(0.05)
+            break
+    if box:
+        return box[0], False
+    log.debug("the run did not stop within %.1f s of the cancel; reporting without it", grace)
+    error = CancelledError(
+        "cancelled while a call to ODC was still waiting for its answer; the report lists every "
+        "operation this run started that had not finished"
+    )
+    return finish_report(ctx, error, started_at=started_at, t0=t0), True
+
+
+def _run_stages(ctx: RunContext) -> BaseException | None:
+    stages = selected_stages(ctx.spec, ctx.options)
     error: BaseException | None = None
-    current = "resolve"
+    current = "resolve"  # the stage that raised decides whether a rollback applies
     try:
         if ctx.platform.capabilities.deploys_as_plan:
             current = _run_plan_stages(ctx, stages)
@@ -275,12 +343,19 @@ def run_pipeline(ctx: RunContext) -> RunReport:
     if ctx.platform.capabilities.deploys_as_plan:
         _discard_unstarted_plan(ctx)
     if error is not None and rollback.applies(ctx, current, error):
-        error = rollback.roll_back(ctx, error)
+        error = rollback.roll_back(ctx, error)  # in the worker: a cancel reaches it like any wait
+    return error
+
+
+def finish_report(ctx: RunContext, error: BaseException | None, *, started_at: str, t0: float) -> RunReport:
+    """The run's report from what ``ctx`` knows now (also for a run abandoned on cancel)."""
+    spec = ctx.spec
     if ctx.cancel.is_set() and not isinstance(error, CancelledError):
         error = CancelledError(f"cancelled{': ' + str(error) if error else ''}")
     _unapplied_configuration(ctx, error)
-    in_flight = ctx.in_flight.snapshot() if isinstance(error, CancelledError) else {}
-    in_flight = _abort_on_cancel(ctx, in_flight)
+    in_flight = ctx.in_flight.snapshot()  # whatever ended the run: error, timeout or cancel
+    if isinstance(error, CancelledError):
+        in_flight = _abort_on_cancel(ctx, in_flight)
     for key, what in in_flight.items():
         ctx.reporter.warning(f"still running in {ctx.platform.terms.platform}: {what} (operation {key})")
     exit_code = ExitCode(getattr(error, "exit_code", ExitCode.FAILED)) if error is not None else ExitCode.OK
@@ -301,7 +376,7 @@ def run_pipeline(ctx: RunContext) -> RunReport:
     if ctx.plan and exit_code == ExitCode.OK:  # only a complete plan can be approved
         from odc_pipeline.engine.approved import pending_changes, plan_document
 
-        plan = plan_document(ctx, stages)
+        plan = plan_document(ctx, selected_stages(spec, ctx.options))
         if ctx.options.detailed_exitcode and pending_changes(plan):
             exit_code = ExitCode.CHANGES_PENDING
     return RunReport(
@@ -315,7 +390,7 @@ def run_pipeline(ctx: RunContext) -> RunReport:
         started_at=started_at,
         finished_at=ctx.now_iso(),
         duration_seconds=round(ctx.clock.monotonic() - t0, 3),
-        assets=tuple(a.summary(planned=ctx.plan) for a in ctx.assets),
+        assets=tuple(a.summary(in_flight, planned=ctx.plan) for a in ctx.assets),
         steps=tuple(sorted(ctx.steps, key=lambda s: STAGES.index(s.stage))),  # stable: keeps time order
         impact_status=ctx.impact_status,
         api_calls=dict(ctx.platform.api_calls()),

@@ -7,7 +7,10 @@ Every POST here may lose its answer; none is sent again blindly:
   :data:`CLOCK_SKEW`). Notes that identify the run (the engine's do) make the match exact.
 * **start / continue / abort** — :meth:`DeploymentsApi.command_finder` reads the plan's status:
   a plan no longer ``saved`` was started, one no longer waiting for intervention was
-  continued, one ``aborting``/finished was aborted. Only otherwise is the command sent again.
+  continued, one ``aborting``/finished was aborted.
+
+The shared HTTP core looks for a grace window and, when nothing shows the POST took effect,
+raises ``OutcomeUnknownError``: a slow server may still act on it, so it is never sent twice.
 
 LifeTime's creation answer is ``text/plain`` — the bare key, a JSON-quoted key, or (as the
 binary endpoint declares) ``{"DeploymentKey": …}`` — with 200 (swagger) or 201 (what OP

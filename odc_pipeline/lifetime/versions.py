@@ -2,8 +2,8 @@
 
 Tagging is a POST: when its answer is lost (dropped connection, 502/504) it is never sent
 again blindly. :meth:`VersionsApi.tag_finder` looks the tag up by its version label — among
-the app's versions, or as the environment's base version — and only when neither shows it is
-the tag sent again.
+the app's versions, or as the environment's base version — for the HTTP core's grace window;
+not found by then, the call stops with ``OutcomeUnknownError`` and the tag is not sent again.
 """
 
 from __future__ import annotations

@@ -52,30 +52,31 @@ def _validate(args: argparse.Namespace) -> int:
     from odc_pipeline.pipeline_file.loader import load_pipeline
     from odc_pipeline.pipeline_file.problems import PipelineFileError
     from odc_pipeline.redaction import redact
+    from odc_pipeline.reporting.escaping import inert
     from odc_pipeline.reporting.problems import annotation_lines, codequality_report
 
     try:
         pipeline = load_pipeline(args.file, ignore_missing_env=args.ignore_missing_env)
     except PipelineFileError as exc:
+        # Field paths and messages quote the file's own keys and values: a key holding a newline
+        # and "::add-mask::" or "##vso[" must not start a CI command line (a fork PR can carry it).
         for problem in exc.problems:
-            print(redact(str(problem)), file=sys.stderr)
+            print(inert(redact(str(problem))), file=sys.stderr)
         for line in annotation_lines(exc.problems, os.environ):  # GitHub / Azure: at file:line
             print(line, flush=True)
         if args.codequality:
             _write(args.codequality, codequality_report(exc.problems))
         count = len(exc.problems)
-        print(f"{args.file}: invalid ({count} problem{'s' if count != 1 else ''})", file=sys.stderr)
+        print(inert(f"{args.file}: invalid ({count} problem{'s' if count != 1 else ''})"), file=sys.stderr)
         return int(ExitCode.USAGE)
     if args.codequality:
         _write(args.codequality, codequality_report([]))
     stages = ", ".join(pipeline.stages.enabled)
     target = pipeline.target or "(from --target)"
     assets = len(pipeline.assets)
+    noun = "asset" if assets == 1 else "assets"
     where = "" if pipeline.platform == "odc" else f"platform {pipeline.platform}, "
-    print(
-        f"{args.file}: valid; {where}{assets} asset{'s' if assets != 1 else ''}, target {target}, "
-        f"stages: {stages}"
-    )
+    print(inert(f"{args.file}: valid; {where}{assets} {noun}, target {target}, stages: {stages}"))
     return int(ExitCode.OK)
 
 

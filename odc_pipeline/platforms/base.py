@@ -513,6 +513,20 @@ class Platform(ABC):
         """
         return []
 
+    def probe_deploy(
+        self, run: RunServices, target: EnvironmentRef, asset: AssetRef, revision: ResolvedRevision
+    ) -> str | None:
+        """Ask, with a call that needs the deploy permission in ``target`` and changes nothing,
+        whether this run may deploy there; a denial raises PermissionDeniedError. Returns the
+        key of an analysis the call started, which the impact stage reuses
+        (``ImpactRequest.reuse_key``). Default: no such call (None)."""
+        return None
+
+    def probe_configuration_write(self, target: EnvironmentRef, asset: AssetRef) -> None:
+        """Ask, with a call that changes nothing, whether configuration may be written for
+        ``asset`` in ``target``; a denial raises PermissionDeniedError. Default: no such call."""
+        return None
+
     # build --------------------------------------------------------------------------------
 
     @abstractmethod

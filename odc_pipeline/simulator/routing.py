@@ -31,7 +31,7 @@ class Request:
 
     def q(self, name: str) -> str | None:
         values = self.query.get(name)
-        return values[-1] if values else None
+        return values[0] if values else None
 
     def q_all(self, name: str) -> list[str]:
         """Array query parameters: repeated keys (``?a=1&a=2``), the OAS default."""

@@ -2,8 +2,10 @@
 
 Order of checks for an API request, as the real gateway would apply them: faults (the switch
 board outranks everything), spec lookup (404/405 for paths no spec describes), bearer token
-(401), rate limit (429), body parsing and validation against the spec (415/400), then the
-handler under the state lock. Every answer is logged with the clock time.
+(401), rate limit (429), body parsing and validation against the spec (415/400), query and
+path binding by declared type (``binding``: scalars keep the first of repeated keys, values
+that cannot bind answer 400), then the handler under the state lock. HEAD, OPTIONS and TRACE,
+which no spec declares, answer 405. Every answer is logged with the clock time.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from odc_pipeline import openapi
 from odc_pipeline.clock import Clock
-from odc_pipeline.simulator import auth, faults, objectstore
+from odc_pipeline.simulator import auth, binding, faults, objectstore
 from odc_pipeline.simulator.problems import ApiProblem, problem_body
 from odc_pipeline.simulator.ratelimit import RateLimiter
 from odc_pipeline.simulator.requestlog import LoggedRequest, RequestLog
@@ -98,6 +100,38 @@ class _Handler(BaseHTTPRequestHandler):
     def do_DELETE(self) -> None:
         self._serve("DELETE")
 
+    def do_HEAD(self) -> None:
+        self._not_allowed("HEAD")
+
+    def do_OPTIONS(self) -> None:
+        self._not_allowed("OPTIONS")
+
+    def do_TRACE(self) -> None:
+        self._not_allowed("TRACE")
+
+    def _not_allowed(self, method: str) -> None:
+        """No spec declares HEAD, OPTIONS or TRACE: 405 with an Allow header, as ASP.NET does."""
+        ctx = self.server.context
+        split = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        if length:
+            self.rfile.read(min(length, MAX_BODY))
+        allowed = [
+            m for m in ("GET", "POST", "PUT", "PATCH", "DELETE") if openapi.find_operation(m, split.path)
+        ]
+        body = problem_body(
+            405,
+            f"{method} is not allowed on {split.path}.",
+            base_path=_guess_base(split.path),
+            instance=split.path,
+        )
+        headers = {"Allow": ", ".join(allowed)} if allowed else {}
+        self._log(ctx, (method, split.path, split.query), 405, None, client=None, template=None)
+        if method == "HEAD":
+            self._send(Response(405, None, headers))
+        else:
+            self._send(Response(405, body, headers))
+
     def _serve(self, method: str) -> None:
         ctx = self.server.context
         split = urlsplit(self.path)
@@ -122,6 +156,8 @@ class _Handler(BaseHTTPRequestHandler):
             else:
                 response, logged_body, client_id, template = self._api(ctx, method, path, query, raw)
         except DropConnection:
+            if logged_body is None and raw:  # the log keeps what was sent, answered or not
+                logged_body = _logged_body(ctx, method, path, raw)[1]
             self._log(ctx, (method, path, query), 0, logged_body, client=client_id, template=template)
             self.close_connection = True
             with contextlib.suppress(OSError):
@@ -211,14 +247,7 @@ class _Handler(BaseHTTPRequestHandler):
         operation = openapi.find_operation(method, path)
         base_path = operation.base_path if operation else _guess_base(path)
         template = f"{operation.base_path}{operation.template}" if operation else None
-        body: Any = None
-        logged_body: Any = None
-        if raw:
-            try:
-                body = json.loads(raw)
-                logged_body = _masked(ctx, method, path, body)
-            except ValueError:
-                logged_body = raw[:2000].decode("utf-8", "replace")
+        body, logged_body = _logged_body(ctx, method, path, raw)
         for fault in ctx.faults.fire(method, path):
             response = _apply_fault(ctx, fault, base_path, path)
             if response is not None:
@@ -272,6 +301,11 @@ class _Handler(BaseHTTPRequestHandler):
                 openapi.load_spec(operation.spec_file), method, operation.template
             ):
                 return problem(400, "A non-empty request body is required."), logged_body, client_id, template
+        bound, errors = binding.bind_query(operation, query)
+        errors += binding.bind_path(operation)
+        if errors:
+            detail = "One or more validation errors occurred: " + "; ".join(errors)
+            return problem(400, detail), logged_body, client_id, template
         handler = ROUTES.get((method, operation.base_path, operation.template))
         if handler is None:
             return (
@@ -283,7 +317,7 @@ class _Handler(BaseHTTPRequestHandler):
         request = Request(
             method=method,
             path=path,
-            query=parse_qs(query, keep_blank_values=True),
+            query=bound,
             body=body,
             base_path=operation.base_path,
             template=operation.template,
@@ -347,6 +381,17 @@ class _Handler(BaseHTTPRequestHandler):
                 self.wfile.write(payload)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
+
+
+def _logged_body(ctx: Context, method: str, path: str, raw: bytes) -> tuple[Any, Any]:
+    """(parsed JSON body or None, the body as the request log keeps it)."""
+    if not raw:
+        return None, None
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        return None, raw[:2000].decode("utf-8", "replace")
+    return body, _masked(ctx, method, path, body)
 
 
 def _masked(ctx: Context, method: str, path: str, body: Any) -> Any:

@@ -196,6 +196,7 @@ def read_everything(client: OdcClient) -> None:
     client.external_libraries.log_messages(UUID1)
     client.assets.list_external_libraries()
     list(client.assets.list_revisions(UUID2, is_tagged=True, tag="1.2.3", commit_message="sha256:ab"))
+    client.external_libraries.finder("lib.zip")()
     _mark(
         "external_libraries.list_generations",
         "external_libraries.log_messages",
@@ -227,6 +228,7 @@ def read_everything(client: OdcClient) -> None:
         "code_quality.get_analysis",
         "external_libraries.get_upload_urls",
         "external_libraries.get_generation",
+        "external_libraries.finder",
     )
 
 

@@ -37,6 +37,11 @@ def dropped() -> Exception:
     )
 
 
+def timed_out() -> Exception:
+    """The request went out and no answer came within the read timeout (outcome unknown)."""
+    return requests.exceptions.ReadTimeout("Read timed out. (read timeout=60)")
+
+
 def refused() -> Exception:
     """The connection was never established (the request certainly did not arrive)."""
     return requests.ConnectionError(NewConnectionError(None, "Failed to establish a new connection: refused"))  # type: ignore[arg-type]

@@ -177,7 +177,7 @@ def test_deployments(client, stub):
     assert client.deployments.get("d1").finished_date_time.year == 2026
 
 
-def test_portfolio_uses_repeated_keys_for_lists(client, stub):
+def test_portfolio_sends_comma_separated_keys_once_because_the_spec_types_them_as_strings(client, stub):
     stub.on(
         "GET",
         "/api/portfolios/v2/environments",
@@ -204,8 +204,28 @@ def test_portfolio_uses_repeated_keys_for_lists(client, stub):
     assets = list(client.portfolio.deployed_assets(asset_keys=["a1", "a2"], environment_keys=["e1"]))
     assert assets[0].deployments[0].revision == 4
     query = stub.calls("GET", "/api/portfolios/v2/deployed-assets")[0].query
-    assert [v for k, v in query if k == "key"] == ["a1", "a2"]
+    assert [v for k, v in query if k == "key"] == ["a1,a2"]
     assert [v for k, v in query if k == "environmentKey"] == ["e1"]
+
+
+def test_array_parameters_repeat_the_key_and_scalars_never_do():
+    from odc_pipeline import openapi
+
+    portfolio = "portfolio-api-v2.json"
+    pairs = openapi.serialize_query(
+        portfolio, "GET", "/deployed-assets", {"key": ["a", "b"], "type": ["WebApplication", "Workflow"]}
+    )
+    assert pairs == [("key", "a,b"), ("type", "WebApplication"), ("type", "Workflow")]
+    deployments = "deployments-api-v1.json"
+    assert openapi.serialize_query(
+        deployments, "GET", "/deployment-operations", {"operations": ["Deploy"], "limit": 5, "status": None}
+    ) == [("operations", "Deploy"), ("limit", "5")]
+    assets = "asset-repository-api-v1.json"
+    assert openapi.serialize_query(assets, "GET", "/assets/{assetKey}/revisions", {"isTagged": True}) == [
+        ("isTagged", "true")
+    ]
+    with pytest.raises(ValueError, match="declares no query parameter 'keys'"):
+        openapi.serialize_query(portfolio, "GET", "/deployed-assets", {"keys": ["a"]})
 
 
 def test_code_quality(client, stub):

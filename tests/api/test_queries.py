@@ -3,27 +3,25 @@
 The calls of ``calls.read_everything`` / ``calls.send_everything`` are recorded on the stub
 and each is checked against its spec operation: the operation exists (and is not the
 deprecated Portfolio v1), every query parameter is declared for it with exactly that spelling
-(code-quality's are PascalCase), and every value fits the parameter's schema — its type, its
-enum, and the "Allowed: …" lists the specs write into descriptions (``sort`` fields).
+(code-quality's are PascalCase), a scalar is sent once (repeated keys only for ``type:
+array``), and every value fits the parameter's schema — its type, its enum, and the "Allowed: …"
+lists the specs write into descriptions (``sort`` fields). The checker is ``tests/wire_contract``,
+which also judges every request of every engine end-to-end test.
 A misspelled ``byBuildtype`` or a ``sort=-created`` fails here rather than on a real tenant.
 """
 
 from __future__ import annotations
 
 import inspect
-import re
-from typing import Any
 
 import pytest
+from wire_contract import request_problems
 
 from odc_pipeline import openapi
 
 from .calls import EXERCISED, answer_with_samples, read_everything, send_everything, wire_success_answers
 from .stub import Seen
 
-ALLOWED_IN_DESCRIPTION = re.compile(
-    r"(?:Allowed(?: values)?|Currently supported sort values)\s*:\s*([^\n]+)", re.IGNORECASE
-)
 DOMAINS = (
     "assets",
     "builds",
@@ -45,59 +43,9 @@ def recorded(client, stub) -> list[Seen]:
     return stub.api_calls()
 
 
-def query_parameters(operation: openapi.Operation) -> dict[str, dict[str, Any]]:
-    spec = openapi.load_spec(operation.spec_file)
-    item = spec["paths"][operation.template]
-    declared = [*item.get("parameters", ()), *operation.definition.get("parameters", ())]
-    return {p["name"]: p for p in declared if p.get("in") == "query"}
-
-
-def coerce(value: str, schema: dict[str, Any]) -> Any:
-    """The JSON value a query string stands for, by the parameter's declared type."""
-    kinds = schema.get("type")
-    kinds = kinds if isinstance(kinds, list) else [kinds]
-    if "integer" in kinds and re.fullmatch(r"-?\d+", value):
-        return int(value)
-    if "boolean" in kinds and value in ("true", "false"):
-        return value == "true"
-    return value
-
-
-def allowed_by_description(parameter: dict[str, Any]) -> set[str] | None:
-    match = ALLOWED_IN_DESCRIPTION.search(parameter.get("description") or "")
-    if not match:
-        return None
-    return {word.strip(" .'\"") for word in re.split(r"[,|]", match.group(1)) if word.strip(" .")}
-
-
 def problems_of(seen: Seen) -> list[str]:
-    operation = openapi.find_operation(seen.method, seen.path)
-    if operation is None:
-        return [f"{seen.method} {seen.path} is in no spec"]
-    if operation.base_path == "/api/portfolios/v1":
-        return [f"{operation.endpoint} uses the deprecated Portfolio v1"]
-    spec = openapi.load_spec(operation.spec_file)
-    parameters = query_parameters(operation)
-    problems = []
-    for name, raw in seen.query:
-        parameter = parameters.get(name)
-        if parameter is None:
-            near = [p for p in parameters if p.lower() == name.lower()]
-            hint = f" (the spec spells it {near[0]!r})" if near else ""
-            problems.append(f"{operation.endpoint}: query {name!r} is not declared{hint}")
-            continue
-        schema = openapi.to_json_schema(parameter.get("schema", {}), spec)
-        if schema.get("type") == "array":  # repeated keys: each value is one item
-            schema = {**openapi.to_json_schema(parameter["schema"]["items"], spec), "$defs": schema["$defs"]}
-        value = coerce(raw, schema)
-        for error in openapi.validate(value, schema):
-            problems.append(f"{operation.endpoint}: {name}={raw!r}: {error}")
-        allowed = allowed_by_description(parameter)
-        if allowed and isinstance(value, str):
-            for part in value.split(","):
-                if part.lstrip("-") not in allowed:
-                    problems.append(f"{operation.endpoint}: {name}={raw!r} is not one of {sorted(allowed)}")
-    return problems
+    """The shared wire check (tests/wire_contract.py) on one stub call, query and path only."""
+    return request_problems(seen.method, seen.path, seen.query)
 
 
 def test_every_query_parameter_is_declared_by_the_spec_with_a_valid_value(recorded):
@@ -129,6 +77,14 @@ def test_the_query_check_catches_misspellings_wrong_case_and_bad_values():
     assert problems_of(seen(deployments, ("operations", "Publish")))
     assert problems_of(seen(deployments, ("status", "FinishedWithErrors")))  # the build spelling
     assert problems_of(seen("/api/portfolios/v1/environments"))
+    portfolio = "/api/portfolios/v2/deployed-assets"
+    assert problems_of(seen(portfolio, ("key", "a,b"), ("type", "Agent"), ("type", "Workflow"))) == []
+    assert problems_of(seen(portfolio, ("key", "a"), ("key", "b"))) == [
+        "GET /api/portfolios/v2/deployed-assets: query 'key' sent 2 times, but the spec types it as "
+        "one string (a server binds one of them); send it once, comma-joined"
+    ]
+    assert problems_of(seen(deployments, ("limit", "2147483648")))  # int32 overflow
+    assert problems_of(seen("/api/builds/v1/build-operations/not-a-uuid"))  # path parameter type
 
 
 def test_nothing_uses_portfolio_v1_or_an_undocumented_path(recorded):

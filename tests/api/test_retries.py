@@ -18,7 +18,7 @@ from odc_pipeline.api import (
 )
 from odc_pipeline.errors import ExitCode
 
-from .stub import Reply, dropped, refused
+from .stub import Reply, dropped, refused, timed_out
 
 BUILD_KEY = "0f4c2a5e-0000-4000-8000-000000000001"
 BUILD = {
@@ -175,11 +175,24 @@ def test_403_names_the_permission_from_the_spec(client, stub):
     assert caught.value.exit_code == ExitCode.AUTH
 
 
-def test_500_is_not_retried(client, stub):
+def test_500_on_a_get_is_retried_because_reading_changes_nothing(client, stub):
+    stub.on("GET", GET_BUILD, Reply(500, {"title": "boom"}), Reply(200, BUILD))
+    assert client.builds.get(BUILD_KEY).status == "Running"
+    assert len(stub.calls("GET", GET_BUILD)) == 2
+
+
+def test_500_on_a_get_fails_after_the_last_attempt(client, stub, settings):
     stub.on("GET", GET_BUILD, Reply(500, {"title": "boom"}))
     with pytest.raises(ServerError):
         client.builds.get(BUILD_KEY)
-    assert len(stub.calls("GET", GET_BUILD)) == 1
+    assert len(stub.calls("GET", GET_BUILD)) == settings.max_attempts
+
+
+def test_500_on_a_post_is_not_retried(client, stub):
+    stub.on("POST", POST_BUILD, Reply(500, {"title": "boom"}))
+    with pytest.raises(ServerError):
+        client.builds.start("a1", 3, find_again=client.builds.finder("a1", 3))
+    assert len(stub.calls("POST", POST_BUILD)) == 1
 
 
 def test_post_with_dropped_connection_is_not_resent_without_find_again(client, stub):
@@ -222,12 +235,61 @@ def test_post_found_again_after_dropped_connection_is_not_resent(client, stub):
     assert ("byBuildType", "Release") in listing.query
 
 
-def test_post_not_found_again_is_resent(client, stub):
-    stub.on("POST", POST_BUILD, Reply(502), Reply(201, {"buildKey": BUILD_KEY, "isSuccessful": True}))
+@pytest.mark.parametrize("lost", [Reply(502), Reply(504), dropped(), timed_out()], ids=str)
+def test_post_never_found_again_is_not_resent_and_names_the_unknown_outcome(client, stub, clock, lost):
+    stub.on("POST", POST_BUILD, lost, Reply(201, {"buildKey": BUILD_KEY, "isSuccessful": True}))
     stub.on("GET", POST_BUILD, Reply(200, {"builds": [{**BUILD, "status": "Finished"}]}))
+    started_at = clock.monotonic()
+    with pytest.raises(OutcomeUnknownError, match="outcome unknown") as caught:
+        client.builds.start("a1", 3, find_again=client.builds.finder("a1", 3))
+    assert "not re-sending" in str(caught.value)
+    assert len(stub.calls("POST", POST_BUILD)) == 1
+    looked = clock.monotonic() - started_at
+    assert looked >= client.http.settings.read_timeout  # the grace window outlasts the read timeout
+    assert len(stub.calls("GET", POST_BUILD)) >= 10  # looked up again and again, not once
+
+
+def test_post_recorded_late_by_a_slow_server_is_found_within_the_grace_window(client, stub, clock):
+    """The server records the build only after our read timeout fired (finding 2 of issue 10)."""
+    settings = client.http.settings
+    recorded_at = clock.monotonic() + settings.read_timeout + 20
+
+    def listing(seen):
+        builds = [BUILD] if clock.monotonic() >= recorded_at else []
+        return Reply(200, {"builds": builds})
+
+    stub.on("POST", POST_BUILD, timed_out(), Reply(201, {"buildKey": "second", "isSuccessful": True}))
+    stub.on("GET", POST_BUILD, listing)
     started = client.builds.start("a1", 3, find_again=client.builds.finder("a1", 3))
     assert started.build_key == BUILD_KEY
-    assert len(stub.calls("POST", POST_BUILD)) == 2
+    assert len(stub.calls("POST", POST_BUILD)) == 1
+    assert clock.monotonic() >= recorded_at
+
+
+def test_a_failing_look_up_does_not_end_the_grace_window(client, stub):
+    stub.on("POST", POST_BUILD, dropped())
+    stub.on("GET", POST_BUILD, Reply(404, {"title": "nope"}), Reply(200, {"builds": [BUILD]}))
+    assert client.builds.start("a1", 3, find_again=client.builds.finder("a1", 3)).build_key == BUILD_KEY
+    assert len(stub.calls("POST", POST_BUILD)) == 1
+
+
+def test_analyses_are_sent_again_after_a_lost_answer_since_they_change_nothing(client, stub):
+    from odc_pipeline.api.http import resend_is_safe
+
+    path = "/api/dependency-management/v1/deployment-analyses"
+    stub.on("POST", path, dropped(), Reply(201, {"analysisKey": "an1"}))
+    assert client.dependencies.start_deployment_analysis("a1", 3, "e1", find_again=resend_is_safe) == "an1"
+    assert len(stub.calls("POST", path)) == 2
+
+
+def test_library_generation_is_looked_up_by_default_and_never_sent_twice(client, stub, clock):
+    path = "/api/external-libraries/v1/generation-operations"
+    stub.on("POST", path, timed_out(), Reply(201, {"operationKey": "second"}))
+    mine = {"key": "g1", "filename": "lib.zip", "createdAt": clock.now().isoformat(), "status": "Running"}
+    old = {**mine, "key": "g0", "createdAt": (clock.now() - timedelta(hours=1)).isoformat()}
+    stub.on("GET", path, Reply(200, {"results": [old]}), Reply(200, {"results": [mine, old]}))
+    assert client.external_libraries.start_generation(file_name="lib.zip", binary_uri="https://x/y") == "g1"
+    assert len(stub.calls("POST", path)) == 1
 
 
 def test_deployment_finder_lists_running_operations_of_asset_and_stage(client, stub):

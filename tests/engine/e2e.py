@@ -84,17 +84,19 @@ class Sim:
         client_id: str | None = None,
         client_secret: str | None = None,
         session: Any = None,
+        settings: dict[str, Any] | None = None,
     ) -> tuple[RunContext, RecordingReporter]:
         sim = self.simulator
         parsed = load_pipeline(pipeline, env=env or {})
-        settings = Settings.from_env(
+        client_settings = Settings.from_env(
             {},
             portal_url=sim.url,
             client_id=client_id or sim.client_id,
             client_secret=client_secret or sim.client_secret,
+            **(settings or {}),
         )
         reporter = RecordingReporter()
-        client = OdcClient(settings, clock=self.clock, session=session)
+        client = OdcClient(client_settings, clock=self.clock, session=session)
         ctx = RunContext(
             client=client,
             clock=self.clock,
@@ -127,6 +129,14 @@ class Sim:
     def mutations(self, since: int = 0) -> list[Any]:
         return [e for e in self.requests(since) if e.method in MUTATING and e.path.startswith("/api/")]
 
+    def patches(self, since: int = 0) -> list[Any]:
+        """Configuration PATCHes that carry values (the empty permission probe changes nothing)."""
+        return [e for e in self.requests(since, method="PATCH", contains="/configurations") if e.body]
+
+    def probes(self, since: int = 0) -> list[Any]:
+        """The empty PATCHes that ask for Edit configurations before the first change."""
+        return [e for e in self.requests(since, method="PATCH", contains="/configurations") if e.body == {}]
+
     def deploys(self, since: int = 0, operation: str = "Deploy") -> list[dict[str, Any]]:
         return [
             e.body
@@ -143,6 +153,13 @@ class Sim:
                 name = state.asset(op.asset_key).name
                 counts[name] = counts.get(name, 0) + 1
         return counts
+
+    def wait_until(self, done: Callable[[], bool], *, clock_seconds: float = 2000) -> None:
+        """Let simulator time pass (the shared scaled clock) until ``done()`` or give up."""
+        deadline = self.clock.monotonic() + clock_seconds
+        while not done() and self.clock.monotonic() < deadline:
+            self.clock.sleep(5)
+        assert done(), "the simulator never reached the expected state"
 
     def builds_started(self) -> dict[str, int]:
         state = self.simulator.state

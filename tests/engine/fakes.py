@@ -314,3 +314,8 @@ def make_ctx(
         client=odc, clock=ManualClock(), reporter=reporter, spec=spec, options=options or RunOptions()
     )
     return ctx, reporter
+
+
+def value_patches(odc: FakeOdc) -> list[dict[str, Any]]:
+    """The configuration PATCH bodies that carry values (not the empty permission probe ``{}``)."""
+    return [c[1][2] for c in odc.calls if c[0] == "configurations.patch" and c[1][2]]

@@ -81,10 +81,13 @@ def test_signal_mid_deploy_lists_operations_in_flight_and_patched_values_and_exi
         assert any(signal.Signals(signum).name in w for w in warnings)
         assert any("still running in ODC" in w and running[0] in w for w in warnings)
         # half-configured, said out loud: API's value was PATCHed and only its running deploy applies it
-        assert any(f"deploy {running[0]}, still running in ODC, applies them" in w for w in warnings)
+        assert any(f"applied by deploy {running[0]} when it finishes" in w for w in warnings)
         configure_steps = {s["asset"]: s for s in document["steps"] if s["stage"] == "configure"}
         assert configure_steps["Orders API"]["status"] == StepStatus.CANCELLED
-        assert "PATCHed, not applied yet" in configure_steps["Orders API"]["summary"]
+        assert f"applied by deploy {running[0]} when it finishes" in configure_steps["Orders API"]["summary"]
+        api_summary = next(a for a in document["assets"] if a["name"] == "Orders API")
+        assert api_summary["revision_after"] is None  # unknown while the deploy runs
+        assert api_summary["running_operation"] == running[0]
         assert configure_steps["Orders API"]["operation_key"] == running[0]
         assert "configuration not changed" in configure_steps["Orders Portal"]["summary"]
-        assert len(sim.requests(method="PATCH")) == 1
+        assert len(sim.patches()) == 1

@@ -11,7 +11,7 @@ from odc_pipeline.engine.options import AssetSpec, DeployPolicy, config_spec
 from odc_pipeline.engine.runner import run_pipeline
 from odc_pipeline.report import StepStatus
 
-from .fakes import ENV_QA, make_ctx, setting
+from .fakes import ENV_QA, make_ctx, setting, value_patches
 from .test_stages import API, portfolio
 
 STAGES = {"configure", "build", "deploy"}
@@ -76,7 +76,7 @@ def test_values_patched_for_a_failed_deploy_are_set_back_by_the_rollback_not_app
     assert report.status == "rolled-back"
     (step,) = _configure_steps(report)
     assert step.status is StepStatus.WARNING  # the forward outcome: PATCHed, the deploy failed
-    patches = [c[1][2] for c in odc.calls if c[0] == "configurations.patch"]
+    patches = value_patches(odc)
     assert [p["settings"] for p in patches] == [
         [{"key": "k-TimeoutSeconds", "value": "30"}],
         [{"key": "k-TimeoutSeconds", "value": "10"}],  # back to the value read at resolve
@@ -97,14 +97,15 @@ def test_run_stopped_before_the_deploy_reports_the_values_as_not_changed():
     (step,) = _configure_steps(report)
     assert step.status is StepStatus.SKIPPED
     assert "configuration not changed" in step.summary
-    assert [c for c in odc.calls if c[0] == "configurations.patch"] == []
+    patches = [c for c in odc.calls if c[0] == "configurations.patch"]
+    assert [args[2] for _, args in patches] == [{}]  # only the empty Edit-configurations probe
 
 
 def test_values_already_pending_are_applied_with_applyconfigs_not_reported_unchanged():
     odc = _api_with_timeout(deployed="10", pending="30")  # someone PATCHed 30; nothing applied it
     report, _ = _run(odc, stages={"configure"})
     assert report.exit_code == 0, report.error
-    assert [c for c in odc.calls if c[0] == "configurations.patch"] == []  # no need to send it again
+    assert value_patches(odc) == []  # no need to send it again
     ((_, started),) = [c for c in odc.calls if c[0] == "deployments.start"]
     assert started["operation"] == "ApplyConfigs"
     (step,) = _configure_steps(report)

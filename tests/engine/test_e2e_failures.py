@@ -61,7 +61,7 @@ def test_analysis_errors_block_the_deploy_with_exit_4(tmp_path):
         assert blocked.status is StepStatus.BLOCKED
         assert any("Orders Backoffice" in impacted for impacted in blocked.details["findings"])
         assert sim.deploys() == []
-        assert sim.requests(method="PATCH") == []  # configuration is not touched either
+        assert sim.patches() == []  # configuration is not touched either (only the empty probe)
 
 
 @pytest.mark.parametrize(("fail_on", "exit_code"), [("errors", 0), ("warnings", 4), ("never", 0)])

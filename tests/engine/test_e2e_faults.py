@@ -1,8 +1,9 @@
 """End to end under faults: dropped connections, lost answers, 429 storms, 503s, token expiry.
 
 Every start POST carries a find-again hook, so a request that may or may not have reached ODC
-is looked up instead of failing the run (or deploying twice). The counts below come from the
-simulator's own state and request log, not from the engine's view of what it did.
+is looked up instead of deploying twice (dropped and late answers: test_at_most_once.py).
+The counts below come from the simulator's own state and request log, not from the engine's
+view of what it did.
 """
 
 from __future__ import annotations
@@ -41,27 +42,6 @@ class LoseFirstAnswer(requests.Session):
             response.close()
             raise requests.ConnectionError("Connection reset by peer (answer lost after sending)")
         return response
-
-
-def test_dropped_deploy_posts_are_sent_again_and_each_app_deploys_once(tmp_path):
-    with simulated(tmp_path) as sim:
-        sim.simulator.faults.add("drop-connection", path="/deployment-operations", method="POST", times=2)
-        run = sim.run(RELEASE)
-        assert run.report.exit_code == 0, run.report.error
-        dropped = [e for e in sim.statuses(0) if "/deployment-operations" in e.path]
-        assert len(dropped) == 2
-        assert sim.started() == APPS
-        assert sorted(b["assetKey"] for b in sim.deploys()) == sorted(sim.asset_key(n) for n in APPS)
-
-
-def test_dropped_build_post_is_sent_again_and_builds_once(tmp_path):
-    with simulated(tmp_path) as sim:
-        sim.simulator.faults.add("drop-connection", path="/build-operations", method="POST", times=1)
-        run = sim.run(RELEASE)
-        assert run.report.exit_code == 0, run.report.error
-        assert len([e for e in sim.statuses(0) if "/build-operations" in e.path]) == 1
-        assert sim.builds_started() == {"Orders Backoffice": 1}
-        assert sim.started() == APPS
 
 
 def test_lost_answer_of_a_started_deploy_is_found_again_not_sent_twice(tmp_path):

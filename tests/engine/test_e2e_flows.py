@@ -13,6 +13,20 @@ from odc_pipeline.report import StepStatus
 from .e2e import EXAMPLES, example_variant, in_thread, pipeline_file, simulated
 
 
+def _one_read_for_several(sim, since=0, *, at_least=2):
+    """A deployed-assets read asked for several assets at once, as the spec types it.
+
+    ``key`` is a string "comma separated": one key, comma-joined values. The strict simulator
+    binds only the first of repeated keys (as ASP.NET Core does), so these flows would fail if
+    the client sent ``key=A&key=B``; the wire-contract fixture checks the form itself.
+    """
+    from urllib.parse import parse_qsl
+
+    reads = [dict(parse_qsl(e.query)) for e in sim.requests(since, method="GET", contains="/deployed-assets")]
+    several = [q for q in reads if len(q.get("key", "").split(",")) >= at_least]
+    assert several, f"no deployed-assets read named {at_least}+ assets: {reads}"
+
+
 def _status(run, stage, asset):
     return next(s.status for s in run.report.steps if s.stage == stage and s.asset == asset)
 
@@ -43,8 +57,10 @@ def test_multi_asset_release_deploys_producers_first_and_rerun_is_a_noop(tmp_pat
         builds = sim.requests(method="POST", contains="/build-operations")
         assert [b.body["assetKey"] for b in builds] == [backoffice]  # only Backoffice lacked a Release build
         assert all(b.body["buildType"] == "Release" for b in builds)
-        patches = sim.requests(method="PATCH", contains="/configurations")
+        patches = sim.patches()
         assert len(patches) == 1  # Portal's changes, once, right before its deploy
+        (probe,) = sim.probes()  # Edit configurations asked with an empty PATCH before any build
+        assert probe.time <= builds[0].time
         patch_time = patches[0].time
         portal_deploy = next(
             e
@@ -55,11 +71,13 @@ def test_multi_asset_release_deploys_producers_first_and_rerun_is_a_noop(tmp_pat
         assert "demo-token-for-the-simulator" not in run.report_path.read_text()
         assert run.report.impact_status == "WarningsFound"
         assert any("Running after" in beat for beat in run.reporter.texts("heartbeat"))  # 90 s deploys
+        _one_read_for_several(sim, at_least=3)
 
         mark = sim.mark()
         again = sim.run(EXAMPLES / "multi-asset-release.yml", env={})
         assert again.report.exit_code == 0, again.report.error
         assert sim.mutations(mark) == []
+        _one_read_for_several(sim, mark, at_least=3)  # the re-run sees all three apps running
         assert {s.status for s in again.report.steps_for("deploy")} <= {
             StepStatus.UNCHANGED,
             StepStatus.SKIPPED,
@@ -78,6 +96,7 @@ def test_promotion_from_qa_uses_the_revision_and_build_running_there(tmp_path):
         qa_builds = {a.key: a.build_key for a in run.report.assets}
         for body in sim.deploys():
             assert body["buildKey"] == qa_builds[body["assetKey"]]
+        _one_read_for_several(sim)  # what runs in QA (from:) and in Production, several apps per read
         text = run.report_path.read_text()
         assert "prod-payments-key-123" not in text
         assert "prod-token-456" not in text
@@ -147,7 +166,7 @@ def test_cancelled_mid_deploy_then_rerun_deploys_each_asset_once(tmp_path):
         assert any("still running in ODC" in w for w in first.reporter.texts("warning"))
         portal_config = next(s for s in first.report.steps_for("configure") if s.asset == "Orders Portal")
         assert portal_config.status is StepStatus.CANCELLED  # said out loud: its values were not changed
-        assert sim.requests(method="PATCH") == []
+        assert sim.patches() == []
 
         second = sim.run(pipeline)
         assert second.report.exit_code == 0, second.report.error

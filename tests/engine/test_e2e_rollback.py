@@ -127,7 +127,7 @@ def test_the_last_app_fails_and_the_two_already_moved_go_back_with_their_configu
         assert [b["buildKey"] for b in bodies[3:]] == [before["Orders Portal"][1], before["Orders API"][1]]
 
         # configuration: readable values back to what resolve read, applied; the secret said so
-        patches = sim.requests(method="PATCH")
+        patches = sim.patches()  # PATCHes that carry values (not the empty permission probe)
         assert len(patches) == 2  # Portal's forward values, then the values read at resolve
         assert patches[1].body["revisionBaseline"] == 19
         after = portal_values(sim)
@@ -292,7 +292,7 @@ def test_without_rollback_nothing_is_rolled_back_and_the_summary_says_what_moved
         assert running(sim, "Orders Portal")[0] == 20
         assert running(sim, "Orders Backoffice") == before["Orders Backoffice"]
         assert portal_values(sim)["MaxItemsPerPage"] == {"value": "50", "deployedValue": "50"}
-        assert len(sim.requests(method="PATCH")) == 1  # forward only: nothing set back
+        assert len(sim.patches()) == 1  # forward only: nothing set back
         top = render_summary(report).split("| Asset")[0]
         assert "moved by this run" in top
         assert "Orders API r11 → r12" in top

@@ -10,7 +10,7 @@ from odc_pipeline.engine.runner import run_pipeline
 from odc_pipeline.errors import ExitCode
 from odc_pipeline.reporting.rollback import stage_state
 
-from .fakes import ENV_QA, FakeOdc, make_ctx, setting
+from .fakes import ENV_QA, FakeOdc, make_ctx, setting, value_patches
 from .test_stages import API, PORTAL, portfolio
 
 TWO = (AssetSpec(name="Orders API"), AssetSpec(name="Orders Portal"))
@@ -53,7 +53,7 @@ def test_values_applied_with_applyconfigs_are_set_back_with_applyconfigs():
     odc = _config_only_api_then_failing_portal()
     report, _ = _run(odc)
     assert report.status == "rolled-back", report.error
-    patches = [c[1][2]["settings"] for c in odc.calls if c[0] == "configurations.patch"]
+    patches = [p["settings"] for p in value_patches(odc)]
     assert patches == [
         [{"key": "k-TimeoutSeconds", "value": "30"}],
         [{"key": "k-TimeoutSeconds", "value": "10"}],
@@ -70,7 +70,7 @@ def test_values_applied_with_applyconfigs_are_set_back_with_applyconfigs():
 class RefusingSecondPatch(FakeOdc):
     def patch(self, env, asset, patch, *, agent=False):
         super().patch(env, asset, patch, agent=agent)
-        if sum(1 for c in self.calls if c[0] == "configurations.patch") > 1:
+        if len(value_patches(self)) > 1:
             raise BadRequestError("value refused", status=400)
 
 
@@ -127,7 +127,7 @@ def test_a_secret_that_odc_did_read_back_is_restored_without_showing_its_value()
         deploy=DeployPolicy(rollback_on_failure=True),
     )
     report = run_pipeline(ctx)
-    patches = [c[1][2]["settings"] for c in odc.calls if c[0] == "configurations.patch"]
+    patches = [p["settings"] for p in value_patches(odc)]
     assert patches[-1] == [{"key": "k-ApiKey", "value": "old-api-key-value"}]
     api = next(a for a in report.rollback.assets if a.asset == "Orders API")
     assert [(v.status, v.note) for v in api.values] == [("restored", "back to the value read at resolve")]
@@ -148,7 +148,9 @@ def test_a_failed_app_that_stayed_live_gets_back_the_value_that_was_pending_befo
         deploy=DeployPolicy(rollback_on_failure=True),
     )
     report = run_pipeline(ctx)
-    patches = [c[1][2]["settings"][0]["value"] for c in odc.calls if c[0] == "configurations.patch"]
+    patches = [
+        c[1][2]["settings"][0]["value"] for c in odc.calls if c[0] == "configurations.patch" and c[1][2]
+    ]
     assert patches == ["30", "20"]  # ours, then the pending value someone had set, not the running one
     assert _starts(odc) == [("Deploy", API, 5)]  # nothing applies it: pending, as before the run
     (api,) = report.rollback.assets

@@ -19,6 +19,7 @@ from odc_pipeline.api import (
     AuthenticationError,
     BadRequestError,
     NotFoundError,
+    OutcomeUnknownError,
     PermissionDeniedError,
 )
 from odc_pipeline.clock import ScaledClock
@@ -199,15 +200,18 @@ def plans_to(sim, target_name: str) -> int:
     return sum(1 for plan in sim.state.plans.values() if plan.target_key == env)
 
 
-def test_a_dropped_connection_on_post_deployments_creates_one_plan(lt, sim):
+def test_a_dropped_connection_on_post_deployments_is_looked_up_never_sent_twice(lt, sim):
+    """drop-connection: the simulator never saw the plan; the client cannot know that, so it
+    looks the plan up for the grace window and then stops with an unknown outcome (issue 10)."""
     envs = env_keys(lt)
     core = lt.applications.get(app_key(lt, "Core Services")).status_in(envs["Development"])
     sim.faults.add("drop-connection", path="/lifetimeapi/rest/v2/deployments", method="POST", times=1)
-    plan = deploy_plan(lt, "Development", "Test", [core.base_application_version_key])
+    with pytest.raises(OutcomeUnknownError, match="not re-sending"):
+        deploy_plan(lt, "Development", "Test", [core.base_application_version_key])
     posts = sim.request_log.find(method="POST", path_contains="/deployments")
-    assert [e.status for e in posts] == [0, 201]
-    assert plans_to(sim, "Test") == 1
-    assert lt.deployments.get(plan).deployment.key == plan
+    assert [e.status for e in posts] == [0]
+    assert plans_to(sim, "Test") == 0
+    assert sim.request_log.find(method="GET", path_contains="/deployments")  # it looked
 
 
 def test_a_plan_whose_answer_was_lost_is_found_not_created_twice(lt, sim):

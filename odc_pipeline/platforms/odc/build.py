@@ -55,17 +55,20 @@ def find_unit(
             return UnitSearch(unit=_unit(asset, build, number))
     listed = list(builds.list(asset.key, revision=number, build_type="Release"))
     known = tuple(str(b.build_key) for b in listed)  # tells our build apart later
+    in_progress = [b for b in listed if status(b) in IN_PROGRESS and is_release(b)]
+    # a Release build of this revision already in progress (say, one a cancelled run started)
+    producing = str(in_progress[0].build_key) if in_progress else None
     candidates = [
         b for b in listed if status(b) == FINISHED and is_release(b) and int(b.asset_revision) == number
     ]
     if not candidates:
-        return UnitSearch(known_keys=known)
+        return UnitSearch(known_keys=known, running_key=producing)
     if running is not None and running.revision == number:
         for build in candidates:
             if str(build.build_key) == running.unit_key:
-                return UnitSearch(unit=_unit(asset, build, number), known_keys=known)
+                return UnitSearch(unit=_unit(asset, build, number), known_keys=known, running_key=producing)
     candidates.sort(key=lambda b: str(getattr(b, "finished_date_time", "") or ""), reverse=True)
-    return UnitSearch(unit=_unit(asset, candidates[0], number), known_keys=known)
+    return UnitSearch(unit=_unit(asset, candidates[0], number), known_keys=known, running_key=producing)
 
 
 def _unit(asset: AssetRef, build: Any, number: int | None) -> DeployableUnit:

@@ -64,3 +64,23 @@ def patch_model(body: Mapping[str, Any]) -> Any:
 def write(client: Any, environment: EnvironmentRef, asset: AssetRef, body: Mapping[str, Any]) -> None:
     """PATCH only the changed values (they stay pending until a Deploy/ApplyConfigs)."""
     client.configurations.patch(environment.key, asset.key, patch_model(body), agent=is_agent(asset))
+
+
+def probe_edit(client: Any, environment: EnvironmentRef, asset: AssetRef) -> None:
+    """``Configuration management > Edit configurations`` in the target, before any change.
+
+    An empty PATCH (``{}``: no setting, timer or integration) needs that permission and names
+    nothing to change. UNDOC whether ODC records anything for it; README names the decision.
+    Any answer but 403 means the permission is there (an ASP.NET server authorizes before it
+    validates the body).
+    """
+    from odc_pipeline.api.errors import ApiError, PermissionDeniedError
+    from odc_pipeline.api.models import AssetConfigPatch
+
+    try:
+        client.configurations.patch(environment.key, asset.key, AssetConfigPatch(), agent=is_agent(asset))
+    except PermissionDeniedError:
+        raise
+    except ApiError as exc:  # 400 for an empty patch still says the permission was granted
+        if exc.status is None or exc.status >= 500:
+            raise

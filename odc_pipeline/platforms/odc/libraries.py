@@ -9,14 +9,11 @@ The stage (:mod:`odc_pipeline.engine.publish`) keeps the decisions and the repor
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from odc_pipeline.errors import CancelledError, OperationFailedError, UsageError
 from odc_pipeline.platforms.base import RunServices
-from odc_pipeline.platforms.odc.recovery import CLOCK_SKEW
 from odc_pipeline.report import Message
 
 EXTERNAL_LIBRARY = "ExternalLibrary"
@@ -101,24 +98,6 @@ class OdcLibraries:
         """``GET /uploads``: needs ``Asset management > Create``; the URLs are not used."""
         self.client.external_libraries.get_upload_urls()
 
-    def generation_finder(self, run: RunServices, file_name: str) -> Callable[[], Mapping[str, Any] | None]:
-        """Find-again hook for the generation POST: an operation of this file created since sending."""
-        sent_at = run.clock.now()
-        libraries = self.client.external_libraries
-
-        def find() -> Mapping[str, Any] | None:
-            for op in libraries.list_generations():
-                created = op.created_at
-                if not isinstance(created, datetime) or op.filename != file_name:
-                    continue
-                if created.tzinfo is None:
-                    created = created.replace(tzinfo=sent_at.tzinfo)
-                if created >= sent_at - CLOCK_SKEW:
-                    return {"operationKey": str(op.key)}
-            return None
-
-        return find
-
     def upload_and_start(
         self, run: RunServices, *, path: str, file_name: str, label: str, describe: str
     ) -> str:
@@ -129,13 +108,9 @@ class OdcLibraries:
             raise OperationFailedError(f"{label}: GET /uploads answered without upload/download URLs")
         run.reporter.info(f"uploading {describe}", asset=label)
         libraries.upload(urls.upload_url, path)
-        return str(
-            libraries.start_generation(
-                file_name=file_name,
-                binary_uri=urls.download_url,
-                find_again=self.generation_finder(run, file_name),
-            )
-        )
+        # A lost answer is looked up by the client's own finder (a generation of this file created
+        # since the POST was sent), never re-sent: a second generation is a second library revision.
+        return str(libraries.start_generation(file_name=file_name, binary_uri=urls.download_url))
 
     def wait_generation(self, run: RunServices, key: str, *, what: str, stage: str) -> Generation:
         op = run.wait(

@@ -114,6 +114,14 @@ class OdcPlatform(Platform):
             self.client, target, stages=stages, apps=apps, code_quality=code_quality
         )
 
+    def probe_deploy(
+        self, run: RunServices, target: EnvironmentRef, asset: AssetRef, revision: ResolvedRevision
+    ) -> str | None:
+        return resolve.probe_deploy_assets(self.client, target, asset, revision)
+
+    def probe_configuration_write(self, target: EnvironmentRef, asset: AssetRef) -> None:
+        configure.probe_edit(self.client, target, asset)
+
     # build
     def find_unit(
         self,

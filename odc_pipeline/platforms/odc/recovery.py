@@ -1,16 +1,17 @@
 """Find-again hooks for every POST that starts an ODC operation.
 
-When a connection drops after the request went out (or a gateway answers 502/504), the client
-cannot know whether ODC started the operation. Re-sending blindly could deploy twice; giving
-up turns a network blip into a failed release. The client therefore asks a *find-again* hook:
-"is the operation I may have started there?" — a found operation is used as the answer, and
-``None`` means "it did not take effect, sending again is safe".
+When a read times out, a connection drops after the request went out, or a gateway answers
+502/504, the client cannot know whether ODC started the operation. Re-sending blindly could
+deploy twice. The client therefore asks a *find-again* hook, "is the operation I may have
+started there?", again and again for a grace window longer than the read timeout (a slow
+server records it late); a found operation is used as the answer, and one never found stops
+that asset with ``OutcomeUnknownError`` instead of a second POST.
 
 The client's own finders only look at operations still in progress. An operation that
 finished between the lost answer and the look-up (instant ApplyConfigs, a short build) would
 then be started a second time, so the hooks here also accept a matching operation that ended
 after the POST was sent. Analyses change nothing on the platform, so sending them again is
-always safe and their hook says so.
+always safe: their hook is ``resend_is_safe``, the one the client re-sends for.
 """
 
 from __future__ import annotations
@@ -19,7 +20,10 @@ from collections.abc import Callable, Collection, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
+from odc_pipeline.api.http import resend_is_safe
 from odc_pipeline.clock import Clock
+
+__all__ = ["build_finder", "deployment_finder", "resend_is_safe"]
 
 FindAgain = Callable[[], Mapping[str, Any] | None]
 
@@ -102,8 +106,3 @@ def build_finder(
         return None
 
     return find
-
-
-def resend_is_safe() -> None:
-    """For analyses: starting one twice changes nothing on the platform."""
-    return None

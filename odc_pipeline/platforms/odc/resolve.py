@@ -124,3 +124,30 @@ def permission_probes(
         first, revision = apps[0]
         probes.append(("verify", lambda: client.code_quality.get_summary(first.key, revision.number)))
     return probes
+
+
+def probe_deploy_assets(
+    client: Any, target: EnvironmentRef, asset: AssetRef, revision: ResolvedRevision
+) -> str | None:
+    """``Release management > Deploy assets`` in the target, asked with a call that needs it.
+
+    A deployment impact analysis (``POST /deployment-analyses``) needs exactly that permission
+    (spec ``x-os-permissions``) and changes nothing in the stage. It is the analysis the
+    impact-analysis stage would start for this asset, so its key is returned for reuse.
+    """
+    from odc_pipeline.api.errors import ApiError, PermissionDeniedError
+    from odc_pipeline.platforms.odc.recovery import resend_is_safe
+
+    assert revision.number is not None
+    try:
+        return str(
+            client.dependencies.start_deployment_analysis(
+                asset.key, revision.number, target.key, find_again=resend_is_safe
+            )
+        )
+    except PermissionDeniedError:
+        raise
+    except ApiError:
+        # 404 (analyses unavailable) or another refusal: the permission check passed; a 5xx or
+        # no answer says nothing about it, and the impact stage or the deploy will ask again
+        return None
