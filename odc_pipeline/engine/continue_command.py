@@ -78,4 +78,6 @@ def handle(args: argparse.Namespace) -> int:
         options = RunOptions(only=stages, continue_plan=key)
         env = dict(os.environ)
         report_file = args.report_file or env.get("ODC_PIPELINE_REPORT_FILE") or DEFAULT_REPORT_FILE
-        return execute(spec, options, env=env, overrides={}, clock=None, report_file=report_file)
+        return execute(
+            spec, options, env=env, overrides={}, clock=None, report_file=report_file, process=True
+        )

@@ -295,9 +295,29 @@ def impact(ctx: RunContext) -> None:
 # --- deploy ----------------------------------------------------------------------------------
 
 
+def _pin_to_continued_plan(ctx: RunContext, key: str) -> None:
+    """``continue``: the versions are the plan's own, whatever the selectors say now."""
+    assert ctx.target is not None
+    found = False
+    for state in ctx.assets:
+        for operation in ctx.platform.running_operations(ctx.target, state.ref, ("Plan",)):
+            if operation.key == key:
+                found = True
+                state.build_key = operation.unit_key
+                if state.resolved is not None and state.resolved.unit_key != operation.unit_key:
+                    state.resolved = ResolvedRevision(key=operation.unit_key, unit_key=operation.unit_key)
+    if not found:
+        raise UsageError(
+            f"plan {key} is not waiting in {ctx.target.name} for any application of the pipeline file; "
+            "nothing was continued"
+        )
+
+
 def deploy(ctx: RunContext) -> None:
     assert ctx.target is not None
-    untagged = _needing_unit(ctx)
+    if ctx.options.continue_plan:
+        _pin_to_continued_plan(ctx, ctx.options.continue_plan)
+    untagged = [] if ctx.options.continue_plan else _needing_unit(ctx)
     if untagged and not ctx.plan:
         raise UsageError(f"{untagged[0].label} is modified and not tagged yet: run the build stage first")
     changing = _changing(ctx)

@@ -554,3 +554,13 @@ def test_from_plan_is_refused_on_lifetime_before_any_change(world: World) -> Non
     assert result.code == 2
     assert "--from-plan is not available on LifeTime" in result.report["error"]
     assert world.changes() == []
+
+
+def test_continue_with_a_key_that_is_not_waiting_changes_nothing(world: World) -> None:
+    text = HEAD + "target: Production\nrevision: from:Test\nassets: [Core Services]\nstages:\n  deploy: {}\n"
+    result = world.run(
+        text, options=RunOptions(only=("deploy",), continue_plan="00000000-0000-0000-0000-000000000000")
+    )
+    assert result.code == 2
+    assert "is not waiting in Production" in result.report["error"]
+    assert world.changes() == []

@@ -289,9 +289,22 @@ class LifetimePlatform(Platform):
         for plan, status in self.client.deployments.in_progress(environment.key):
             apps = tuple(op.application_key or "" for op in plan.application_operations)
             if asset.key in apps and plan.key:
+                unit = next(
+                    (
+                        op.application_version_key
+                        for op in plan.application_operations
+                        if op.application_key == asset.key
+                    ),
+                    None,
+                )
                 found.append(
                     OperationRef(
-                        key=plan.key, kind="Plan", asset_keys=apps, status=status.deployment_status, raw=plan
+                        key=plan.key,
+                        kind="Plan",
+                        asset_keys=apps,
+                        unit_key=unit,
+                        status=status.deployment_status,
+                        raw=plan,
                     )
                 )
         return found
