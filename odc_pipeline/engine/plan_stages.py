@@ -336,6 +336,7 @@ def deploy(ctx: RunContext) -> None:
                     StepStatus.PLANNED,
                     f"would deploy {_version(state)} (runs {state.deployed_version or 'nothing'}) "
                     "in one plan",
+                    details={"version_before": state.deployed_version, "version_after": _version(state)},
                 )
             )
         return
@@ -357,6 +358,7 @@ def deploy(ctx: RunContext) -> None:
         state.deploy_key = outcome.operation_key
         timer = timers[state.key]
         was = state.deployed_version or "nothing"
+        versions = {"version_before": state.deployed_version, "version_after": _version(state)}
         if outcome.prepared:
             ctx.record(
                 timer.result(
@@ -365,7 +367,7 @@ def deploy(ctx: RunContext) -> None:
                     "continue it to finish",
                     operation_key=outcome.operation_key,
                     messages=outcome.messages,
-                    details={"prepared": True, "plan_key": outcome.operation_key},
+                    details={"prepared": True, "plan_key": outcome.operation_key, **versions},
                 )
             )
             _configure_waits(ctx, state)
@@ -379,7 +381,7 @@ def deploy(ctx: RunContext) -> None:
                     operation_key=outcome.operation_key,
                     build_key=_unit(state),
                     messages=outcome.messages,
-                    details={"status": outcome.status},
+                    details={"status": outcome.status, **versions},
                 )
             )
             _configure_after(ctx, state)
@@ -391,7 +393,7 @@ def deploy(ctx: RunContext) -> None:
                     f"plan {outcome.operation_key}: {outcome.reason or outcome.status}",
                     operation_key=outcome.operation_key,
                     messages=outcome.messages,
-                    details={"status": outcome.status},
+                    details={"status": outcome.status, **versions},
                 )
             )
             _configure_waits(ctx, state, reason="the deployment failed")

@@ -466,6 +466,16 @@ def test_the_summary_table_shows_versions(world: World) -> None:
     assert report.exit_code == 0
     rows = {row.name: row.revision for row in asset_rows(report)}
     assert rows == {"Customer Portal": "1.2.0", "Core Services": "2.1.0"}
+    from odc_pipeline.reporting.outputs import deployments_of
+
+    deployed = {d["asset"]: d for d in deployments_of(report)}
+    portal = deployed["Customer Portal"]
+    assert (portal["version-before"], portal["version-after"], portal["status"]) == (
+        "1.1.0",
+        "1.2.0",
+        "succeeded",
+    )
+    assert portal["operation-key"]  # the plan's key
 
 
 def test_lost_answers_to_tag_plan_and_start_are_looked_up_never_sent_twice(tmp_path: Path) -> None:
