@@ -19,7 +19,7 @@ from odc_pipeline.clock import Clock
 from odc_pipeline.engine.options import AssetSpec, EngineSpec, RunOptions
 from odc_pipeline.engine.poller import DurationHint, PollBudget, hint_from_operations, wait_for
 from odc_pipeline.errors import OdcPipelineError
-from odc_pipeline.platforms.base import AssetRef, EnvironmentRef, Platform, ResolvedRevision
+from odc_pipeline.platforms.base import AssetRef, EnvironmentRef, Platform, ResolvedRevision, SettingChange
 from odc_pipeline.redaction import SECRETS, SecretRegistry
 from odc_pipeline.report import LIBRARY_TYPES, AssetSummary, Message, StepResult, StepStatus
 from odc_pipeline.reporting.base import Reporter
@@ -28,35 +28,7 @@ _log = logging.getLogger(__name__)
 
 
 Environment = EnvironmentRef  # the run's stages are the platform's environments
-
-
-@dataclass
-class SettingChange:
-    """One configuration value to change, with what it is now (for plans and reports)."""
-
-    section: str  # "settings" | "timers" | "integrations"
-    owner: str  # timer / integration name ("" for settings)
-    owner_key: str
-    name: str
-    key: str
-    before: str | None
-    after: str
-    secret: bool
-    needs_patch: bool = True  # False when the value is already pending (set, not yet applied)
-    unknown: bool = False  # a secret whose current value cannot be read back
-    new_in_revision: bool = False  # not in the deployed revision (a rollback has nothing to restore)
-    pending_before: str | None = None  # a readable pending value that differed from ``before``
-
-    @property
-    def where(self) -> str:
-        """``setting ApiBaseUrl`` / ``timer NightlySync.IsActive``: names only, never a value."""
-        return f"{self.section[:-1]} {self.owner}.{self.name}" if self.owner else f"setting {self.name}"
-
-    def describe(self) -> str:
-        where = self.where
-        if self.secret:
-            return f"{where}: *** -> ***" + (" (cannot be read back)" if self.unknown else "")
-        return f"{where}: {self.before if self.before is not None else '(unset)'} -> {self.after}"
+__all__ = ["Environment", "SettingChange"]  # re-exported: stages import them from here
 
 
 @dataclass

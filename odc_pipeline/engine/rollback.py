@@ -398,7 +398,9 @@ def _restore_values(
         pending = change.pending_before
         return str(change.before) if applying or pending is None else pending
 
-    body = configure.patch_body([dataclasses.replace(c, after=sent(c)) for c in restorable], revision)
+    body = ctx.platform.configuration_body(
+        [dataclasses.replace(c, after=sent(c)) for c in restorable], revision
+    )
     try:
         ctx.platform.write_configuration(ctx.target, asset.ref, body)
     except CancelledError:
@@ -425,7 +427,7 @@ def _repend(
     """After the rollback applied the deployed values: what was pending before is pending again."""
     if not changes:
         return values
-    body = configure.patch_body(
+    body = ctx.platform.configuration_body(
         [dataclasses.replace(c, after=str(c.pending_before)) for c in changes], revision
     )
     try:

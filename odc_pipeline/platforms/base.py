@@ -317,6 +317,44 @@ class DeployOutcome:
         return next((m.text for m in self.messages if m.severity == "error" and m.text), "")
 
 
+@dataclass
+class SettingChange:
+    """One configuration value to change, with what it is now (for plans and reports).
+
+    Not frozen: the run marks what happened to it (``needs_patch`` after a write, a rollback's
+    replaced ``after``) as the stages go; it is created by the platform's
+    :meth:`Platform.diff_configuration` and sent back through :meth:`Platform.configuration_body`.
+    """
+
+    section: str  # "settings" | "timers" | "integrations"
+    owner: str  # timer / integration name ("" for settings)
+    owner_key: str
+    name: str
+    key: str
+    before: str | None
+    after: str
+    secret: bool
+    needs_patch: bool = True  # False when the value is already pending (set, not yet applied)
+    unknown: bool = False  # a secret whose current value cannot be read back
+    new_in_revision: bool = False  # not in the deployed revision (a rollback has nothing to restore)
+    pending_before: str | None = None  # a readable pending value that differed from ``before``
+
+    @property
+    def where(self) -> str:
+        """``setting ApiBaseUrl`` / ``timer NightlySync.IsActive``: names only, never a value."""
+        return f"{self.section[:-1]} {self.owner}.{self.name}" if self.owner else f"setting {self.name}"
+
+    def describe(self) -> str:
+        where = self.where
+        if self.secret:
+            return f"{where}: *** -> ***" + (" (cannot be read back)" if self.unknown else "")
+        return f"{where}: {self.before if self.before is not None else '(unset)'} -> {self.after}"
+
+
+class ConfigurationValueError(UsageError):
+    """A configured name does not exist or a value does not fit its data type (exit 2)."""
+
+
 @dataclass(frozen=True)
 class QualityReport:
     """A fresh code analysis of a revision: findings per severity and the score, or why not.
@@ -576,6 +614,27 @@ class Platform(ABC):
         and, when ``revision`` differs, what it defines. The shape is the platform's own (only
         its configure module reads it): configuration models differ too much to share one.
         """
+        raise PlatformNotSupportedError(f"configure is not available on {self.name}")
+
+    def diff_configuration(
+        self,
+        environment: EnvironmentRef,
+        asset: AssetRef,
+        desired: Any,
+        *,
+        revision: int | None,
+        running_revision: int | None,
+        secrets: Any,
+    ) -> tuple[list[SettingChange], int | None]:
+        """What ``desired`` (the pipeline file's ``AssetConfigSpec`` for the asset) changes in
+        ``environment``, and the revision baseline a write must name (values new in
+        ``revision``), read-only. Unknown names and values that do not fit their data type raise
+        ConfigurationValueError before anything changes; secret values go into ``secrets``.
+        """
+        raise PlatformNotSupportedError(f"configure is not available on {self.name}")
+
+    def configuration_body(self, changes: Sequence[SettingChange], baseline: int | None) -> Mapping[str, Any]:
+        """The write that sends exactly ``changes`` (the platform's own request shape)."""
         raise PlatformNotSupportedError(f"configure is not available on {self.name}")
 
     def write_configuration(

@@ -24,6 +24,7 @@ from odc_pipeline.platforms.base import (
     ResolvedRevision,
     RunningState,
     RunServices,
+    SettingChange,
     TaggedRevision,
     Terms,
     UnitOutcome,
@@ -153,6 +154,29 @@ class OdcPlatform(Platform):
         return configure.read(
             self.client, environment, asset, revision=revision, running_revision=running_revision
         )
+
+    def diff_configuration(
+        self,
+        environment: EnvironmentRef,
+        asset: AssetRef,
+        desired: Any,
+        *,
+        revision: int | None,
+        running_revision: int | None,
+        secrets: Any,
+    ) -> tuple[list[SettingChange], int | None]:
+        return configure.diff(
+            self.client,
+            environment,
+            asset,
+            desired,
+            revision=revision,
+            running_revision=running_revision,
+            secrets=secrets,
+        )
+
+    def configuration_body(self, changes: Sequence[SettingChange], baseline: int | None) -> Mapping[str, Any]:
+        return configure.patch_body(changes, baseline)
 
     def write_configuration(
         self, environment: EnvironmentRef, asset: AssetRef, body: Mapping[str, Any]
