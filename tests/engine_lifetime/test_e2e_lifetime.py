@@ -32,6 +32,7 @@ from odc_pipeline.lifetime_simulator.tenant import OutcomeSpec
 from odc_pipeline.pipeline_file import load_pipeline
 from odc_pipeline.redaction import SECRETS
 from tests.engine.fakes import RecordingReporter
+from tests.lifetime.test_simulator import wire_problems
 
 TIME_SCALE = 0.005
 HEAD = "version: 1\nplatform: lifetime\n"
@@ -87,6 +88,7 @@ class World:
 def _world(tmp: Path, tenant: Any = None) -> Iterator[World]:
     with start_lifetime_simulator(tenant or DEFAULT_LIFETIME_TENANT, clock=ScaledClock(TIME_SCALE)) as sim:
         yield World(sim, tmp)
+        assert wire_problems(sim) == []  # every request as the swagger declares it
 
 
 @pytest.fixture

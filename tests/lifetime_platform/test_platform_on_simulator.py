@@ -32,6 +32,7 @@ from odc_pipeline.platforms.base import DeployRequest, ImpactRequest, UnitReques
 from odc_pipeline.platforms.lifetime import LifetimeOptions, LifetimePlatform, SitePropertyValue
 from odc_pipeline.redaction import SecretRegistry
 from tests.engine.fakes import RecordingReporter
+from tests.lifetime.test_simulator import wire_problems
 
 TIME_SCALE = 0.01
 NOTES = "odc-pipeline run 42"
@@ -74,6 +75,7 @@ def _world(tenant: Any = None) -> Iterator[World]:
         settings = LifetimeSettings.from_env({"LIFETIME_URL": sim.url, "LIFETIME_TOKEN": sim.token})
         with LifetimeClient(settings, clock=sim.clock, secrets=secrets) as client:
             yield World(sim, client, secrets)
+            assert wire_problems(sim) == []  # every request as the swagger declares it
 
 
 @pytest.fixture
