@@ -16,6 +16,7 @@ from bench.tables import Table
 
 BENCHMARKS: dict[str, str] = {
     "polling": "bench.polling",
+    "lifetime-polling": "bench.lifetime_polling",
     "multi-asset": "bench.multi_asset",
     "overhead": "bench.overhead",
     "upload-memory": "bench.upload_memory",

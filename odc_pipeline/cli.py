@@ -19,6 +19,7 @@ from odc_pipeline.redaction import redact
 
 COMMAND_MODULES = (
     "odc_pipeline.engine.command",  # run
+    "odc_pipeline.engine.continue_command",  # continue (two-stage LifeTime plans)
     "odc_pipeline.pipeline_file.command",  # validate, schema
     "odc_pipeline.simulator.command",  # simulator
 )

@@ -226,18 +226,18 @@ def check_unmoved(ctx: RunContext) -> None:
 
 def _running_elsewhere(ctx: RunContext, asset: AssetState, entry: Mapping[str, Any], stage: str) -> list[str]:
     """Operations running now that the plan did not see (its own deploy, resumed, is fine)."""
-    from odc_pipeline.engine.operations import operation_revisions, running_operations
+    from odc_pipeline.engine.operations import running_operations
 
     build = (entry.get("build") or {}).get("key")
     problems = []
     for operation in running_operations(ctx, asset.key, ["Deploy", "ApplyConfigs"]):
-        kind = str(getattr(operation, "operation", "") or "operation")
-        revisions = operation_revisions(operation)
+        kind = operation.kind or "operation"
+        revisions = list(operation.revisions)
         ours = (
             kind == "Deploy"
             and entry.get("deploy") == "deploy"
             and entry.get("revision_after") in revisions
-            and (not getattr(operation, "build_key", None) or str(operation.build_key) == build)
+            and (not operation.unit_key or operation.unit_key == build)
         )
         if not ours:
             shown = f" of r{revisions[0]}" if revisions else ""

@@ -151,17 +151,25 @@ def _plan_pipeline_path(args: argparse.Namespace, approved: Any) -> str:
 
 
 @contextmanager
-def _simulated(tenant: str, scale: float) -> Iterator[tuple[Any, Any]]:
-    """Start the embedded simulator; yield (settings overrides, clock)."""
+def _simulated(tenant: str, scale: float, platform: str = "odc") -> Iterator[tuple[Any, Any]]:
+    """Start the embedded simulator of ``platform``; yield (simulator, clock)."""
     from odc_pipeline.clock import ScaledClock
     from odc_pipeline.simulator import DEFAULT_TENANT as PACKAGED_TENANT
     from odc_pipeline.simulator import start_simulator
 
+    if platform == "lifetime" and tenant == DEFAULT_TENANT:
+        from odc_pipeline.lifetime_simulator import DEFAULT_LIFETIME_TENANT
+
+        tenant = str(DEFAULT_LIFETIME_TENANT)  # the file's platform picks the simulator's default
     if tenant == DEFAULT_TENANT and not Path(tenant).is_file():
         tenant = str(PACKAGED_TENANT)  # outside a checkout (container, wheel): the packaged copy
     if not Path(tenant).is_file():
         raise UsageError(f"--simulate: tenant file {tenant} not found")
     clock = ScaledClock(scale)
+    if platform == "lifetime":
+        with start_simulator(tenant, clock=clock, time_scale=scale, platform="lifetime") as simulator:
+            yield simulator, clock
+        return
     with start_simulator(tenant, clock=clock, time_scale=scale) as simulator:
         yield simulator, clock
 
@@ -248,12 +256,16 @@ def _handle(args: argparse.Namespace) -> int:
     report_file = args.report_file or env.get("ODC_PIPELINE_REPORT_FILE") or DEFAULT_REPORT_FILE
     if args.simulate is not None:
         scale = args.time_scale or DEFAULT_SIMULATED_TIME_SCALE
-        with _simulated(args.simulate, scale) as (simulator, clock):
-            overrides = {
-                "portal_url": simulator.url,
-                "client_id": simulator.client_id,
-                "client_secret": simulator.client_secret,
-            }
+        with _simulated(args.simulate, scale, spec.platform) as (simulator, clock):
+            overrides = (
+                {"url": simulator.url, "token": simulator.token}
+                if spec.platform == "lifetime"
+                else {
+                    "portal_url": simulator.url,
+                    "client_id": simulator.client_id,
+                    "client_secret": simulator.client_secret,
+                }
+            )
             return execute(
                 spec,
                 options,
@@ -269,6 +281,13 @@ def _handle(args: argparse.Namespace) -> int:
     return execute(
         spec, options, env=env, overrides=portal, clock=None, report_file=report_file, process=True
     )
+
+
+def _bound(platform: Any, spec: Any) -> Any:
+    """The platform with the pipeline file's own keys for it (LifeTime's source, zones, ...)."""
+    options = getattr(spec, "platform_options", None)
+    bind = getattr(platform, "bind", None)
+    return bind(options) if options is not None and bind is not None else platform
 
 
 def require_target(spec: Any, options: Any) -> None:
@@ -293,27 +312,36 @@ def execute(
 ) -> int:
     """Build the client and context, run with signal handling, report, write the report file.
 
+    The pipeline file's ``platform:`` picks the client and the seam around it
+    (:mod:`odc_pipeline.platforms`); nothing here knows which platform it is.
+
     ``process``: this is the CLI's own process. After a cancel that left a call stuck on its
     socket, it then ends with ``os._exit(130)`` once the report is written and the streams are
     flushed, instead of letting the interpreter wait for the stuck thread (up to the read
     timeout, past the SIGKILL a CI runner sends ~10 s after SIGTERM).
     """
-    from odc_pipeline.api import OdcClient
     from odc_pipeline.clock import SystemClock
     from odc_pipeline.engine.cancel import cancel_on_signals
     from odc_pipeline.engine.context import RunContext
     from odc_pipeline.engine.plan import render_plan
     from odc_pipeline.engine.report_file import write_report
     from odc_pipeline.engine.runner import run_cancellable
-    from odc_pipeline.settings import Settings
+    from odc_pipeline.platforms import open_client, platform_for
 
     require_target(spec, options)
     clock = clock or SystemClock()
     reporter = reporter or _reporter(env, report_file, clock)
-    settings = Settings.from_env(env, **dict(overrides))
+    name = getattr(spec, "platform", None)
+    client = open_client(name, env=env, overrides=overrides, clock=clock)
     hurry = threading.Event()
-    client = OdcClient(settings, clock=clock)
-    ctx = RunContext(client=client, clock=clock, reporter=reporter, spec=spec, options=options)
+    ctx = RunContext(
+        client=client,
+        clock=clock,
+        reporter=reporter,
+        spec=spec,
+        options=options,
+        platform=_bound(platform_for(name, client), spec),
+    )
     with cancel_on_signals(ctx.cancel, notify=reporter.warning, hurry=hurry):
         report, abandoned = run_cancellable(ctx, grace=CANCEL_GRACE_SECONDS, hurry=hurry)
     if not ctx.cancel.is_set():

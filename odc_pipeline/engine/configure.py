@@ -9,10 +9,9 @@ deploy stage, the values are applied with an ``ApplyConfigs`` operation and wait
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
-from odc_pipeline.api.errors import NotFoundError, OutcomeUnknownError
+from odc_pipeline.api.errors import OutcomeUnknownError
 from odc_pipeline.engine.context import (
     AssetState,
     RunContext,
@@ -26,84 +25,15 @@ from odc_pipeline.engine.operations import (
     first_error,
     history_hint,
     operation_messages,
+    start_operation,
     wait_operation,
 )
-from odc_pipeline.engine.options import AssetConfigSpec, DesiredValue
-from odc_pipeline.engine.recovery import deployment_finder
-from odc_pipeline.engine.values import ValueConversionError, convert_value, normalise
-from odc_pipeline.errors import OperationFailedError, UsageError
+from odc_pipeline.engine.options import AssetConfigSpec
+from odc_pipeline.errors import OperationFailedError
+from odc_pipeline.platforms.base import ConfigurationValueError
 from odc_pipeline.report import Message, StepResult, StepStatus
 
 STAGE = "configure"
-MASKED_VALUES = {"", "***", "********"}
-
-
-class ConfigurationValueError(UsageError):
-    """A configured name does not exist or a value does not fit its data type."""
-
-
-def _items(obj: Any, name: str) -> list[Any]:
-    return list(getattr(obj, name, None) or ()) if obj is not None else []
-
-
-def _find(items: Sequence[Any], wanted: str) -> Any | None:
-    for item in items:
-        if getattr(item, "name", None) == wanted or getattr(item, "key", None) == wanted:
-            return item
-    return None
-
-
-def _names(items: Sequence[Any]) -> str:
-    return ", ".join(str(getattr(i, "name", None) or getattr(i, "key", "")) for i in items) or "none"
-
-
-def _readable(item: Any, attr: str) -> str | None:
-    value = getattr(item, attr, None)
-    if value is None:
-        return None
-    text = str(value)
-    if getattr(item, "is_secret", False) and text in MASKED_VALUES:
-        return None
-    return text
-
-
-def _change(
-    ctx: RunContext, asset: str, section: str, owner: Any, item: Any, *, desired: DesiredValue
-) -> SettingChange | None:
-    """Compare one desired value with what is deployed and pending; None when nothing changes."""
-    data_type = getattr(item, "data_type", None)
-    owner_part = f"{owner.name or owner.key}." if owner is not None else ""
-    label = f"{asset}: {section}.{owner_part}{item.name or item.key}"
-    try:
-        after = convert_value(desired.for_type(data_type), str(data_type) if data_type else None)
-    except ValueConversionError as exc:
-        shown = "***" if desired.secret or getattr(item, "is_secret", False) else repr(desired.text)
-        raise ConfigurationValueError(f"{label} ({data_type}) = {shown}: {exc}") from None
-    secret = bool(getattr(item, "is_secret", False)) or desired.secret
-    if secret:
-        ctx.secrets.register(after)
-    deployed = _readable(item, "deployed_value")
-    pending = _readable(item, "value")
-    data = str(data_type) if data_type else None
-    unknown = secret and deployed is None and pending is None
-    effective_after_apply = pending if pending is not None else deployed
-    needs_patch = unknown or normalise(effective_after_apply, data) != after
-    needs_apply = unknown or normalise(deployed, data) != after
-    if not (needs_patch or needs_apply):
-        return None
-    return SettingChange(
-        section=section,
-        owner=str(getattr(owner, "name", "") or "") if owner is not None else "",
-        owner_key=str(getattr(owner, "key", "") or "") if owner is not None else "",
-        name=str(getattr(item, "name", "") or item.key),
-        key=str(item.key),
-        before=deployed,
-        after=after,
-        secret=secret,
-        needs_patch=needs_patch,
-        unknown=unknown,
-        pending_before=pending if normalise(pending, data) != normalise(deployed, data) else None,
-    )
 
 
 def diff_config(
@@ -114,61 +44,15 @@ def diff_config(
     ``now_running``: the asset's revision has just been deployed (an attached deploy finished),
     so the deployed configuration is the one to compare with.
     """
-    agent = asset.asset_type == "Agent"
-    configs = ctx.client.configurations
-    deployed = None
-    running = asset.revision if now_running else asset.deployed_revision
-    if running is not None:
-        try:
-            deployed = configs.get_deployed(ctx.target_key, asset.key, agent=agent)
-        except NotFoundError:
-            deployed = None
-    upcoming = None
-    if asset.revision is not None and (deployed is None or asset.revision != running):
-        upcoming = configs.get_for_revision(ctx.target_key, asset.key, asset.revision, agent=agent)
-    changes: list[SettingChange] = []
-    needs_baseline = False
-
-    def lookup(section: str, wanted: str, owner_name: str | None = None) -> tuple[Any, bool]:
-        """Find a setting (or timer/integration) by name or key: deployed first, then upcoming."""
-        for source, is_new in ((deployed, False), (upcoming, True)):
-            items = _items(source, section)
-            if owner_name is not None:
-                owner = _find(items, owner_name)
-                items = _items(owner, "configs") if owner is not None else []
-            found = _find(items, wanted)
-            if found is not None:
-                return found, is_new and deployed is not None
-        available = _items(upcoming or deployed, section)
-        if owner_name is not None:
-            owner = _find(available, owner_name)
-            available = _items(owner, "configs") if owner is not None else []
-        where = f"{section}.{owner_name}" if owner_name else section
-        raise ConfigurationValueError(
-            f"{asset.label}: no {where[:-1] if not owner_name else where} named {wanted!r} "
-            f"in {'revision ' + str(asset.revision) if upcoming is not None else 'the deployed revision'}; "
-            f"available: {_names(available)}"
-        )
-
-    for name, value in desired.settings.items():
-        item, is_new = lookup("settings", name)
-        needs_baseline |= is_new
-        change = _change(ctx, asset.label, "settings", None, item, desired=value)
-        if change:
-            change.new_in_revision = is_new
-            changes.append(change)
-    for section, entries in (("timers", desired.timers), ("integrations", desired.integrations)):
-        for owner_name, values in entries.items():
-            owner, _ = lookup(section, owner_name)
-            for config_name, value in values.items():
-                item, is_new = lookup(section, config_name, owner_name=owner.name or owner.key)
-                needs_baseline |= is_new
-                change = _change(ctx, asset.label, section, owner, item, desired=value)
-                if change:
-                    change.new_in_revision = is_new
-                    changes.append(change)
-    baseline = asset.revision if (needs_baseline or deployed is None) and upcoming is not None else None
-    return changes, baseline
+    assert ctx.target is not None, "resolve runs first"
+    return ctx.platform.diff_configuration(
+        ctx.target,
+        asset.ref,
+        desired,
+        revision=asset.revision,
+        running_revision=asset.revision if now_running else asset.deployed_revision,
+        secrets=ctx.secrets,
+    )
 
 
 def plan_configuration(ctx: RunContext) -> None:
@@ -215,35 +99,6 @@ def changes_left_after_deploy(ctx: RunContext, asset: AssetState) -> list[Settin
     return [c for c in wanted if (c.section, c.owner_key, c.key) not in left]
 
 
-def patch_body(changes: Sequence[SettingChange], baseline: int | None) -> dict[str, Any]:
-    """The ApplicationConfigPatch JSON: only the changed values, grouped as the API wants."""
-    body: dict[str, Any] = {}
-    settings = [{"key": c.key, "value": c.after} for c in changes if c.section == "settings"]
-    if settings:
-        body["settings"] = settings
-    for section in ("timers", "integrations"):
-        grouped: dict[str, list[dict[str, str]]] = {}
-        for c in changes:
-            if c.section == section:
-                grouped.setdefault(c.owner_key, []).append({"key": c.key, "value": c.after})
-        if grouped:
-            body[section] = [{"key": k, "configs": v} for k, v in grouped.items()]
-    if baseline is not None and body:
-        body["revisionBaseline"] = baseline
-    return body
-
-
-def _patch_model(body: Mapping[str, Any]) -> Any:
-    """Build the client's request model when it has one; a plain mapping otherwise."""
-    try:
-        from odc_pipeline.api import models
-
-        model = getattr(models, "AssetConfigPatch", None) or getattr(models, "ApplicationConfigPatch", None)
-    except ImportError:  # pragma: no cover - the client always ships its models
-        model = None
-    return model.model_validate(dict(body)) if model is not None else dict(body)
-
-
 def changes_to_patch(asset: AssetState, *, deploying: bool, force: bool) -> list[SettingChange]:
     """Which changes get PATCHed now.
 
@@ -270,10 +125,9 @@ def patch_asset(ctx: RunContext, asset: AssetState, *, deploying: bool) -> list[
     changes = changes_to_patch(asset, deploying=deploying, force=ctx.force)
     if not changes:
         return []
-    body = patch_body(changes, asset.config_revision_baseline)
-    ctx.client.configurations.patch(
-        ctx.target_key, asset.key, _patch_model(body), agent=asset.asset_type == "Agent"
-    )
+    body = ctx.platform.configuration_body(changes, asset.config_revision_baseline)
+    assert ctx.target is not None, "resolve runs first"
+    ctx.platform.write_configuration(ctx.target, asset.ref, body)
     asset.config_patched = True
     asset.config_sent.extend(c for c in changes if c not in asset.config_sent)
     return changes
@@ -368,20 +222,11 @@ def apply_configs(ctx: RunContext, asset: AssetState, *, revision: int | None = 
     if not changes and not already_pending(asset, changes):
         return configure_step(ctx, asset, timer, [], how="")
     try:
-        operation = ctx.client.deployments.start(
-            operation="ApplyConfigs",
-            asset_key=asset.key,
-            environment_key=ctx.target_key,
-            revision=running,
-            find_again=deployment_finder(
-                ctx, operation="ApplyConfigs", asset_key=asset.key, revision=running
-            ),
-        )
+        key = start_operation(ctx, asset.ref, kind="ApplyConfigs", revision=running).key
     except OutcomeUnknownError as exc:
         raise outcome_unknown(
             asset, f"ApplyConfigs in {ctx.target.name if ctx.target else 'the stage'}", exc
         ) from None
-    key = str(operation.key)
     asset.applying_key = key  # a run that stops now says which operation applies the values
     with ctx.tracking(key, f"ApplyConfigs of {asset.label}"):
         final = wait_operation(

@@ -18,8 +18,8 @@ from typing import Any
 from odc_pipeline.clock import Clock
 from odc_pipeline.engine.options import AssetSpec, EngineSpec, RunOptions
 from odc_pipeline.engine.poller import DurationHint, PollBudget, hint_from_operations, wait_for
-from odc_pipeline.engine.wait_domains import budget_for, prior_for
 from odc_pipeline.errors import OdcPipelineError
+from odc_pipeline.platforms.base import AssetRef, EnvironmentRef, Platform, ResolvedRevision, SettingChange
 from odc_pipeline.redaction import SECRETS, SecretRegistry
 from odc_pipeline.report import LIBRARY_TYPES, AssetSummary, Message, StepResult, StepStatus
 from odc_pipeline.reporting.base import Reporter
@@ -27,40 +27,8 @@ from odc_pipeline.reporting.base import Reporter
 _log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class Environment:
-    key: str
-    name: str
-    order: int = 0
-
-
-@dataclass
-class SettingChange:
-    """One configuration value to change, with what it is now (for plans and reports)."""
-
-    section: str  # "settings" | "timers" | "integrations"
-    owner: str  # timer / integration name ("" for settings)
-    owner_key: str
-    name: str
-    key: str
-    before: str | None
-    after: str
-    secret: bool
-    needs_patch: bool = True  # False when the value is already pending (set, not yet applied)
-    unknown: bool = False  # a secret whose current value cannot be read back
-    new_in_revision: bool = False  # not in the deployed revision (a rollback has nothing to restore)
-    pending_before: str | None = None  # a readable pending value that differed from ``before``
-
-    @property
-    def where(self) -> str:
-        """``setting ApiBaseUrl`` / ``timer NightlySync.IsActive``: names only, never a value."""
-        return f"{self.section[:-1]} {self.owner}.{self.name}" if self.owner else f"setting {self.name}"
-
-    def describe(self) -> str:
-        where = self.where
-        if self.secret:
-            return f"{where}: *** -> ***" + (" (cannot be read back)" if self.unknown else "")
-        return f"{where}: {self.before if self.before is not None else '(unset)'} -> {self.after}"
+Environment = EnvironmentRef  # the run's stages are the platform's environments
+__all__ = ["Environment", "SettingChange"]  # re-exported: stages import them from here
 
 
 @dataclass
@@ -97,10 +65,22 @@ class AssetState:
     tag_plan: Any = None  # release.TagPlan: the tag the release stage sets (checked at resolve)
     tag: str | None = None  # the revision's tag after the release stage
     library_changed: bool = False  # a library this run published or released (would, in a plan)
+    resolved: Any = None  # platforms.base.ResolvedRevision (plan-shaped platforms: the version selected)
+    deployed_version: str | None = None  # the version label the target runs before the run (LifeTime)
 
     @property
     def is_library(self) -> bool:
         return self.asset_type in LIBRARY_TYPES
+
+    @property
+    def ref(self) -> AssetRef:
+        """The asset as the platform seam names it (messages use the run's label)."""
+        return AssetRef(key=self.key, name=self.label, asset_type=self.asset_type)
+
+    @property
+    def revision_ref(self) -> ResolvedRevision:
+        """The resolved revision as the platform seam takes it (with the build ``from:`` pinned)."""
+        return ResolvedRevision(number=self.revision, unit_key=self.source_build_key)
 
     @property
     def label(self) -> str:
@@ -166,11 +146,12 @@ class InFlight:
 
 @dataclass
 class RunContext:
-    client: Any  # odc_pipeline.api.OdcClient (duck-typed so stage tests can pass fakes)
+    client: Any  # the platform's API client (duck-typed so stage tests can pass fakes)
     clock: Clock
     reporter: Reporter
     spec: EngineSpec
     options: RunOptions = field(default_factory=RunOptions)
+    platform: Platform = None  # type: ignore[assignment]  # None: OdcPlatform(client), see __post_init__
     cancel: threading.Event = field(default_factory=threading.Event)
     secrets: SecretRegistry = SECRETS
     target: Environment | None = None
@@ -185,6 +166,13 @@ class RunContext:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _hints: dict[tuple[str, ...], DurationHint | None] = field(default_factory=dict)
     _poll_budgets: dict[str, PollBudget] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        """Stages speak to ``platform``; a context built with only a client is an ODC run."""
+        if self.platform is None:
+            from odc_pipeline.platforms.odc import OdcPlatform
+
+            self.platform = OdcPlatform(self.client)
 
     @property
     def plan(self) -> bool:
@@ -238,7 +226,7 @@ class RunContext:
         ``hint`` (from :meth:`history_hint`) lets the poller call densely only near the
         expected end of the operation instead of on a blind back-off; without one the stage's
         prior stands in. Concurrent waits on one API domain share its poll budget
-        (:mod:`odc_pipeline.engine.wait_domains`).
+        (the platform says which: ODC's are in :mod:`odc_pipeline.engine.wait_domains`).
         """
         return wait_for(
             fetch,
@@ -250,8 +238,8 @@ class RunContext:
             heartbeat=self.reporter.heartbeat,
             cancel=self.cancel,
             hint=hint,
-            prior=prior_for(stage),
-            budget=budget_for(self._poll_budgets, self.client, self.clock, stage),
+            prior=self.platform.poll_prior(stage),
+            budget=self.platform.poll_budget(self._poll_budgets, self.clock, stage),
         )
 
     def history_hint(self, key: tuple[str, ...], read: Callable[[], Iterable[object]]) -> DurationHint | None:

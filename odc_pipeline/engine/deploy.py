@@ -32,16 +32,14 @@ from odc_pipeline.engine.context import (
     unfinished_status,
 )
 from odc_pipeline.engine.operations import (
-    FINISHED,
+    RUNNING,
     first_error,
     history_hint,
     operation_messages,
-    operation_revisions,
     running_operations,
-    status_of,
+    start_operation,
     wait_operation,
 )
-from odc_pipeline.engine.recovery import deployment_finder
 from odc_pipeline.engine.resolve import deployments_by_asset
 from odc_pipeline.engine.scheduler import run_in_order, topological_levels
 from odc_pipeline.errors import (
@@ -51,6 +49,7 @@ from odc_pipeline.errors import (
     OperationTimeoutError,
     UsageError,
 )
+from odc_pipeline.platforms.base import DeployOutcome
 from odc_pipeline.report import Message, StepResult, StepStatus
 
 STAGE = "deploy"
@@ -77,7 +76,8 @@ def _ensure_build(ctx: RunContext, asset: AssetState) -> None:
     building = ctx.plan and "build" in selected_stages(ctx.spec, ctx.options)
     if asset.build_key is None and not building:
         raise UsageError(
-            f"{asset.label}: no Finished Release build of r{asset.revision} exists; {build_hint(ctx)}"
+            f"{asset.label}: no Finished {ctx.platform.terms.unit} of r{asset.revision} exists; "
+            f"{build_hint(ctx)}"
         )
 
 
@@ -101,21 +101,21 @@ def _attach_or_wait(ctx: RunContext, asset: AssetState) -> str | None:
     """
     attached = None
     for operation in running_operations(ctx, asset.key, ["Deploy", "ApplyConfigs"]):
-        key = str(operation.key)
+        key = operation.key
         same = (
-            str(getattr(operation, "operation", "")) == "Deploy"
-            and asset.revision in operation_revisions(operation)
-            and (not getattr(operation, "build_key", None) or str(operation.build_key) == asset.build_key)
+            operation.kind == "Deploy"
+            and asset.revision in operation.revisions
+            and (not operation.unit_key or operation.unit_key == asset.build_key)
         )
         what = f"{'running deploy' if same else 'operation already running'} {key} of {asset.label}"
         ctx.reporter.info(
             f"attaching to {what}" if same else f"waiting for {what} before deploying", asset=asset.label
         )
         with ctx.tracking(key, what):
-            final = wait_operation(ctx, key, what=what, stage=STAGE)
+            final = wait_operation(ctx, operation, what=what, stage=STAGE)
         if same:
-            if status_of(final) != FINISHED:
-                raise _failure(ctx, asset, key, status_of(final), attached=True)
+            if not final.succeeded:
+                raise _failure(ctx, asset, key, final.status, attached=True)
             attached = key
     return attached
 
@@ -135,28 +135,16 @@ def _failure(
 
 def start_deploy(
     ctx: RunContext, asset: AssetState, revision: int, build_key: str, *, label: str
-) -> tuple[str, Any]:
-    finder = deployment_finder(
-        ctx, operation="Deploy", asset_key=asset.key, revision=revision, build_key=build_key
-    )
-    started = ctx.client.deployments.start(
-        operation="Deploy",
-        asset_key=asset.key,
-        environment_key=ctx.target_key,
-        revision=revision,
-        build_key=build_key,
-        find_again=finder,
-    )
-    key = str(started.key)
+) -> tuple[str, DeployOutcome]:
+    started = start_operation(ctx, asset.ref, kind="Deploy", revision=revision, build_key=build_key)
+    key = started.key
     asset.deploy_key = key  # known before the wait: a cancel can say which deploy applies the values
     what = f"{label} {key} of {asset.label} r{revision} to {_env_name(ctx)}"
     ctx.reporter.info(f"started {what}", asset=asset.label)
     with ctx.tracking(key, what):
-        if status_of(started) != "Running":
-            final = started
-        else:
-            hint = history_hint(ctx, asset.key, "Deploy")
-            final = wait_operation(ctx, key, what=what, stage=STAGE, hint=hint)
+        # a start answer that is already final is not polled (and needs no duration hint)
+        hint = history_hint(ctx, asset.key, "Deploy") if started.status == RUNNING else None
+        final = wait_operation(ctx, started, what=what, stage=STAGE, hint=hint)
     return key, final
 
 
@@ -258,8 +246,8 @@ def deploy_one(ctx: RunContext, asset: AssetState) -> StepResult:
     except OdcPipelineError as exc:
         _record_unfinished(ctx, asset, timer, exc)
         raise
-    if status_of(final) != FINISHED:
-        error = _failure(ctx, asset, key, status_of(final))
+    if not final.succeeded:
+        error = _failure(ctx, asset, key, final.status)
         _record_failed_configuration(ctx, asset, config_timer, changes, key)
         messages = getattr(error, "messages", ())
         _record_failure(ctx, asset, timer, error, revision=before, operation_key=key, messages=messages)
@@ -318,10 +306,10 @@ def _refresh(ctx: RunContext, asset: AssetState) -> None:
     if (
         deployment is not None
         and deployment.revision == asset.revision
-        and deployment.build_key == asset.build_key
+        and deployment.unit_key == asset.build_key
     ):
-        asset.deployed_revision = int(deployment.revision)
-        asset.deployed_build_key = str(deployment.build_key)
+        asset.deployed_revision = deployment.revision
+        asset.deployed_build_key = deployment.unit_key
 
 
 def _was(revision: int | None) -> str:
@@ -414,7 +402,8 @@ def run_deploy(ctx: RunContext) -> None:
         [a.key for level in levels for a in level],
         {a.key: a.producers for a in apps},
         lambda key: deploy_one(ctx, by_key[key]),
-        max_parallel=ctx.spec.deploy.max_parallel,
+        # a platform that runs one deployment per target at a time gets them one by one
+        max_parallel=ctx.spec.deploy.max_parallel if ctx.platform.capabilities.parallel_deploys else 1,
         cancel=ctx.cancel,
     )
     error = outcome.first_error
@@ -438,10 +427,13 @@ def run_deploy(ctx: RunContext) -> None:
         if isinstance(exc, CancelledError):
             status, text = (
                 StepStatus.CANCELLED,
-                "cancelled while deploying; the operation keeps running in ODC",
+                f"cancelled while deploying; the operation keeps running in {ctx.platform.terms.platform}",
             )
         elif isinstance(exc, OperationTimeoutError):
-            status, text = StepStatus.TIMED_OUT, f"{exc}; the operation keeps running in ODC"
+            status, text = (
+                StepStatus.TIMED_OUT,
+                f"{exc}; the operation keeps running in {ctx.platform.terms.platform}",
+            )
         else:  # a failure before or around the deploy (an API error): the forward outcome, said once
             status, text = StepStatus.FAILED, str(exc)
         ctx.record(

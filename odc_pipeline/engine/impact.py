@@ -10,108 +10,33 @@ is a warning or a block by policy — never a crash.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from dataclasses import dataclass, field
-from typing import Any
-
-from odc_pipeline.api.errors import NotFoundError, ServerError
 from odc_pipeline.engine.context import AssetState, RunContext, StepTimer, msg
-from odc_pipeline.engine.recovery import resend_is_safe
-from odc_pipeline.engine.scheduler import run_in_order
 from odc_pipeline.errors import GateBlockedError
+from odc_pipeline.platforms.base import ImpactRequest, ImpactResult
 from odc_pipeline.report import Message, StepStatus
 
 STAGE = "impact-analysis"
 RANK = {"NoIssuesFound": 0, "WarningsFound": 1, "ErrorsFound": 2}
 
 
-@dataclass
-class Analysis:
-    asset: AssetState
-    key: str | None = None
-    verdict: str = ""  # NoIssuesFound | WarningsFound | ErrorsFound | "" when unavailable
-    unavailable: str = ""  # why the analysis could not run
-    findings: dict[str, dict[str, list[str]]] = field(default_factory=dict)  # asset -> severity -> lines
-
-
 def will_deploy(ctx: RunContext, asset: AssetState) -> bool:
     return not asset.is_library and (ctx.force or not asset.up_to_date)
 
 
-def _name_of(ctx: RunContext, key: str, cache: dict[str, str]) -> str:
-    for asset in ctx.assets:
-        if asset.key == key:
-            return asset.label
-    if key not in cache:
-        try:
-            cache[key] = str(ctx.client.assets.get(key).name)
-        except Exception:  # a name is a nicety; the key identifies the asset anyway
-            cache[key] = key
-    return cache[key]
-
-
-def group_findings(ctx: RunContext, report: Any, names: dict[str, str]) -> dict[str, dict[str, list[str]]]:
-    """``impactedAssets`` → {impacted asset: {"Error"|"Warning": ["…"]}}."""
-    grouped: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
-    for impacted in getattr(report, "impacted_assets", None) or ():
-        key = str(getattr(impacted, "asset_key", "") or "")
-        label = f"{_name_of(ctx, key, names) if key else 'unknown asset'}"
-        reference = str(getattr(impacted, "reference_type", "") or "")
-        if reference:
-            label = f"{label} ({reference.lower()})"
-        for issue in getattr(impacted, "application_level_issues", None) or ():
-            text = str(issue.conflict_type)
-            if getattr(issue, "hint", None):
-                text += f": {issue.hint}"
-            grouped[label][str(issue.conflict_severity)].append(text)
-        for issue in getattr(impacted, "element_level_issues", None) or ():
-            kind = getattr(issue, "incompatibility_type", None) or issue.conflict_type
-            text = (
-                f"{getattr(issue, 'type', None) or 'element'} {getattr(issue, 'name', None) or '?'}: {kind}"
-            )
-            if getattr(issue, "hint", None):
-                text += f" ({issue.hint})"
-            grouped[label][str(issue.conflict_severity)].append(text)
-    return {k: dict(v) for k, v in grouped.items()}
-
-
-def analyse(ctx: RunContext, asset: AssetState, names: dict[str, str]) -> Analysis:
-    """One deployment analysis, started and waited for; unavailability is data, not an error."""
-    result = Analysis(asset=asset)
-    deps = ctx.client.dependencies
-    try:
-        # resolve's Deploy-assets probe started exactly this analysis: use it, do not start another
-        started = asset.probe_analysis_key
-        asset.probe_analysis_key = None
-        result.key = started or str(
-            deps.start_deployment_analysis(
-                asset.key, asset.revision, ctx.target_key, find_again=resend_is_safe
-            )
-        )
-        what = f"impact analysis of {asset.label} r{asset.revision} ({result.key})"
-        final = ctx.wait(
-            lambda: deps.get_deployment_analysis(result.key),
-            lambda a: str(getattr(a, "process_status", "")) != "InProgress",
-            what=what,
-            describe=lambda a: str(getattr(a, "process_status", "")),
-            stage=STAGE,
-        )
-    except (NotFoundError, ServerError) as exc:
-        result.unavailable = f"the tenant could not run the analysis ({exc})"
-        return result
-    process = str(getattr(final, "process_status", ""))
-    if process != "Finished" or getattr(final, "report", None) is None:
-        error = getattr(final, "error", None)
-        detail = (
-            getattr(error, "detail", None) or getattr(error, "title", None) if error is not None else None
-        )
-        result.unavailable = f"analysis ended {process or 'without a status'}" + (
-            f": {detail}" if detail else ""
-        )
-        return result
-    result.verdict = str(getattr(final.report, "status", "") or "NoIssuesFound")
-    result.findings = group_findings(ctx, final.report, names)
-    return result
+def request(ctx: RunContext, asset: AssetState) -> ImpactRequest:
+    """What the platform analyses for one asset (the run's labels name the impacted assets)."""
+    assert ctx.target is not None, "resolve runs first"
+    # resolve's Deploy-assets probe started exactly this analysis: use it, do not start another
+    started, asset.probe_analysis_key = asset.probe_analysis_key, None
+    return ImpactRequest(
+        asset=asset.ref,
+        target=ctx.target,
+        revision=asset.revision_ref,
+        unit_key=asset.build_key,
+        reuse_key=started,
+        label=asset.label,
+        names={a.key: a.label for a in ctx.assets if a.key},
+    )
 
 
 def _blocks(verdict: str, fail_on: str) -> bool:
@@ -122,9 +47,9 @@ def _blocks(verdict: str, fail_on: str) -> bool:
     return verdict == "ErrorsFound"
 
 
-def _messages(analysis: Analysis) -> list[Message]:
+def _messages(analysis: ImpactResult) -> list[Message]:
     lines = []
-    for impacted, by_severity in analysis.findings.items():
+    for impacted, by_severity in analysis.grouped().items():
         for severity in ("Error", "Warning"):
             for text in by_severity.get(severity, ()):
                 lines.append(
@@ -165,25 +90,22 @@ def run_impact(ctx: RunContext) -> None:
     if not to_analyse:
         ctx.impact_status = ctx.impact_status or "skipped"
         return
-    names: dict[str, str] = {}
     timers = {a.key: StepTimer(ctx, a, STAGE) for a in to_analyse}
-    outcome = run_in_order(
-        [a.key for a in to_analyse],
-        {},
-        lambda key: analyse(ctx, next(a for a in to_analyse if a.key == key), names),
+    results = ctx.platform.analyse_all(
+        ctx,
+        [request(ctx, a) for a in to_analyse],
+        stage=STAGE,
         max_parallel=ctx.spec.deploy.max_parallel,
         cancel=ctx.cancel,
     )
-    if outcome.first_error is not None:
-        raise outcome.first_error
     blocked: list[str] = []
     unavailable: list[str] = []
     worst = 0
     for asset in to_analyse:
-        analysis = outcome.results[asset.key]
+        analysis = results[asset.key]
         timer = timers[asset.key]
         messages = _messages(analysis)
-        details = {"findings": analysis.findings, "verdict": analysis.verdict or "unavailable"}
+        details = {"findings": analysis.grouped(), "verdict": analysis.verdict or "unavailable"}
         if analysis.unavailable:
             block = policy.on_unavailable == "fail"
             text = (
@@ -192,7 +114,7 @@ def run_impact(ctx: RunContext) -> None:
             )
             (ctx.reporter.error if block else ctx.reporter.warning)(text, asset=asset.label)
             status = StepStatus.BLOCKED if block else StepStatus.WARNING
-            ctx.record(timer.result(status, text, analysis_key=analysis.key, details=details))
+            ctx.record(timer.result(status, text, analysis_key=analysis.analysis_key, details=details))
             if block:
                 unavailable.append(f"{asset.label}: {analysis.unavailable}")
             continue
@@ -213,7 +135,7 @@ def run_impact(ctx: RunContext) -> None:
                 status,
                 f"{analysis.verdict} for r{asset.revision}"
                 + (f" ({_count(analysis)})" if analysis.findings else ""),
-                analysis_key=analysis.key,
+                analysis_key=analysis.analysis_key,
                 messages=messages,
                 details=details,
             )
@@ -235,7 +157,8 @@ def run_impact(ctx: RunContext) -> None:
         )
 
 
-def _count(analysis: Analysis) -> str:
-    errors = sum(len(v.get("Error", ())) for v in analysis.findings.values())
-    warnings = sum(len(v.get("Warning", ())) for v in analysis.findings.values())
-    return f"{errors} error(s), {warnings} warning(s) in {len(analysis.findings)} impacted asset(s)"
+def _count(analysis: ImpactResult) -> str:
+    grouped = analysis.grouped()
+    errors = sum(len(v.get("Error", ())) for v in grouped.values())
+    warnings = sum(len(v.get("Warning", ())) for v in grouped.values())
+    return f"{errors} error(s), {warnings} warning(s) in {len(grouped)} impacted asset(s)"

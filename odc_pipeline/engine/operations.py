@@ -1,8 +1,9 @@
-"""Deployment operations (Deploy, ApplyConfigs): start, wait, explain.
+"""Deployment operations (Deploy, ApplyConfigs, Undeploy) as the stages use them.
 
-Both operation kinds share one endpoint, one status enum (``FinishedWithError``, singular) and
-one way to explain a failure (the ``/messages`` of the operation), so configure and deploy
-use these helpers rather than each polling in its own way.
+Configure, deploy and rollback all start, wait for and explain deployments; these helpers
+put those steps on the run's platform (``ctx.platform``) once, so no stage polls in its own
+way or talks to an API client. The status words are ODC's (the platform that has
+ApplyConfigs and rollback); outcomes carry the platform's ``succeeded`` verdict.
 """
 
 from __future__ import annotations
@@ -12,96 +13,83 @@ from typing import Any
 
 from odc_pipeline.engine.context import RunContext
 from odc_pipeline.engine.poller import DurationHint
+from odc_pipeline.platforms.base import AssetRef, DeployOutcome, DeployRequest, OperationRef
+from odc_pipeline.platforms.odc.deploy import FAILED, FINISHED, RUNNING, status_of
 from odc_pipeline.report import Message
 
-RUNNING = "Running"
-FINISHED = "Finished"
-FAILED = "FinishedWithError"
-MAX_MESSAGES = 50
-HISTORY_LIMIT = 10
-"""Past operations read for a duration hint: enough for a robust median, one page, one GET."""
-
-
-def status_of(operation: Any) -> str:
-    return str(getattr(operation, "status", "") or "")
+__all__ = [
+    "FAILED",
+    "FINISHED",
+    "RUNNING",
+    "first_error",
+    "history_hint",
+    "operation_messages",
+    "operation_revisions",
+    "running_operations",
+    "start_operation",
+    "status_of",
+    "wait_operation",
+]
 
 
 def operation_revisions(operation: Any) -> list[int]:
-    """Deploy responses carry ``revisions`` (an array); publish responses a single ``revision``."""
-    revisions = getattr(operation, "revisions", None)
-    if revisions:
-        return [int(r) for r in revisions]
-    single = getattr(operation, "revision", None)
-    return [int(single)] if single is not None else []
+    """The revisions an operation brings (an ``OperationRef`` or a platform's answer)."""
+    if isinstance(operation, OperationRef):
+        return list(operation.revisions)
+    from odc_pipeline.platforms.odc.deploy import operation_revisions as odc_revisions
+
+    return odc_revisions(operation)
+
+
+def _asset(asset_key: str) -> AssetRef:
+    return AssetRef(key=asset_key, name=asset_key)
+
+
+def start_operation(
+    ctx: RunContext, asset: AssetRef, *, kind: str, revision: int | None = None, build_key: str | None = None
+) -> OperationRef:
+    """Start one operation on the target; a lost answer is looked up, never re-sent."""
+    assert ctx.target is not None, "resolve runs first"
+    request = DeployRequest(asset=asset, target=ctx.target, revision=revision, unit_key=build_key, kind=kind)
+    return ctx.platform.start_deploy(ctx, request)
 
 
 def wait_operation(
-    ctx: RunContext, key: str, *, what: str, stage: str, hint: DurationHint | None = None
-) -> Any:
-    """Poll one deployment operation until it is no longer Running (``hint``: see
-    :func:`history_hint`)."""
-    return ctx.wait(
-        lambda: ctx.client.deployments.get(key),
-        lambda op: status_of(op) != RUNNING,
-        what=what,
-        describe=status_of,
-        stage=stage,
-        hint=hint,
-    )
+    ctx: RunContext,
+    operation: str | OperationRef,
+    *,
+    what: str,
+    stage: str,
+    hint: DurationHint | None = None,
+) -> DeployOutcome:
+    """Poll one deployment operation until it is no longer running (``hint``: see
+    :func:`history_hint`). An ``OperationRef`` whose start answer was already final is not polled."""
+    ref = operation if isinstance(operation, OperationRef) else OperationRef(key=operation, kind="")
+    return ctx.platform.wait_deploy(ctx, ref, what=what, stage=stage, hint=hint)
 
 
 def history_hint(ctx: RunContext, asset_key: str, operation: str) -> DurationHint | None:
-    """How long the recent Finished ``operation``s (Deploy or ApplyConfigs) of ``asset_key``
-    in the target stage took, from the deployments list (at most one GET per run and kind).
+    """How long the recent finished ``operation``s (Deploy or ApplyConfigs) of ``asset_key``
+    in the target stage took (at most one read per run and kind).
 
     Only for operations this run started and waits for from their start: the poller reads
     the hint against the time since the wait began, which for an operation found already
     running (attached to) is not the time since *it* began.
     """
-    target = ctx.target_key
-    return ctx.history_hint(
-        ("deployments", operation, asset_key, target),
-        lambda: ctx.client.deployments.list(
-            environment_key=target,
-            asset_key=asset_key,
-            status=FINISHED,
-            operations=[operation],
-            limit=HISTORY_LIMIT,
-        ),
-    )
+    assert ctx.target is not None, "resolve runs first"
+    request = DeployRequest(asset=_asset(asset_key), target=ctx.target, kind=operation)
+    return ctx.platform.deploy_history_hint(ctx, request)
 
 
 def operation_messages(ctx: RunContext, key: str, *, only_problems: bool = False) -> list[Message]:
     """The operation's messages as report messages (errors and warnings first when asked)."""
-    found: list[Message] = []
-    try:
-        for item in ctx.client.deployments.messages(key):
-            severity = str(getattr(item, "severity", "Info") or "Info").lower()
-            if only_problems and severity == "info":
-                continue
-            text = str(getattr(item, "message", "") or getattr(item, "type", "") or "")
-            found.append(Message(severity=_severity(severity), text=text, source="deployment-messages"))
-            if len(found) >= MAX_MESSAGES:
-                break
-    except Exception as exc:  # explaining a failure must never hide it
-        found.append(Message("warning", f"could not read the messages of operation {key}: {exc}", "engine"))
-    return found
+    return ctx.platform.operation_messages(key, only_problems=only_problems)
 
 
-def running_operations(ctx: RunContext, asset_key: str, operations: Iterable[str]) -> list[Any]:
+def running_operations(ctx: RunContext, asset_key: str, operations: Iterable[str]) -> list[OperationRef]:
     """Deployment operations of ``asset_key`` still running in the target stage."""
-    return list(
-        ctx.client.deployments.list(
-            environment_key=ctx.target_key,
-            asset_key=asset_key,
-            status=RUNNING,
-            operations=list(operations),
-        )
-    )
-
-
-def _severity(text: str) -> str:
-    return {"error": "error", "warning": "warning"}.get(text, "info")
+    assert ctx.target is not None, "resolve runs first"
+    return ctx.platform.running_operations(ctx.target, _asset(asset_key), operations)
 
 
 def first_error(messages: Iterable[Message]) -> str:

@@ -134,6 +134,8 @@ class EngineSpec:
     pipeline_file: str = ""
     release: ReleaseSpec | None = None
     base_dir: str = "."  # packages and notes files are relative to the pipeline file's directory
+    platform: str = "odc"  # ``platform:`` of the pipeline file: which ``odc_pipeline.platforms`` runs it
+    platform_options: Any = None  # the platform's own keys (LifeTime: platforms.lifetime.LifetimeOptions)
 
     def path(self, relative: str) -> str:
         """``relative`` (as written in the file) as a path from the working directory."""
@@ -154,6 +156,7 @@ class RunOptions:
     force: bool = False
     detailed_exitcode: bool = False  # with plan: exit 10 when the plan would change something
     approved: Any = None  # run --from-plan: the ApprovedPlan (engine/approved.py) to apply exactly
+    continue_plan: str | None = None  # odc-pipeline continue: the prepared plan to continue (LifeTime)
 
 
 def parse_stage_list(text: str | None, *, flag: str) -> tuple[str, ...]:
@@ -205,6 +208,14 @@ def config_spec(
     )
 
 
+def _platform_options(pipeline: Any) -> Any:
+    if str(getattr(pipeline, "platform", None) or "odc") != "lifetime":
+        return None
+    from odc_pipeline.platforms.lifetime.options import options_from_pipeline
+
+    return options_from_pipeline(pipeline)
+
+
 def spec_from_pipeline(pipeline: Any, *, path: str = "") -> EngineSpec:
     """Translate a loaded ``pipeline_file.PipelineFile`` into an EngineSpec."""
     stages = pipeline.stages
@@ -231,6 +242,8 @@ def spec_from_pipeline(pipeline: Any, *, path: str = "") -> EngineSpec:
     gate = verify.code_quality if verify is not None else None
     timeouts = pipeline.timeouts
     return EngineSpec(
+        platform=str(getattr(pipeline, "platform", None) or "odc"),
+        platform_options=_platform_options(pipeline),
         target=str(pipeline.target or ""),
         assets=tuple(
             AssetSpec(

@@ -22,18 +22,15 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import dataclass
-from typing import Any
 
-from odc_pipeline.engine.context import AssetState, RunContext, StepTimer, msg
+from odc_pipeline.engine.context import AssetState, RunContext, StepTimer
 from odc_pipeline.engine.options import AssetSpec
 from odc_pipeline.errors import CancelledError, OperationFailedError, UsageError
-from odc_pipeline.report import Message, StepStatus
+from odc_pipeline.platforms.odc.libraries import EXTERNAL_LIBRARY, FAILED
+from odc_pipeline.report import StepStatus
 
 STAGE = "publish"
 MARKER = "odc-pipeline package sha256:"
-TERMINAL = frozenset({"GenerationError", "DownloadError", "ReadyForReview", "Completed"})
-FAILED = frozenset({"GenerationError", "DownloadError"})
-EXTERNAL_LIBRARY = "ExternalLibrary"
 CHUNK = 1024 * 1024
 
 
@@ -89,88 +86,27 @@ def resolve_package_asset(ctx: RunContext, spec: AssetSpec) -> AssetState:
     """
     package = read_package(ctx, spec)
     state = AssetState(spec=spec, name=spec.name or "", asset_type=EXTERNAL_LIBRARY, package=package)
-    library = _existing_library(ctx, spec)
+    libraries = ctx.platform.library_publisher()
+    library = libraries.existing(key=spec.key, name=spec.name, label=spec.label)
     if library is not None:
-        state.key = str(library.asset_key)
-        state.name = str(library.name)
-        found = next(iter(ctx.client.assets.list_revisions(state.key, commit_message=package.marker)), None)
-        if found is not None:
-            state.revision = int(found.revision)
+        state.key = library.key
+        state.name = library.name
+        revision = libraries.revision_with_marker(state.key, package.marker)
+        if revision is not None:
+            state.revision = revision
             return state
     else:
         # The file may name the library differently from ODC (ODC reads the name from the
         # assembly): any external library whose latest revision came from this package counts.
-        for candidate in ctx.client.assets.list_external_libraries():
-            if package.marker in str(candidate.commit_message or ""):
-                state.key = str(candidate.asset_key)
-                state.name = str(candidate.name)
-                state.revision = int(candidate.revision)
-                return state
+        found = libraries.library_with_marker(package.marker)
+        if found is not None:
+            state.key, state.name, state.revision = found.key, found.name, found.revision
+            return state
     state.needs_publish = True
-    state.attach_generation = _running_generation(ctx, package)
+    # An unfinished generation of a file with this name (a cancelled run's) is taken as ours,
+    # like a Running deploy of the same asset and stage: attach, never start a second one.
+    state.attach_generation = libraries.running_generation(package.file_name)
     return state
-
-
-IN_PROGRESS = frozenset({"None", "Downloading", "Generating"})
-
-
-def _running_generation(ctx: RunContext, package: Package) -> str | None:
-    """An unfinished generation of a file with this name (a cancelled run's): attach, not resend.
-
-    Like a Running deploy of the same asset and stage, it is taken as ours: starting a second
-    one would make a second library revision from (very likely) the same package.
-    """
-    for op in ctx.client.external_libraries.list_generations():
-        if op.filename == package.file_name and str(op.status or "") in IN_PROGRESS:
-            return str(op.key)
-    return None
-
-
-def _existing_library(ctx: RunContext, spec: AssetSpec) -> Any:
-    if spec.key:
-        found = ctx.client.assets.get(spec.key)
-    elif spec.name:
-        exact = [m for m in ctx.client.assets.find_by_name(spec.name) if m.name == spec.name]
-        if len(exact) > 1:
-            keys = ", ".join(str(m.asset_key) for m in exact)
-            raise UsageError(f"asset name {spec.name!r} is ambiguous: {keys}. Use `key:` to pick one")
-        found = exact[0] if exact else None
-    else:
-        return None
-    if found is not None and str(found.asset_type or "") not in ("", EXTERNAL_LIBRARY):
-        raise UsageError(
-            f"{spec.label} is a {found.asset_type} in ODC; a package publishes an ExternalLibrary"
-        )
-    return found
-
-
-def generation_messages(ctx: RunContext, key: str) -> list[Message]:
-    """The generation's validation messages, errors first (why it failed)."""
-    try:
-        log = ctx.client.external_libraries.log_messages(key)
-    except CancelledError:
-        raise
-    except Exception as exc:  # explaining a failure must never hide it
-        return [msg("warning", f"could not read the log of generation {key}: {exc}", "engine")]
-    entries = list(log.validation_messages or [])
-    entries.sort(key=lambda e: 0 if str(e.type or "") == "Error" else 1)
-    severity = {"Error": "error", "Warning": "warning"}
-    return [
-        msg(
-            severity.get(str(e.type or ""), "info"),
-            f"{e.error_code}: {e.message}" if e.error_code else str(e.message or ""),
-            "generation-log",
-        )
-        for e in entries
-    ]
-
-
-def _still_in_review(ctx: RunContext, asset: AssetState) -> str | None:
-    """The newest generation of this library, when it still waits at ReadyForReview."""
-    for op in ctx.client.external_libraries.list_generations():
-        if str(op.library_key or "") == asset.key:
-            return str(op.key) if op.status == "ReadyForReview" else None
-    return None
 
 
 def _review_refused(asset: AssetState, key: str, timer: StepTimer, ctx: RunContext) -> None:
@@ -189,18 +125,6 @@ def _review_refused(asset: AssetState, key: str, timer: StepTimer, ctx: RunConte
     raise OperationFailedError(text)
 
 
-def _upload_and_start(ctx: RunContext, asset: AssetState, package: Package) -> str:
-    client = ctx.client.external_libraries
-    urls = client.get_upload_urls()
-    if not urls.upload_url or not urls.download_url:
-        raise OperationFailedError(f"{asset.label}: GET /uploads answered without upload/download URLs")
-    ctx.reporter.info(f"uploading {package.describe()}", asset=asset.label)
-    client.upload(urls.upload_url, package.path)
-    # A lost answer is looked up by the client's own finder (a generation of this file created
-    # since the POST was sent), never re-sent: a second generation is a second library revision.
-    return client.start_generation(file_name=package.file_name, binary_uri=urls.download_url)
-
-
 def publish_one(ctx: RunContext, asset: AssetState) -> None:
     """Publish one package (or say why nothing needs publishing)."""
     package: Package = asset.package
@@ -208,7 +132,7 @@ def publish_one(ctx: RunContext, asset: AssetState) -> None:
     details = {"package": package.file_name, "size": package.size, "sha256": package.sha256}
     if not asset.needs_publish:
         if asset.spec.on_review == "fail" and not ctx.plan:
-            in_review = _still_in_review(ctx, asset)
+            in_review = ctx.platform.library_publisher().in_review(asset.key)
             if in_review:
                 _review_refused(asset, in_review, timer, ctx)
         ctx.record(
@@ -233,28 +157,28 @@ def publish_one(ctx: RunContext, asset: AssetState) -> None:
             timer.result(StepStatus.PLANNED, summary, details={**details, "library_key": asset.key or None})
         )
         return
-    client = ctx.client.external_libraries
+    libraries = ctx.platform.library_publisher()
     if attach:
         key = attach
         ctx.reporter.info(
             f"attached to generation {key} of {package.file_name}, still running", asset=asset.label
         )
     else:
-        key = _upload_and_start(ctx, asset, package)
+        key = libraries.upload_and_start(
+            ctx,
+            path=package.path,
+            file_name=package.file_name,
+            label=asset.label,
+            describe=package.describe(),
+        )
     what = f"library generation from {package.file_name} ({key})"
     with ctx.tracking(key, what):
         if not attach:
             ctx.reporter.info(f"started {what}", asset=asset.label)
-        op = ctx.wait(
-            lambda: client.get_generation(key),
-            lambda o: str(o.status or "") in TERMINAL,
-            what=what,
-            describe=lambda o: str(o.status or ""),
-            stage=STAGE,
-        )
-    status = str(op.status or "")
+        op = libraries.wait_generation(ctx, key, what=what, stage=STAGE)
+    status = op.status
     if status in FAILED:
-        messages = generation_messages(ctx, key)
+        messages = libraries.generation_messages(key)
         ctx.record(
             timer.result(
                 StepStatus.FAILED,
@@ -267,18 +191,17 @@ def publish_one(ctx: RunContext, asset: AssetState) -> None:
         first = next((m.text for m in messages if m.severity == "error"), "")
         detail = f": {first}" if first else " (see the generation log in the run report)"
         raise OperationFailedError(f"{asset.label}: generation {key} ended {status}{detail}")
-    library_key = str(op.library_key or "")
+    library_key = op.library_key
     if not library_key:
         raise OperationFailedError(f"{asset.label}: generation {key} ended {status} without a libraryKey")
-    latest = ctx.client.assets.latest_revision(library_key)
-    revision = int(latest.revision)
-    original = str(latest.commit_message or f"Generated from {package.file_name}")
-    ctx.client.assets.set_commit_message(library_key, revision, f"{original} [{package.marker}]")
+    revision, latest_name = libraries.mark_latest(
+        library_key, marker=package.marker, file_name=package.file_name
+    )
     asset.key = library_key
     asset.revision = revision
     asset.needs_publish = False
     asset.library_changed = True
-    generated_name = str(op.library_name or latest.name or "")
+    generated_name = op.library_name or latest_name
     if asset.spec.name and generated_name and generated_name != asset.spec.name:
         ctx.reporter.warning(
             f"ODC named the generated library {generated_name!r}, not {asset.spec.name!r}", asset=asset.label
@@ -313,7 +236,7 @@ def preflight(ctx: RunContext) -> None:
     if not any(a.package is not None and a.needs_publish for a in ctx.assets):
         return
     try:
-        ctx.client.external_libraries.get_upload_urls()
+        ctx.platform.library_publisher().probe_create()
     except PermissionDeniedError as exc:
         raise PermissionDeniedError(
             f"the publish stage cannot run with this API client: {exc}",

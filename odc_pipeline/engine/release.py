@@ -15,10 +15,10 @@ build compiles in each library's released revision); apps are released last, aft
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from odc_pipeline.engine.context import AssetState, RunContext, StepTimer
 from odc_pipeline.errors import UsageError
+from odc_pipeline.platforms.base import TaggedRevision
 from odc_pipeline.report import StepStatus
 
 STAGE = "release"
@@ -69,8 +69,8 @@ def read_notes(ctx: RunContext) -> str | None:
     return text
 
 
-def _tagged(ctx: RunContext, asset: AssetState) -> list[Any]:
-    return [r for r in ctx.client.assets.list_revisions(asset.key, is_tagged=True) if r.tag]
+def _tagged(ctx: RunContext, asset: AssetState) -> list[TaggedRevision]:
+    return ctx.platform.tagged_revisions(asset.ref)
 
 
 def plan_tag(ctx: RunContext, asset: AssetState, notes: str | None) -> TagPlan:
@@ -166,7 +166,8 @@ def release_one(ctx: RunContext, asset: AssetState) -> None:
             )
         )
         return
-    ctx.client.assets.set_tag(asset.key, asset.revision, tag=plan.tag, release_notes=plan.notes)
+    assert asset.revision is not None
+    ctx.platform.set_tag(asset.ref, asset.revision, tag=plan.tag, notes=plan.notes)
     asset.tag = plan.tag
     ctx.reporter.info(f"tagged r{asset.revision} {plan.tag}", asset=asset.label)
     ctx.record(

@@ -39,13 +39,14 @@ from odc_pipeline.engine.context import AssetState, RunContext, SettingChange
 from odc_pipeline.engine.deploy import STAGE, start_deploy
 from odc_pipeline.engine.operations import (
     FINISHED,
+    RUNNING,
     history_hint,
     operation_messages,
     running_operations,
+    start_operation,
     status_of,
     wait_operation,
 )
-from odc_pipeline.engine.recovery import deployment_finder
 from odc_pipeline.engine.resolve import deployments_by_asset
 from odc_pipeline.engine.scheduler import run_in_order, topological_levels
 from odc_pipeline.errors import (
@@ -63,9 +64,11 @@ FOLD = "rollback"
 
 
 def applies(ctx: RunContext, stage: str, error: BaseException) -> bool:
-    """A failure in deploy or verify, with ``rollback-on-failure``, not a plan, not a cancel."""
+    """A failure in deploy or verify, with ``rollback-on-failure``, not a plan, not a cancel,
+    on a platform that can move a stage back (``capabilities.rollback``)."""
     return (
         ctx.spec.deploy.rollback_on_failure
+        and ctx.platform.capabilities.rollback
         and not ctx.plan
         and stage in TRIGGER_STAGES
         and not isinstance(error, CancelledError)
@@ -252,7 +255,7 @@ def _act(
     _wait_for_running(ctx, asset)
     now = deployments_by_asset(ctx, [asset.key], ctx.target_key).get(asset.key)
     now_revision = int(now.revision) if now is not None and now.revision is not None else None
-    now_build = str(now.build_key) if now is not None and now.build_key else None
+    now_build = now.unit_key if now is not None else None
     env = _env(ctx)
     if target is None:
         state["values"] = [
@@ -324,41 +327,24 @@ def _redeploy(
 
 def _undeploy(ctx: RunContext, asset: AssetState, state: dict[str, Any]) -> tuple[str, Any]:
     """``Undeploy`` (Deployments API): asset and stage only; the same find-again and wait."""
-    started = ctx.client.deployments.start(
-        operation="Undeploy",
-        asset_key=asset.key,
-        environment_key=ctx.target_key,
-        find_again=deployment_finder(ctx, operation="Undeploy", asset_key=asset.key, revision=None),
-    )
-    key = state["operation_key"] = str(started.key)
+    started = start_operation(ctx, asset.ref, kind="Undeploy")
+    key = state["operation_key"] = started.key
     what = f"undeploy {key} of {asset.label} from {_env(ctx)}"
     ctx.reporter.info(f"started {what}", asset=asset.label)
     with ctx.tracking(key, what):
-        running = status_of(started) == "Running"
-        final = wait_operation(ctx, key, what=what, stage=STAGE) if running else started
+        final = wait_operation(ctx, started, what=what, stage=STAGE)  # a final answer is not polled
     return key, final
 
 
 def _apply_configs(
     ctx: RunContext, asset: AssetState, revision: int, state: dict[str, Any]
 ) -> tuple[str, Any]:
-    started = ctx.client.deployments.start(
-        operation="ApplyConfigs",
-        asset_key=asset.key,
-        environment_key=ctx.target_key,
-        revision=revision,
-        find_again=deployment_finder(ctx, operation="ApplyConfigs", asset_key=asset.key, revision=revision),
-    )
-    key = state["operation_key"] = str(started.key)
+    started = start_operation(ctx, asset.ref, kind="ApplyConfigs", revision=revision)
+    key = state["operation_key"] = started.key
     what = f"ApplyConfigs {key} of {asset.label} (restored values)"
     with ctx.tracking(key, what):
-        final = (
-            started
-            if status_of(started) != "Running"
-            else wait_operation(
-                ctx, key, what=what, stage=STAGE, hint=history_hint(ctx, asset.key, "ApplyConfigs")
-            )
-        )
+        hint = history_hint(ctx, asset.key, "ApplyConfigs") if started.status == RUNNING else None
+        final = wait_operation(ctx, started, what=what, stage=STAGE, hint=hint)
     return key, final
 
 
@@ -412,11 +398,11 @@ def _restore_values(
         pending = change.pending_before
         return str(change.before) if applying or pending is None else pending
 
-    body = configure.patch_body([dataclasses.replace(c, after=sent(c)) for c in restorable], revision)
+    body = ctx.platform.configuration_body(
+        [dataclasses.replace(c, after=sent(c)) for c in restorable], revision
+    )
     try:
-        ctx.client.configurations.patch(
-            ctx.target_key, asset.key, configure._patch_model(body), agent=asset.asset_type == "Agent"
-        )
+        ctx.platform.write_configuration(ctx.target, asset.ref, body)
     except CancelledError:
         raise
     except OdcPipelineError as exc:
@@ -441,13 +427,11 @@ def _repend(
     """After the rollback applied the deployed values: what was pending before is pending again."""
     if not changes:
         return values
-    body = configure.patch_body(
+    body = ctx.platform.configuration_body(
         [dataclasses.replace(c, after=str(c.pending_before)) for c in changes], revision
     )
     try:
-        ctx.client.configurations.patch(
-            ctx.target_key, asset.key, configure._patch_model(body), agent=asset.asset_type == "Agent"
-        )
+        ctx.platform.write_configuration(ctx.target, asset.ref, body)
         status, suffix = "restored", "its pending value {} set pending again"
     except CancelledError:
         raise
@@ -500,7 +484,7 @@ def _check_final(
         result = results[asset.key]
         now = running.get(asset.key)
         revision = int(now.revision) if now is not None and now.revision is not None else None
-        build = str(now.build_key) if now is not None and now.build_key else None
+        build = now.unit_key if now is not None else None
         result = dataclasses.replace(result, revision_now=revision, build_key_now=build)
         expected = (result.revision_target, result.build_key_target)
         same = (revision, build) == expected or (expected[1] is None and revision == expected[0])

@@ -14,7 +14,17 @@ import time
 from collections.abc import Callable
 
 from odc_pipeline import __version__
-from odc_pipeline.engine import build, configure, deploy, impact, publish, release, rollback, verify
+from odc_pipeline.engine import (
+    build,
+    configure,
+    deploy,
+    impact,
+    plan_stages,
+    publish,
+    release,
+    rollback,
+    verify,
+)
 from odc_pipeline.engine.context import RunContext, StepTimer
 from odc_pipeline.engine.options import selected_stages
 from odc_pipeline.engine.resolve import (
@@ -206,6 +216,41 @@ def _release_libraries_first(ctx: RunContext, stages: tuple[str, ...]) -> None:
         _in_stage(ctx, "release", release.release_libraries)
 
 
+def _run_plan_stages(ctx: RunContext, stages: tuple[str, ...]) -> str:
+    """The stages of a platform that deploys one plan (:mod:`.plan_stages`); returns the last one."""
+    current = "resolve"
+    _in_stage(ctx, "resolve", plan_stages.resolve)
+    for stage in stages:
+        current = stage
+        _in_stage(ctx, stage, plan_stages.WORK.get(stage) or plan_stages.unsupported(stage))
+    return current
+
+
+def _abort_on_cancel(ctx: RunContext, in_flight: dict[str, str]) -> dict[str, str]:
+    """On cancel, ask the platform to stop what is still running (LifeTime aborts a plan; ODC
+    cannot stop a deployment, so it stays listed in flight). Returns what still runs."""
+    still = {}
+    for key, what in in_flight.items():
+        try:
+            stopped = ctx.platform.abort_deploy(key)
+        except OdcPipelineError as exc:
+            ctx.reporter.warning(f"could not abort {what}: {exc}")
+            stopped = False
+        if stopped:
+            ctx.reporter.warning(f"aborted {what} (cancelled)")
+        else:
+            still[key] = what
+    return still
+
+
+def _discard_unstarted_plan(ctx: RunContext) -> None:
+    """A plan impact analysis created and no deploy started (deploy not selected, a later
+    failure, a cancel) is deleted: no saved plan is left behind."""
+    discard = getattr(ctx.platform, "discard_plan", None)
+    if discard is not None and discard():
+        ctx.reporter.info("deleted the deployment plan impact analysis created (no deploy started it)")
+
+
 def run_pipeline(ctx: RunContext) -> RunReport:
     """Run every selected stage; never raises for a failure the product can explain."""
     started_at = ctx.now_iso()
@@ -263,7 +308,11 @@ def _run_stages(ctx: RunContext) -> BaseException | None:
     error: BaseException | None = None
     current = "resolve"  # the stage that raised decides whether a rollback applies
     try:
-        _in_stage(ctx, "resolve", resolve)
+        if ctx.platform.capabilities.deploys_as_plan:
+            current = _run_plan_stages(ctx, stages)
+            stages = ()
+        else:
+            _in_stage(ctx, "resolve", resolve)
         deploying = "deploy" in stages
         for stage in stages:
             current = stage
@@ -291,6 +340,8 @@ def _run_stages(ctx: RunContext) -> BaseException | None:
     except Exception as exc:  # a bug must still produce a report and a clear message
         log.debug("unexpected error", exc_info=True)
         error = exc
+    if ctx.platform.capabilities.deploys_as_plan:
+        _discard_unstarted_plan(ctx)
     if error is not None and rollback.applies(ctx, current, error):
         error = rollback.roll_back(ctx, error)  # in the worker: a cancel reaches it like any wait
     return error
@@ -303,8 +354,10 @@ def finish_report(ctx: RunContext, error: BaseException | None, *, started_at: s
         error = CancelledError(f"cancelled{': ' + str(error) if error else ''}")
     _unapplied_configuration(ctx, error)
     in_flight = ctx.in_flight.snapshot()  # whatever ended the run: error, timeout or cancel
+    if isinstance(error, CancelledError):
+        in_flight = _abort_on_cancel(ctx, in_flight)
     for key, what in in_flight.items():
-        ctx.reporter.warning(f"still running in ODC: {what} (operation {key})")
+        ctx.reporter.warning(f"still running in {ctx.platform.terms.platform}: {what} (operation {key})")
     exit_code = ExitCode(getattr(error, "exit_code", ExitCode.FAILED)) if error is not None else ExitCode.OK
     message = ""
     if error is not None:
@@ -315,6 +368,8 @@ def finish_report(ctx: RunContext, error: BaseException | None, *, started_at: s
         )
         ctx.reporter.error(ctx.secrets.redact(message))
     status = "planned" if ctx.plan and exit_code == ExitCode.OK else _RUN_STATUS[exit_code]
+    if exit_code == ExitCode.OK and not ctx.plan and plan_stages.prepared(ctx):
+        status = "prepared"  # a two-stage plan stopped after preparation, as the file asked
     if isinstance(error, RolledBackError):
         status = "rolled-back"  # failed, and every asset the run moved runs what it ran before
     plan = None
@@ -324,7 +379,6 @@ def finish_report(ctx: RunContext, error: BaseException | None, *, started_at: s
         plan = plan_document(ctx, selected_stages(spec, ctx.options))
         if ctx.options.detailed_exitcode and pending_changes(plan):
             exit_code = ExitCode.CHANGES_PENDING
-    http = getattr(ctx.client, "http", None)
     return RunReport(
         status=status,
         exit_code=int(exit_code),
@@ -339,7 +393,7 @@ def finish_report(ctx: RunContext, error: BaseException | None, *, started_at: s
         assets=tuple(a.summary(in_flight, planned=ctx.plan) for a in ctx.assets),
         steps=tuple(sorted(ctx.steps, key=lambda s: STAGES.index(s.stage))),  # stable: keeps time order
         impact_status=ctx.impact_status,
-        api_calls=dict(getattr(http, "call_counts", {}) or {}),
+        api_calls=dict(ctx.platform.api_calls()),
         error=ctx.secrets.redact(message),
         in_flight=tuple(in_flight),
         rollback=ctx.rollback,

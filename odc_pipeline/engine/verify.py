@@ -13,17 +13,13 @@ from typing import Any
 
 import requests
 
-from odc_pipeline.api.errors import NotFoundError, ServerError
 from odc_pipeline.engine.context import AssetState, RunContext, StepTimer, msg
 from odc_pipeline.engine.options import CodeQualityGate, HttpCheck
-from odc_pipeline.engine.recovery import resend_is_safe
 from odc_pipeline.engine.resolve import deployments_by_asset
 from odc_pipeline.errors import CancelledError, GateBlockedError, OperationFailedError
 from odc_pipeline.report import Message, StepStatus
 
 STAGE = "verify"
-SEVERITIES = ("critical", "high", "medium", "low")
-TERMINAL_ANALYSIS = {"completed", "failed", "timeout", "timedout"}
 
 
 def expected_of(asset: AssetState) -> tuple[int | None, str | None]:
@@ -45,13 +41,11 @@ def check_deployed(ctx: RunContext, apps: list[AssetState]) -> dict[str, list[Me
                 )
             )
         else:
-            asset.url = getattr(deployment, "url", None) or asset.url
+            asset.url = deployment.url or asset.url
             if int(deployment.revision) != revision:
                 found.append(msg("error", f"runs r{deployment.revision}, expected r{revision}", "portfolio"))
-            if build and str(deployment.build_key) != build:
-                found.append(
-                    msg("error", f"runs build {deployment.build_key}, expected {build}", "portfolio")
-                )
+            if build and deployment.unit_key != build:
+                found.append(msg("error", f"runs build {deployment.unit_key}, expected {build}", "portfolio"))
         problems[asset.key] = found
     return problems
 
@@ -67,7 +61,11 @@ def _sleep(ctx: RunContext, seconds: float) -> None:
 def http_check(ctx: RunContext, asset: AssetState, check: HttpCheck, *, session: Any = requests) -> Message:
     """GET the app's URL + path until it answers as expected or the retries run out."""
     if not asset.url:
-        return msg("error", f"HTTP check {check.path}: ODC reports no URL for {asset.label}", "http-check")
+        return msg(
+            "error",
+            f"HTTP check {check.path}: {ctx.platform.terms.platform} reports no URL for {asset.label}",
+            "http-check",
+        )
     url = asset.url.rstrip("/") + "/" + check.path.lstrip("/")
     last = ""
     for attempt in range(check.retries + 1):
@@ -88,39 +86,13 @@ def http_check(ctx: RunContext, asset: AssetState, check: HttpCheck, *, session:
     )
 
 
-def _severity_totals(summary: Any) -> dict[str, int]:
-    totals = dict.fromkeys(SEVERITIES, 0)
-    categories = getattr(summary, "categories", None) if summary is not None else None
-    if categories is None:
-        return totals
-    for name in ("security", "performance", "architecture", "maintainability"):
-        breakdown = getattr(categories, name, None)
-        for severity in SEVERITIES:
-            totals[severity] += int(getattr(breakdown, f"{severity}_severity", 0) or 0) if breakdown else 0
-    return totals
-
-
 def code_quality(
     ctx: RunContext, asset: AssetState, gate: CodeQualityGate
 ) -> tuple[list[Message], bool, dict[str, Any]]:
     """A fresh analysis of the revision; (messages, blocked, details)."""
-    cq = ctx.client.code_quality
-    try:
-        started = cq.start_analysis(asset.key, asset.revision, find_again=resend_is_safe)
-        key = str(started.analysis_key)
-        what = f"code analysis of {asset.label} r{asset.revision} ({key})"
-        with ctx.tracking(key, what):
-            final = ctx.wait(
-                lambda: cq.get_analysis(key),
-                lambda a: str(getattr(a, "status", "") or "").lower() in TERMINAL_ANALYSIS,
-                what=what,
-                describe=lambda a: str(getattr(a, "status", "") or "unknown"),
-                stage=STAGE,
-            )
-        status = str(getattr(final, "status", "") or "")
-        unavailable = "" if status.lower() == "completed" else f"code analysis {key} ended {status}"
-    except (NotFoundError, ServerError) as exc:
-        key, final, unavailable = "", None, f"code analysis unavailable ({exc})"
+    assert asset.revision is not None
+    report = ctx.platform.code_quality(ctx, asset.ref, asset.revision, stage=STAGE)
+    key, unavailable = report.analysis_key or "", report.unavailable
     if unavailable:
         block = gate.on_unavailable == "fail"
         text = f"{unavailable} (on-unavailable: {gate.on_unavailable})"
@@ -129,13 +101,7 @@ def code_quality(
             block,
             {"analysis_key": key or None},
         )
-    summary_obj = getattr(final, "summary", None)
-    score = getattr(final, "quality_score", None)
-    if summary_obj is None:
-        fetched = cq.get_summary(asset.key, asset.revision)
-        summary_obj = getattr(fetched, "summary", None)
-        score = getattr(fetched, "quality_score", score)
-    totals = _severity_totals(summary_obj)
+    totals, score = dict(report.totals), report.score
     messages: list[Message] = []
     for severity, limit in gate.max_findings.items():
         if totals.get(severity, 0) > limit:

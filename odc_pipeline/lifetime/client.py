@@ -9,6 +9,7 @@ from odc_pipeline.lifetime.applications import ApplicationsApi
 from odc_pipeline.lifetime.deployments import DeploymentsApi
 from odc_pipeline.lifetime.environments import EnvironmentsApi
 from odc_pipeline.lifetime.http import LifetimeHttp
+from odc_pipeline.lifetime.modules import ModulesApi
 from odc_pipeline.lifetime.properties import PropertiesApi
 from odc_pipeline.lifetime.settings import LifetimeSettings
 from odc_pipeline.lifetime.versions import VersionsApi
@@ -38,6 +39,7 @@ class LifetimeClient:
         self.versions = VersionsApi(self.http, self.applications.status_in)
         self.deployments = DeploymentsApi(self.http)
         self.properties = PropertiesApi(self.http)
+        self.modules = ModulesApi(self.http)
 
     def close(self) -> None:
         self.http.session.close()

@@ -75,7 +75,8 @@ def _validate(args: argparse.Namespace) -> int:
     target = pipeline.target or "(from --target)"
     assets = len(pipeline.assets)
     noun = "asset" if assets == 1 else "assets"
-    print(inert(f"{args.file}: valid; {assets} {noun}, target {target}, stages: {stages}"))
+    where = "" if pipeline.platform == "odc" else f"platform {pipeline.platform}, "
+    print(inert(f"{args.file}: valid; {where}{assets} {noun}, target {target}, stages: {stages}"))
     return int(ExitCode.OK)
 
 

@@ -107,13 +107,22 @@ def _config_leaves(data: dict[str, object]) -> list[tuple[dict[str, object], str
         settings = entry.get("settings")
         if isinstance(settings, dict):
             leaves.extend((settings, key, (*base, "settings", key)) for key in settings)
-        for section in ("timers", "integrations"):
+        for section, inner in (("timers", None), ("integrations", None), ("modules", "site-properties")):
             items = entry.get(section)
             if not isinstance(items, dict):
                 continue
-            for item, values in items.items():
-                if isinstance(values, dict):
-                    leaves.extend((values, key, (*base, section, item, key)) for key in values)
+            for item, entry_values in items.items():
+                path: Path = (*base, section, item)
+                values = entry_values
+                if inner is not None:
+                    values = entry_values.get(inner) if isinstance(entry_values, dict) else None
+                    path = (*path, inner)
+                if isinstance(values, dict) and inner is not None:  # {name: {key, value}}
+                    for name, item_entry in values.items():
+                        if isinstance(item_entry, dict) and "value" in item_entry:
+                            leaves.append((item_entry, "value", (*path, name, "value")))
+                elif isinstance(values, dict):
+                    leaves.extend((values, key, (*path, key)) for key in values)
     return leaves
 
 
@@ -151,6 +160,7 @@ def parse_pipeline(
 
     from odc_pipeline.pipeline_file.messages import translate
     from odc_pipeline.pipeline_file.models import PipelineFile
+    from odc_pipeline.pipeline_file.platforms import check_platform_keys, file_platform
     from odc_pipeline.pipeline_file.references import check_references
 
     if isinstance(source, bytes):
@@ -184,10 +194,12 @@ def parse_pipeline(
     assert isinstance(data, dict)
     _wrap_config_values(data, document, expansions)
     problems.extend(check_references(data, document, file))
+    problems.extend(check_platform_keys(data, document, file))
+    platform = file_platform(data)
     try:
-        pipeline = PipelineFile.model_validate(data)
+        pipeline = PipelineFile.model_validate(data, context={"platform": platform})
     except ValidationError as exc:
-        problems.extend(translate(exc, document, file))
+        problems.extend(translate(exc, document, file, platform=platform))
         pipeline = None
     except RecursionError:
         problems.append(Problem(file, 1, 1, "", "the file is nested too deeply"))

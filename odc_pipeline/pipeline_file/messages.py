@@ -30,6 +30,8 @@ CREDENTIAL_KEYS = frozenset(
         "secret",
         "password",
         "token",
+        "lifetime-token",
+        "service-account",
         "access-token",
         "api-key",
         "apikey",
@@ -44,8 +46,14 @@ _CREDENTIALS_MESSAGE = (
     "environment (CI secrets or the step's inputs) instead"
 )
 
+_LIFETIME_CREDENTIALS_MESSAGE = (
+    "credentials never live in the pipeline file; set LIFETIME_TOKEN (a LifeTime service account's "
+    "token) and LIFETIME_URL in the environment (CI secrets or variables) instead"
+)
+
 _PATTERN_MESSAGES = {
     "path": "must start with /",
+    "key": "must be a key (a UUID)",
     "portal": "must be the Portal host, e.g. acme.outsystems.app, or its https:// URL",
     "version": "must be a version tag Major.Minor.Patch, e.g. 1.4.0 (what ODC accepts as a tag)",
 }
@@ -130,9 +138,9 @@ def suggest(word: str, options: list[str]) -> str | None:
     return matches[0] if matches else None
 
 
-def unknown_key_message(key: str, options: list[str]) -> str:
+def unknown_key_message(key: str, options: list[str], *, platform: str = "odc") -> str:
     if key.replace("_", "-").lower() in CREDENTIAL_KEYS:
-        return _CREDENTIALS_MESSAGE
+        return _LIFETIME_CREDENTIALS_MESSAGE if platform == "lifetime" else _CREDENTIALS_MESSAGE
     suggestion = suggest(key, options)
     if suggestion is not None:
         return f"unknown key {key!r}; did you mean {suggestion!r}?"
@@ -187,6 +195,8 @@ def _message(error: Any, loc: Path) -> str:
         return "must be true or false"
     if kind in ("string_type",):
         return "must be text"
+    if kind == "string_pattern_mismatch" and loc == ("stages", "build", "version"):
+        return "must be a LifeTime version: one to four numbers, e.g. 1.4.0 or 2.1"
     if kind == "string_pattern_mismatch":
         return _PATTERN_MESSAGES.get(str(loc[-1]) if loc else "", "has an unexpected format")
     if kind in ("model_type", "model_attributes_type", "dict_type"):
@@ -214,14 +224,14 @@ def _errors(exc: ValidationError) -> Iterator[tuple[Path, bool, Any]]:
         yield tuple(loc), is_key, error
 
 
-def translate(exc: ValidationError, document: Document, file: str) -> list[Problem]:
+def translate(exc: ValidationError, document: Document, file: str, *, platform: str = "odc") -> list[Problem]:
     """One :class:`Problem` per pydantic error, positioned with ``document``'s marks."""
     problems = []
     for loc, is_key, error in _errors(exc):
         if error["type"] == "extra_forbidden":
             key = str(loc[-1]) if loc else ""
             mark = document.key_mark(loc)
-            message = unknown_key_message(key, allowed_keys(loc[:-1]))
+            message = unknown_key_message(key, allowed_keys(loc[:-1]), platform=platform)
         elif error["type"] == "missing":
             mark = document.value_mark(loc[:-1])
             message = _message(error, loc)

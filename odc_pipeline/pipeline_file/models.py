@@ -14,6 +14,10 @@ Reading guide for the engine:
 * Durations are ``float`` seconds.
 * Configuration values are :class:`ConfigValue` objects that remember whether they came from
   the environment (then ``secret`` is true and the value must be masked).
+* ``PipelineFile.platform`` says which platform the file drives: ODC (default) or OutSystems 11
+  through LifeTime. The models hold both platforms' keys; :mod:`.platforms` refuses, at their
+  line and column, the keys that mean nothing on the file's platform, and revision selectors
+  are parsed for it (the loader passes ``context={"platform": ...}`` to validation).
 """
 
 from __future__ import annotations
@@ -22,10 +26,25 @@ import re
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    WithJsonSchema,
+    model_validator,
+)
 
 from odc_pipeline.pipeline_file.durations import DURATION_PATTERN, format_duration, parse_duration
-from odc_pipeline.pipeline_file.revisions import REVISION_PATTERN, RevisionSelector, parse_revision
+from odc_pipeline.pipeline_file.revisions import (
+    LIFETIME_KINDS,
+    LIFETIME_VERSION_RE,
+    REVISION_PATTERN,
+    RevisionKind,
+    RevisionSelector,
+    parse_revision,
+)
 
 STAGE_ORDER: tuple[str, ...] = ("configure", "build", "impact-analysis", "deploy", "verify", "release")
 """The stages a file can name, in the order the product runs them (the file cannot reorder them).
@@ -35,6 +54,21 @@ runs, before the build, whenever an asset has a package.
 """
 
 SUPPORTED_VERSION = 1
+
+
+class Platform(StrEnum):
+    """Which OutSystems platform the pipeline file drives."""
+
+    ODC = "odc"
+    """OutSystems Developer Cloud (ODC_PORTAL_URL, ODC_CLIENT_ID, ODC_CLIENT_SECRET)."""
+    LIFETIME = "lifetime"
+    """OutSystems 11 through the LifeTime API v2 (LIFETIME_URL, LIFETIME_TOKEN)."""
+
+
+def platform_of(info: ValidationInfo) -> str:
+    """The platform the loader validates for (``odc`` when validated without a context)."""
+    context = info.context if isinstance(info.context, dict) else {}
+    return str(context.get("platform", Platform.ODC.value))
 
 
 def _kebab(name: str) -> str:
@@ -86,6 +120,10 @@ def _duration(value: object) -> float:
     return parse_duration(value)
 
 
+def _revision(value: object, info: ValidationInfo) -> RevisionSelector:
+    return parse_revision(value, platform=platform_of(info))
+
+
 Int = Annotated[int, BeforeValidator(_strict_int)]
 Bool = Annotated[bool, BeforeValidator(_strict_bool)]
 Duration = Annotated[
@@ -104,14 +142,14 @@ Duration = Annotated[
 
 Revision = Annotated[
     RevisionSelector,
-    BeforeValidator(parse_revision),
+    BeforeValidator(_revision),
     WithJsonSchema(
         {
             "anyOf": [
                 {
                     "type": "string",
                     "pattern": REVISION_PATTERN,
-                    "examples": ["latest", "highest-tag", "tag:1.4.0", "from:QA"],
+                    "examples": ["latest", "highest-tag", "tag:1.4.0", "from:QA", "latest-tag", "modified"],
                 },
                 {"type": "integer", "minimum": 1},
             ]
@@ -202,6 +240,25 @@ ConfigValueField = Annotated[
 ConfigValues = Annotated[dict[str, ConfigValueField], BeforeValidator(_empty_if_none)]
 
 
+class SiteProperty(_Model):
+    """LifeTime: one site property of a module, by its key (the Properties API has no names)."""
+
+    key: Annotated[
+        str, Field(pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+    ] = Field(description="The site property's key (a UUID, as in the Trigger Pipeline manifest).")
+    value: ConfigValueField = Field(description="The value to set (text); ${VAR} values are secret.")
+
+
+class ModuleConfiguration(_Model):
+    """LifeTime: the site properties of one module in the target environment."""
+
+    site_properties: Annotated[dict[Name, SiteProperty], BeforeValidator(_empty_if_none)] = Field(
+        default_factory=dict,
+        description="Site property name → {key, value}, e.g. ApiBaseUrl: {key: <uuid>, value: "
+        "https://api.example.com} (set through the Properties API after the deploy).",
+    )
+
+
 class AssetConfiguration(_Model):
     """The configuration of one asset in the target stage, by Portal names (keys accepted)."""
 
@@ -216,6 +273,10 @@ class AssetConfiguration(_Model):
     integrations: Annotated[dict[str, ConfigValues], BeforeValidator(_empty_if_none)] = Field(
         default_factory=dict,
         description="Integration name → its configuration values, e.g. PaymentsGateway: {BaseUrl: https://...}",
+    )
+    modules: Annotated[dict[Name, ModuleConfiguration], BeforeValidator(_empty_if_none)] = Field(
+        default_factory=dict,
+        description="LifeTime: module name (as in Service Studio) → its site-properties in the target.",
     )
 
 
@@ -237,12 +298,56 @@ class OnUnavailable(StrEnum):
     FAIL = "fail"
 
 
+class Bump(StrEnum):
+    """Which part of the highest existing tag a computed version raises."""
+
+    PATCH = "patch"
+    MINOR = "minor"
+    MAJOR = "major"
+
+
+LIFETIME_VERSION_PATTERN = LIFETIME_VERSION_RE.pattern
+
+
 class BuildStage(_Model):
-    """Build the selected revisions (reusing an existing Release build unless forced)."""
+    """ODC: build the selected revisions (reusing a Release build unless forced).
+    LifeTime: reuse the selected tag, or tag what runs in the source environment (``modified``)."""
 
     force_rebuild: Bool = Field(
         default=False, description="Build again even when a Release build of the revision already exists."
     )
+    version: (
+        Annotated[
+            str,
+            Field(pattern=LIFETIME_VERSION_PATTERN),
+            WithJsonSchema(
+                {
+                    "type": "string",
+                    "anyOf": [{"pattern": LIFETIME_VERSION_PATTERN}, {"pattern": r"\$\{"}],
+                    "examples": ["1.4.0", "${RELEASE_VERSION}"],
+                }
+            ),
+        ]
+        | None
+    ) = Field(
+        default=None,
+        description="LifeTime: the version a new tag gets (e.g. 1.4.0); must be higher than the "
+        "application's versions. Default: bump.",
+    )
+    bump: Bump | None = Field(
+        default=None,
+        description="LifeTime: compute a new tag's version by raising patch (default), minor or major "
+        "of the application's highest version.",
+    )
+    change_log: str | None = Field(
+        default=None, description="LifeTime: the change log stored with a new tag."
+    )
+
+    @model_validator(mode="after")
+    def _one_version(self) -> BuildStage:
+        if self.version is not None and self.bump is not None:
+            raise ValueError("give version or bump, not both")
+        return self
 
 
 class ImpactAnalysisStage(_Model):
@@ -271,6 +376,24 @@ class DeployStage(_Model):
     )
     force: Bool = Field(
         default=False, description="Deploy even when the same revision already runs in the target."
+    )
+    two_stage: Bool = Field(
+        default=False,
+        description="LifeTime: stop after the plan's preparation (two-step deployment, exit 0, "
+        "status prepared, the plan key in outputs); `odc-pipeline continue` finishes it.",
+    )
+    redeploy_outdated: Bool = Field(
+        default=True,
+        description="LifeTime: also redeploy applications in the target that the plan makes outdated.",
+    )
+    allow_warnings: Bool = Field(
+        default=False,
+        description="LifeTime: a plan that finishes with warnings counts as success (else it fails).",
+    )
+    deployment_zone: Name | None = Field(
+        default=None,
+        description="LifeTime: the deployment zone (by name) for every application without its own; "
+        "absent: the application's current zone (the environment's default for a new one).",
     )
 
 
@@ -324,14 +447,6 @@ class VerifyStage(_Model):
 
 
 SEMVER_PATTERN = r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$"
-
-
-class Bump(StrEnum):
-    """Which part of the highest existing tag a computed version raises."""
-
-    PATCH = "patch"
-    MINOR = "minor"
-    MAJOR = "major"
 
 
 class ReleaseStage(_Model):
@@ -475,7 +590,8 @@ class Asset(_Model):
     key: str | None = Field(default=None, description="The asset's key (a UUID), instead of its name.")
     revision: Revision = Field(
         default_factory=RevisionSelector.latest,
-        description="latest (default) | <number> | tag:<version> | highest-tag | from:<stage>",
+        description="ODC: latest (default) | <number> | tag:<version> | highest-tag | from:<stage>. "
+        "LifeTime: latest-tag (default) | tag:<version> | from:<environment> | modified",
     )
     type: AssetType | None = Field(default=None, description="Optional hint, checked against ODC.")
     package: Name | None = Field(
@@ -487,6 +603,9 @@ class Asset(_Model):
         default=OnReview.ACCEPT,
         description="With package: when ODC stops the generation at ReadyForReview, accept the "
         "library revision (default) or fail.",
+    )
+    deployment_zone: Name | None = Field(
+        default=None, description="LifeTime: the deployment zone (by name) of this application."
     )
 
     @model_validator(mode="before")
@@ -546,6 +665,11 @@ class PipelineFile(_Model):
     version: Annotated[int, BeforeValidator(_version), WithJsonSchema({"const": 1})] = Field(
         description="Format version; always 1."
     )
+    platform: Platform = Field(
+        default=Platform.ODC,
+        description="odc (default): OutSystems Developer Cloud; lifetime: OutSystems 11 through the "
+        "LifeTime API (LIFETIME_URL, LIFETIME_TOKEN).",
+    )
     portal: str | None = Field(
         default=None,
         pattern=_PORTAL_RE,
@@ -553,6 +677,11 @@ class PipelineFile(_Model):
     )
     target: Name | None = Field(
         default=None, description="The stage (by name) or environment key to deploy to (--target wins)."
+    )
+    source: Name | None = Field(
+        default=None,
+        description="LifeTime: the environment the plan deploys from and modified applications are "
+        "tagged in, e.g. Development (default: the from:<environment> of the revisions).",
     )
     revision: Revision | None = Field(
         default=None, description="Default revision selector for assets that do not give one, e.g. from:QA."
@@ -567,6 +696,8 @@ class PipelineFile(_Model):
 
     @model_validator(mode="after")
     def _default_revision(self) -> PipelineFile:
+        if self.platform is Platform.LIFETIME:
+            self._lifetime_revisions()
         if self.revision is None:
             return self
         assets = [
@@ -577,6 +708,18 @@ class PipelineFile(_Model):
         ]
         object.__setattr__(self, "assets", assets)
         return self
+
+    def _lifetime_revisions(self) -> None:
+        """On LifeTime, an asset without a selector deploys ``latest-tag``, not ODC's ``latest``."""
+        default = self.revision or RevisionSelector(kind=RevisionKind.LATEST_TAG)
+        assets = [
+            asset if "revision" in asset.model_fields_set else asset.model_copy(update={"revision": default})
+            for asset in self.assets
+        ]
+        for asset in assets:
+            if asset.revision.kind not in LIFETIME_KINDS:
+                raise ValueError(f"asset {asset.ref!r}: {asset.revision} is not a LifeTime selector")
+        object.__setattr__(self, "assets", assets)
 
     @property
     def portal_url(self) -> str | None:

@@ -69,6 +69,9 @@ def deployments_of(report: RunReport) -> list[dict[str, object]]:
             "build-key": step.build_key,
             "operation-key": step.operation_key,
         }
+        if "version_after" in step.details:  # LifeTime: application versions, no revision numbers
+            entry["version-before"] = step.details.get("version_before")
+            entry["version-after"] = step.details["version_after"]
         rolled = rollbacks.get(step.asset_key)
         if rolled is not None:  # only after a rollback: the outcome and what runs now
             entry["rollback"] = rolled.outcome

@@ -21,6 +21,7 @@ class AssetRow:
     revision_after: int | None
     url: str | None
     library: bool = False  # bundled into the apps that use it; never "deployed" on its own
+    version: str | None = None  # LifeTime: the application version (no revision numbers there)
 
     @property
     def revision(self) -> str:
@@ -28,6 +29,8 @@ class AssetRow:
         if self.library:
             shown = self.revision_after if self.revision_after is not None else self.revision_before
             return f"bundled r{shown}" if shown is not None else "bundled"
+        if self.version and self.revision_before is None and self.revision_after is None:
+            return self.version
         return revision_change(self.revision_before, self.revision_after)
 
 
@@ -52,7 +55,8 @@ def asset_rows(report: RunReport) -> list[AssetRow]:
                 before = step.revision_before if before is None else before
                 after = step.revision_after if step.revision_after is not None else after
         library = bool(asset and asset.is_library)
-        rows.append(AssetRow(name, steps, before, after, asset.url if asset else None, library))
+        version = asset.tag if asset and before is None and after is None else None
+        rows.append(AssetRow(name, steps, before, after, asset.url if asset else None, library, version))
     return rows
 
 

@@ -15,8 +15,12 @@ import pytest
 from odc_pipeline.cli import main
 from odc_pipeline.pipeline_file import PipelineFileError, load_pipeline
 
+SITE_KEY = "726a3081-3356-59a7-a85f-0f5d0ad16f9f"
 HEAD = "version: 1\ntarget: QA\nassets:\n  - Orders Portal\n"  # lines 1-4
 OK_STAGES = "stages:\n  deploy: {}\n"
+LT_HEAD = (
+    "version: 1\nplatform: lifetime\nsource: Development\ntarget: Test\nassets:\n  - Customer Portal\n"  # 1-6
+)
 
 
 @dataclass(frozen=True)
@@ -297,6 +301,170 @@ CASES = [
         3,
         5,
         "is an ExternalLibrary",
+    ),
+    Case(
+        "unknown platform",
+        "version: 1\nplatform: outsystems11\n" + HEAD[11:] + OK_STAGES,
+        2,
+        11,
+        "one of: odc, lifetime",
+    ),
+    Case(
+        "LifeTime key under ODC: two-stage",
+        HEAD + "stages:\n  deploy: {two-stage: true}\n",
+        6,
+        12,
+        "a LifeTime key, refused unless platform: lifetime",
+        "stages.deploy.two-stage",
+    ),
+    Case("LifeTime key under ODC: source", HEAD + "source: Development\n" + OK_STAGES, 5, 1, "LifeTime key"),
+    Case(
+        "LifeTime key under ODC: deployment zone",
+        "version: 1\nassets:\n  - {name: A, deployment-zone: Global}\n" + OK_STAGES,
+        3,
+        15,
+        "LifeTime deployment zones",
+        "assets[0].deployment-zone",
+    ),
+    Case(
+        "LifeTime selector under ODC",
+        "version: 1\nassets:\n  - {name: A, revision: latest-tag}\n" + OK_STAGES,
+        3,
+        25,
+        "latest-tag is a LifeTime selector",
+    ),
+    Case(
+        "ODC key under LifeTime: force-rebuild",
+        LT_HEAD + "stages:\n  build: {force-rebuild: true}\n",
+        8,
+        11,
+        "an ODC key, refused with platform: lifetime; LifeTime has no builds",
+        "stages.build.force-rebuild",
+    ),
+    Case(
+        "ODC key under LifeTime: release",
+        LT_HEAD + "stages:\n  release: {bump: patch}\n",
+        8,
+        3,
+        "build stage tags",
+    ),
+    Case(
+        "ODC key under LifeTime: portal",
+        LT_HEAD.replace("source:", "portal: acme.outsystems.dev\nsource:") + OK_STAGES,
+        3,
+        1,
+        "LIFETIME_URL",
+    ),
+    Case(
+        "ODC settings under LifeTime",
+        LT_HEAD + "stages:\n  configure:\n    Customer Portal:\n      settings: {A: b}\n",
+        10,
+        7,
+        "modules: {<module>: {site-properties",
+    ),
+    Case(
+        "ODC selector under LifeTime",
+        LT_HEAD.replace("  - Customer Portal\n", "  - {name: Customer Portal, revision: highest-tag}\n")
+        + OK_STAGES,
+        6,
+        39,
+        "highest-tag is an ODC selector",
+    ),
+    Case(
+        "revision number under LifeTime",
+        LT_HEAD.replace("  - Customer Portal\n", "  - {name: Customer Portal, revision: 7}\n") + OK_STAGES,
+        6,
+        39,
+        "LifeTime has no revision numbers",
+    ),
+    Case(
+        "LifeTime tag not a version",
+        LT_HEAD.replace("  - Customer Portal\n", "  - {name: Customer Portal, revision: 'tag:v2'}\n")
+        + OK_STAGES,
+        6,
+        39,
+        "is not a LifeTime version",
+    ),
+    Case(
+        "LifeTime without a source",
+        LT_HEAD.replace("source: Development\n", "") + OK_STAGES,
+        5,
+        5,
+        "latest-tag needs source: <environment>",
+        "assets[0]",
+    ),
+    Case(
+        "LifeTime modified without build",
+        LT_HEAD.replace("  - Customer Portal\n", "  - {name: Customer Portal, revision: modified}\n")
+        + OK_STAGES,
+        6,
+        39,
+        "add stages.build",
+    ),
+    Case(
+        "LifeTime build version and bump",
+        LT_HEAD + "stages:\n  build: {version: 1.4.0, bump: patch}\n",
+        8,
+        10,
+        "version or bump, not both",
+    ),
+    Case(
+        "LifeTime build version not a version",
+        LT_HEAD + "stages:\n  build: {version: 1.4-rc}\n",
+        8,
+        20,
+        "must be a LifeTime version",
+    ),
+    Case(
+        "LifeTime two-stage not a boolean",
+        LT_HEAD + "stages:\n  deploy: {two-stage: sure}\n",
+        8,
+        23,
+        "true or false",
+    ),
+    Case(
+        "LifeTime token in the file",
+        LT_HEAD + "lifetime-token: abc\n" + OK_STAGES,
+        7,
+        1,
+        "set LIFETIME_TOKEN",
+    ),
+    Case(
+        "LifeTime site property list",
+        LT_HEAD
+        + "stages:\n  configure:\n    Customer Portal:\n      modules:\n        CustomerPortal:\n"
+        + f"          site-properties: {{PageSize: {{key: {SITE_KEY}, value: [1, 2]}}}}\n",
+        12,
+        90,
+        "not a list or a mapping",
+    ),
+    Case(
+        "LifeTime site property without a key",
+        LT_HEAD
+        + "stages:\n  configure:\n    Customer Portal:\n      modules:\n        CustomerPortal:\n"
+        + "          site-properties: {PageSize: {value: 1}}\n",
+        12,
+        39,
+        "required",
+        "stages.configure.Customer Portal.modules.CustomerPortal.site-properties.PageSize.key",
+    ),
+    Case(
+        "LifeTime site property key not a uuid",
+        LT_HEAD
+        + "stages:\n  configure:\n    Customer Portal:\n      modules:\n        CustomerPortal:\n"
+        + "          site-properties: {PageSize: {key: PageSize, value: 1}}\n",
+        12,
+        45,
+        "must be a key (a UUID)",
+    ),
+    Case(
+        "LifeTime configure unknown module key",
+        LT_HEAD
+        + "stages:\n  configure:\n    Customer Portal:\n      modules:\n        CustomerPortal:\n"
+        + f"          site-propertys: {{PageSize: {{key: {SITE_KEY}, value: 1}}}}\n",
+        12,
+        11,
+        "did you mean 'site-properties'?",
     ),
     Case(
         "on-review without a package",

@@ -30,9 +30,19 @@ def test_the_four_examples_exist() -> None:
     } <= names
 
 
+LIFETIME_TENANT = yaml.safe_load((EXAMPLES / "lifetime-tenant.yaml").read_text(encoding="utf-8"))
+LIFETIME_APPS = {app["name"] for app in LIFETIME_TENANT["applications"]}
+LIFETIME_ENVIRONMENTS = {env["name"] for env in LIFETIME_TENANT["environments"]}
+
+
 @pytest.mark.parametrize("path", EXAMPLE_FILES, ids=[path.name for path in EXAMPLE_FILES])
 def test_example_validates_and_names_only_portfolio_assets(path: Path) -> None:
     pipeline = load_pipeline(path, env=EXAMPLE_ENV)
+    if pipeline.platform == "lifetime":  # the LifeTime simulator's infrastructure, not ODC's portfolio
+        assert pipeline.target in LIFETIME_ENVIRONMENTS
+        assert pipeline.source is None or pipeline.source in LIFETIME_ENVIRONMENTS
+        assert {asset.ref for asset in pipeline.assets} <= LIFETIME_APPS
+        return
     assert pipeline.target in PORTFOLIO_STAGES
     # An asset with a package may create its library, so it need not be in the portfolio yet.
     assert {asset.ref for asset in pipeline.assets if asset.package is None} <= PORTFOLIO_ASSETS
@@ -90,6 +100,18 @@ def test_promotion_refuses_to_run_without_its_secrets(capsys: pytest.CaptureFixt
         assert main(["validate", str(EXAMPLES / "promote-qa-to-production.yml")]) == 2
         assert main(["validate", "--ignore-missing-env", str(EXAMPLES / "promote-qa-to-production.yml")]) == 0
     assert "ORDERS_API_TOKEN is not set" in capsys.readouterr().err
+
+
+def test_the_lifetime_example_tags_modified_apps_and_promotes_them() -> None:
+    pipeline = load_pipeline(EXAMPLES / "lifetime-release.yml", env={})
+    assert pipeline.platform == "lifetime"
+    assert (pipeline.source, pipeline.target) == ("Development", "Test")
+    assert {a.ref: a.revision.kind for a in pipeline.assets} == {
+        "Core Services": RevisionKind.LATEST_TAG,
+        "Customer Portal": RevisionKind.MODIFIED,
+    }
+    assert pipeline.stages.build is not None
+    assert pipeline.stages.build.bump == "minor"
 
 
 def test_configuration_only_runs_only_configure() -> None:

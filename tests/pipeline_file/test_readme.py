@@ -37,8 +37,10 @@ def _schema_paths(node: dict, schema: dict, prefix: str = "") -> set[str]:
                     paths |= _schema_paths(item, schema, path + "[].")
             extra = option.get("additionalProperties")
             if isinstance(extra, dict):
+                # mappings keyed by asset under configure, by name elsewhere (LifeTime's modules)
+                placeholder = "<asset>" if path.endswith("configure") else "<name>"
                 for item in options(extra):
-                    paths |= _schema_paths(item, schema, path + ".<asset>.")
+                    paths |= _schema_paths(item, schema, f"{path}.{placeholder}.")
     return paths
 
 

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from odc_pipeline.api.http import resend_is_safe
-from odc_pipeline.engine.context import RunContext
+from odc_pipeline.clock import Clock
 
 __all__ = ["build_finder", "deployment_finder", "resend_is_safe"]
 
@@ -42,8 +42,10 @@ def _started_since(value: Any, sent_at: datetime) -> bool:
 
 
 def deployment_finder(
-    ctx: RunContext,
+    client: Any,
+    clock: Clock,
     *,
+    env_key: str,
     operation: str,
     asset_key: str,
     revision: int | None,
@@ -53,9 +55,8 @@ def deployment_finder(
 
     Created right before the POST, so ``sent_at`` is never later than the real send time.
     """
-    deployments = ctx.client.deployments
-    env_key = ctx.target_key
-    sent_at = ctx.clock.now()
+    deployments = client.deployments
+    sent_at = clock.now()
     running = deployments.finder(operation=operation, asset_key=asset_key, environment_key=env_key)
 
     def matches(op: Any) -> bool:
@@ -84,14 +85,14 @@ def deployment_finder(
 
 
 def build_finder(
-    ctx: RunContext, *, asset_key: str, revision: int, known: Collection[str] | None = None
+    client: Any, *, asset_key: str, revision: int, known: Collection[str] | None = None
 ) -> FindAgain:
     """Our Release build of this revision: in progress, or a build that was not there before.
 
     ``known`` holds the keys of the revision's Release builds listed before the POST (when the
     build stage looked for one to reuse); without it only in-progress builds count.
     """
-    builds = ctx.client.builds
+    builds = client.builds
     in_progress = builds.finder(asset_key, revision, build_type="Release")
     before = set(known) if known is not None else None
 

@@ -1,0 +1,223 @@
+"""``OdcPlatform``: the seam implemented with the ODC REST client, one module per concern.
+
+This class only routes: each method is a call into :mod:`.resolve`, :mod:`.build`,
+:mod:`.configure`, :mod:`.impact`, :mod:`.deploy` or :mod:`.release`, so the ODC logic reads
+as it did in the engine and a change to one concern touches one module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Iterable, Mapping, MutableMapping, Sequence
+from typing import Any
+
+from odc_pipeline.platforms.base import (
+    AssetRef,
+    Capabilities,
+    DeployOutcome,
+    DeployRequest,
+    EnvironmentRef,
+    ImpactRequest,
+    ImpactResult,
+    OperationRef,
+    Platform,
+    QualityReport,
+    ResolvedRevision,
+    RunningState,
+    RunServices,
+    SettingChange,
+    TaggedRevision,
+    Terms,
+    UnitOutcome,
+    UnitRequest,
+    UnitSearch,
+)
+from odc_pipeline.platforms.odc import build, configure, deploy, impact, quality, release, resolve
+from odc_pipeline.platforms.odc.libraries import OdcLibraries
+from odc_pipeline.report import Message
+
+ODC_CAPABILITIES = Capabilities(
+    parallel_deploys=True,
+    deploys_as_plan=False,
+    rollback=True,
+    two_stage=False,
+    configuration_before_deploy=True,
+    release=True,
+    publish=True,
+    code_quality=True,
+)
+ODC_TERMS = Terms(
+    platform="ODC",
+    environment="stage",
+    asset="asset",
+    unit="Release build",
+    console="the ODC Portal",
+    hidden_environments="A stage the client lacks the 'Stage > View stage' permission for is not listed.",
+)
+
+
+class OdcPlatform(Platform):
+    """OutSystems Developer Cloud through :class:`odc_pipeline.api.OdcClient` (or a fake of it)."""
+
+    name = "odc"
+    capabilities = ODC_CAPABILITIES
+    terms = ODC_TERMS
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self._names = impact.Names(client)
+        self._libraries = OdcLibraries(client)
+
+    def poll_prior(self, stage: str) -> Any:
+        from odc_pipeline.engine.wait_domains import prior_for
+
+        return prior_for(stage)
+
+    def poll_budget(self, budgets: MutableMapping[str, Any], clock: Any, stage: str) -> Any:
+        from odc_pipeline.engine.wait_domains import budget_for
+
+        return budget_for(budgets, self.client, clock, stage)
+
+    def api_calls(self) -> Mapping[str, int]:
+        http = getattr(self.client, "http", None)
+        return dict(getattr(http, "call_counts", {}) or {})
+
+    # resolve
+    def environments(self) -> list[EnvironmentRef]:
+        return resolve.environments(self.client)
+
+    def get_asset(self, key: str) -> AssetRef:
+        return resolve.get_asset(self.client, key)
+
+    def find_assets(self, name: str) -> list[AssetRef]:
+        return resolve.find_assets(self.client, name)
+
+    def resolve_revision(self, asset: AssetRef, selector: str, *, label: str) -> ResolvedRevision:
+        return resolve.revision_for(self.client, asset, selector, label=label)
+
+    def running(self, environment: EnvironmentRef, asset: AssetRef) -> RunningState | None:
+        return self.running_all(environment, [asset]).get(asset.key)
+
+    def running_all(self, environment: EnvironmentRef, assets: Sequence[AssetRef]) -> dict[str, RunningState]:
+        return resolve.running_all(self.client, environment, [a.key for a in assets])
+
+    def producers(self, asset: AssetRef, revision: ResolvedRevision) -> list[str]:
+        return resolve.producers(self.client, asset, revision)
+
+    def permission_probes(
+        self,
+        target: EnvironmentRef,
+        *,
+        stages: Collection[str],
+        apps: Sequence[tuple[AssetRef, ResolvedRevision]],
+        code_quality: bool = False,
+    ) -> list[tuple[str, Callable[[], object]]]:
+        return resolve.permission_probes(
+            self.client, target, stages=stages, apps=apps, code_quality=code_quality
+        )
+
+    def probe_deploy(
+        self, run: RunServices, target: EnvironmentRef, asset: AssetRef, revision: ResolvedRevision
+    ) -> str | None:
+        return resolve.probe_deploy_assets(self.client, target, asset, revision)
+
+    def probe_configuration_write(self, target: EnvironmentRef, asset: AssetRef) -> None:
+        configure.probe_edit(self.client, target, asset)
+
+    # build
+    def find_unit(
+        self,
+        asset: AssetRef,
+        revision: ResolvedRevision,
+        *,
+        pinned: str | None = None,
+        running: RunningState | None = None,
+    ) -> UnitSearch:
+        return build.find_unit(self.client, asset, revision, pinned=pinned, running=running)
+
+    def start_unit(self, run: RunServices, request: UnitRequest) -> str:
+        return build.start(self.client, request)
+
+    def wait_unit(
+        self, run: RunServices, request: UnitRequest, key: str, *, what: str, stage: str
+    ) -> UnitOutcome:
+        return build.wait(self.client, run, request, key, what=what, stage=stage)
+
+    # configure
+    def read_configuration(
+        self,
+        environment: EnvironmentRef,
+        asset: AssetRef,
+        *,
+        revision: int | None,
+        running_revision: int | None,
+    ) -> configure.OdcConfiguration:
+        return configure.read(
+            self.client, environment, asset, revision=revision, running_revision=running_revision
+        )
+
+    def diff_configuration(
+        self,
+        environment: EnvironmentRef,
+        asset: AssetRef,
+        desired: Any,
+        *,
+        revision: int | None,
+        running_revision: int | None,
+        secrets: Any,
+    ) -> tuple[list[SettingChange], int | None]:
+        return configure.diff(
+            self.client,
+            environment,
+            asset,
+            desired,
+            revision=revision,
+            running_revision=running_revision,
+            secrets=secrets,
+        )
+
+    def configuration_body(self, changes: Sequence[SettingChange], baseline: int | None) -> Mapping[str, Any]:
+        return configure.patch_body(changes, baseline)
+
+    def write_configuration(
+        self, environment: EnvironmentRef, asset: AssetRef, body: Mapping[str, Any]
+    ) -> None:
+        configure.write(self.client, environment, asset, body)
+
+    # impact-analysis
+    def analyse(self, run: RunServices, request: ImpactRequest, *, stage: str) -> ImpactResult:
+        return impact.analyse(self.client, self._names, run, request, stage=stage)
+
+    # deploy
+    def running_operations(
+        self, environment: EnvironmentRef, asset: AssetRef, kinds: Iterable[str]
+    ) -> list[OperationRef]:
+        return deploy.running_operations(self.client, environment, asset.key, kinds)
+
+    def start_deploy(self, run: RunServices, request: DeployRequest) -> OperationRef:
+        return deploy.start(self.client, run, request)
+
+    def wait_deploy(
+        self, run: RunServices, operation: OperationRef, *, what: str, stage: str, hint: Any = None
+    ) -> DeployOutcome:
+        return deploy.wait(self.client, run, operation, what=what, stage=stage, hint=hint)
+
+    def deploy_history_hint(self, run: RunServices, request: DeployRequest) -> Any:
+        return deploy.history_hint(self.client, run, request.target, request.asset.key, request.kind)
+
+    def operation_messages(self, operation_key: str, *, only_problems: bool = False) -> list[Message]:
+        return deploy.messages(self.client, operation_key, only_problems=only_problems)
+
+    # verify
+    def code_quality(self, run: RunServices, asset: AssetRef, revision: int, *, stage: str) -> QualityReport:
+        return quality.analyse(self.client, run, asset, revision, stage=stage)
+
+    # publish
+    def library_publisher(self) -> OdcLibraries:
+        return self._libraries
+
+    # release
+    def tagged_revisions(self, asset: AssetRef) -> list[TaggedRevision]:
+        return release.tagged_revisions(self.client, asset)
+
+    def set_tag(self, asset: AssetRef, revision: int, *, tag: str, notes: str | None) -> None:
+        release.set_tag(self.client, asset, revision, tag=tag, notes=notes)

@@ -1,0 +1,153 @@
+"""ODC resolve: Portfolio v2 stages, Assets API names and revisions, deployed-assets.
+
+Read-only by design: ``--plan`` and the first minutes of every run are made of these calls,
+so nothing here may change the tenant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Iterable, Sequence
+from typing import Any
+
+from odc_pipeline.errors import UsageError
+from odc_pipeline.platforms.base import AssetRef, EnvironmentRef, ResolvedRevision, RunningState
+
+SELECTORS = "latest, a number, tag:X.Y.Z, highest-tag or from:<stage>"
+
+
+def environments(client: Any) -> list[EnvironmentRef]:
+    """Portfolio v2 stages in promotion order."""
+    envs = [
+        EnvironmentRef(key=str(e.key), name=str(e.name or ""), order=int(getattr(e, "order", 0) or 0))
+        for e in client.portfolio.environments()
+    ]
+    return sorted(envs, key=lambda e: e.order)
+
+
+def asset_ref(found: Any) -> AssetRef:
+    return AssetRef(key=str(found.asset_key), name=str(found.name), asset_type=asset_type(found), raw=found)
+
+
+def asset_type(asset: Any) -> str:
+    return str(getattr(asset, "asset_type", "") or "")
+
+
+def get_asset(client: Any, key: str) -> AssetRef:
+    return asset_ref(client.assets.get(key))
+
+
+def find_assets(client: Any, name: str) -> list[AssetRef]:
+    """Equal ignoring case (what the Assets API's name filter returns)."""
+    return [asset_ref(m) for m in client.assets.find_by_name(name)]
+
+
+def revision_for(client: Any, asset: AssetRef, selector: str, *, label: str) -> ResolvedRevision:
+    """One selector → a revision number, checked to exist now (not at build time)."""
+    assets = client.assets
+    if selector in {"", "latest"}:
+        return ResolvedRevision(number=int(assets.latest_revision(asset.key).revision))
+    if selector.isdigit():
+        number = int(selector)
+        assets.get_revision(asset.key, number)  # a revision that does not exist fails here, not at build
+        return ResolvedRevision(number=number)
+    if selector == "highest-tag":
+        found = assets.highest_tag_revision(asset.key)
+        if found is None:
+            raise UsageError(f"{label} has no tagged revision (revision: highest-tag)")
+        return ResolvedRevision(number=int(found.revision))
+    if selector.startswith("tag:"):
+        tag = selector[4:].strip()
+        for revision in assets.list_revisions(asset.key, is_tagged=True):
+            if str(getattr(revision, "tag", "") or "") == tag:
+                return ResolvedRevision(number=int(revision.revision))
+        raise UsageError(f"{label} has no revision tagged {tag!r}")
+    raise UsageError(f"{label}: unknown revision selector {selector!r} (use {SELECTORS})")
+
+
+def deployments_by_asset(client: Any, keys: Iterable[str], env_key: str) -> dict[str, Any]:
+    """Portfolio deployed-assets: asset key → its Deployment entry in ``env_key`` (if any)."""
+    keys = list(keys)
+    if not keys:
+        return {}
+    found: dict[str, Any] = {}
+    for deployed in client.portfolio.deployed_assets(asset_keys=keys, environment_keys=[env_key]):
+        for deployment in getattr(deployed, "deployments", None) or ():
+            if str(deployment.environment_key) == env_key and str(deployed.key) not in found:
+                found[str(deployed.key)] = deployment
+    return found
+
+
+def running_state(asset_key: str, env_key: str, deployment: Any) -> RunningState:
+    return RunningState(
+        asset_key=asset_key,
+        environment_key=env_key,
+        revision=int(deployment.revision) if deployment.revision is not None else None,
+        unit_key=str(deployment.build_key) if deployment.build_key else None,
+        url=getattr(deployment, "url", None),
+    )
+
+
+def running_all(client: Any, environment: EnvironmentRef, keys: Sequence[str]) -> dict[str, RunningState]:
+    """One deployed-assets read for the whole release (not one per app)."""
+    return {
+        key: running_state(key, environment.key, deployment)
+        for key, deployment in deployments_by_asset(client, keys, environment.key).items()
+    }
+
+
+def producers(client: Any, asset: AssetRef, revision: ResolvedRevision) -> list[str]:
+    """Keys of the asset's producers (Dependency Management API), in the order ODC lists them."""
+    return [str(p.key) for p in client.dependencies.producers(asset.key, revision.number)]
+
+
+def permission_probes(
+    client: Any,
+    target: EnvironmentRef,
+    *,
+    stages: Collection[str],
+    apps: Sequence[tuple[AssetRef, ResolvedRevision]],
+    code_quality: bool = False,
+) -> list[tuple[str, Callable[[], object]]]:
+    """Reads with the permission each selected later stage needs.
+
+    Only reads are possible (the API has no "check my permissions" call); a permission that
+    only a mutating call needs (deploying) is found by the impact analysis, which needs the
+    same permission and runs before any deploy.
+    """
+    probes: list[tuple[str, Callable[[], object]]] = []
+    if apps and ("build" in stages or "deploy" in stages):
+        first, revision = apps[0]
+        probes.append(("build", lambda: client.builds.list(first.key, revision=revision.number)))
+    if "deploy" in stages or "configure" in stages:
+        probes.append(("deploy", lambda: list(client.deployments.list(environment_key=target.key, limit=1))))
+    if apps and "verify" in stages and code_quality:
+        first, revision = apps[0]
+        probes.append(("verify", lambda: client.code_quality.get_summary(first.key, revision.number)))
+    return probes
+
+
+def probe_deploy_assets(
+    client: Any, target: EnvironmentRef, asset: AssetRef, revision: ResolvedRevision
+) -> str | None:
+    """``Release management > Deploy assets`` in the target, asked with a call that needs it.
+
+    A deployment impact analysis (``POST /deployment-analyses``) needs exactly that permission
+    (spec ``x-os-permissions``) and changes nothing in the stage. It is the analysis the
+    impact-analysis stage would start for this asset, so its key is returned for reuse.
+    """
+    from odc_pipeline.api.errors import ApiError, PermissionDeniedError
+    from odc_pipeline.platforms.odc.recovery import resend_is_safe
+
+    assert revision.number is not None
+    try:
+        return str(
+            client.dependencies.start_deployment_analysis(
+                asset.key, revision.number, target.key, find_again=resend_is_safe
+            )
+        )
+    except PermissionDeniedError:
+        raise
+    except ApiError:
+        # 404 (analyses unavailable) or another refusal: the permission check passed; a 5xx or
+        # no answer says nothing about it, and the impact stage or the deploy will ask again
+        return None
