@@ -38,7 +38,6 @@ from odc_pipeline.engine import configure
 from odc_pipeline.engine.context import AssetState, RunContext, SettingChange
 from odc_pipeline.engine.deploy import STAGE, start_deploy
 from odc_pipeline.engine.operations import (
-    FINISHED,
     RUNNING,
     history_hint,
     operation_messages,
@@ -266,7 +265,7 @@ def _act(
             return result("not-deployed", f"did not run in {env} before the run and does not run now")
         ctx.reporter.warning(f"undeploying: it did not run in {env} before the run", asset=asset.label)
         key, final = _undeploy(ctx, asset, state)
-        if status_of(final) != FINISHED:
+        if not final.succeeded:
             messages.extend(operation_messages(ctx, key, only_problems=True))
             return result("failed", f"undeploy {key} ended {status_of(final)}; r{now_revision} still runs")
         return result("undeployed", f"undeployed ({key}): it did not run in {env} before the run")
@@ -277,7 +276,7 @@ def _act(
     if runs_target:
         if patched and asset.config_applied:
             key, final = _apply_configs(ctx, asset, target, state)
-            if status_of(final) != FINISHED:
+            if not final.succeeded:
                 state["values"] = _mark(values, "pending", f"ApplyConfigs {key} ended {status_of(final)}")
                 messages.extend(operation_messages(ctx, key, only_problems=True))
                 return result("failed", f"r{target} runs; ApplyConfigs {key} of the restored values failed")
@@ -292,7 +291,7 @@ def _act(
         return result("failed", f"no build of r{target} is known, so it cannot be redeployed")
     ctx.reporter.warning(f"rolling back to r{target} (build {build})", asset=asset.label)
     key, final = _redeploy(ctx, asset, target, build, state)
-    if status_of(final) != FINISHED:
+    if not final.succeeded:
         state["values"] = _mark(values, "pending", f"the rollback deploy {key} ended {status_of(final)}")
         messages.extend(operation_messages(ctx, key, only_problems=True))
         was = f"r{now_revision}" if now_revision is not None else "nothing"
