@@ -16,13 +16,11 @@ import statistics
 import threading
 from collections.abc import Sequence
 
-from bench.strategies import DOCS, OURS, Strategy
+from bench.strategies import DOCS, OURS, Strategy, wait_out
 from bench.tables import Table, ratio
 from bench.workload import Operation, operations
 from odc_pipeline.clock import LockstepClock
-from odc_pipeline.engine.poller import PRIORS, PollBudget, duration_hint, wait_for
-
-TIMEOUT_SECONDS = 2 * 3600.0
+from odc_pipeline.engine.poller import PollBudget
 
 
 def deploys(seed: int, count: int) -> list[Operation]:
@@ -47,19 +45,8 @@ def run_together(
             return clock.monotonic() >= op.duration
 
         try:
-            wait_for(
-                fetch,
-                bool,
-                what=f"deploy {i}",
-                describe=lambda done: "Finished" if done else "Running",
-                timeout=TIMEOUT_SECONDS,
-                clock=clock,
-                schedule=strategy.schedule,
-                rng=random.Random(i),
-                hint=duration_hint(op.history) if strategy.uses_history else None,
-                prior=PRIORS["deploy"] if strategy.uses_prior else None,
-                budget=budget,
-            )
+            rng = random.Random(i)
+            wait_out(strategy, op, fetch, what=f"deploy {i}", clock=clock, rng=rng, budget=budget)
             lags[i] = clock.monotonic() - op.duration
         except BaseException as exc:  # re-raised below, in the benchmark's thread
             errors.append(exc)

@@ -15,13 +15,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bench import concurrent
-from bench.strategies import DOCS, OURS, OURS_NO_HISTORY, STRATEGIES, Strategy
+from bench.strategies import DOCS, OURS, OURS_NO_HISTORY, STRATEGIES, Strategy, wait_out
 from bench.tables import Table, ratio
 from bench.workload import Operation, operations
 from odc_pipeline.clock import ManualClock
-from odc_pipeline.engine.poller import PRIORS, duration_hint, wait_for
-
-TIMEOUT_SECONDS = 2 * 3600.0
 
 
 @dataclass(frozen=True)
@@ -43,20 +40,7 @@ def measure(strategy: Strategy, operation: Operation, rng: random.Random) -> Wai
         calls += 1
         return clock.monotonic() >= operation.duration
 
-    hint = duration_hint(operation.history) if strategy.uses_history else None
-    prior = PRIORS.get(operation.kind) if strategy.uses_prior else None
-    wait_for(
-        fetch,
-        bool,
-        what=f"{operation.kind} operation",
-        describe=lambda done: "Finished" if done else "Running",
-        timeout=TIMEOUT_SECONDS,
-        clock=clock,
-        schedule=strategy.schedule,
-        rng=rng,
-        hint=hint,
-        prior=prior,
-    )
+    wait_out(strategy, operation, fetch, what=f"{operation.kind} operation", clock=clock, rng=rng)
     return Wait(operation.kind, clock.monotonic() - operation.duration, calls)
 
 

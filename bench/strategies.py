@@ -7,9 +7,25 @@ the same ``wait_for`` loop and only the cadence differs.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from odc_pipeline.engine.poller import DEFAULT_SCHEDULE, DurationHint, Schedule
+from odc_pipeline.clock import Clock
+from odc_pipeline.engine.poller import (
+    DEFAULT_SCHEDULE,
+    PRIORS,
+    DurationHint,
+    PollBudget,
+    Schedule,
+    duration_hint,
+    wait_for,
+)
+
+if TYPE_CHECKING:
+    from bench.workload import Operation
+
+TIMEOUT_SECONDS = 2 * 3600.0
 
 
 @dataclass(frozen=True)
@@ -70,3 +86,32 @@ STRATEGIES: tuple[Strategy, ...] = (
     Strategy("fixed 10 s", FixedSchedule(10.0), uses_history=False),
     Strategy("fixed 20 s", FixedSchedule(20.0), uses_history=False),
 )
+
+
+def wait_out(
+    strategy: Strategy,
+    operation: Operation,
+    fetch: Callable[[], bool],
+    *,
+    what: str,
+    clock: Clock,
+    rng: random.Random,
+    budget: PollBudget | None = None,
+) -> None:
+    """Wait for ``operation`` through the real poller with ``strategy``'s cadence, hint and prior.
+
+    ``fetch`` answers True once the operation is done; every benchmark waits this one way.
+    """
+    wait_for(
+        fetch,
+        bool,
+        what=what,
+        describe=lambda done: "Finished" if done else "Running",
+        timeout=TIMEOUT_SECONDS,
+        clock=clock,
+        schedule=strategy.schedule,
+        rng=rng,
+        hint=duration_hint(operation.history) if strategy.uses_history else None,
+        prior=PRIORS.get(operation.kind) if strategy.uses_prior else None,
+        budget=budget,
+    )

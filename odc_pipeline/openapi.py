@@ -36,7 +36,7 @@ from __future__ import annotations
 import copy
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
@@ -182,15 +182,25 @@ def iter_operations(file_name: str) -> Iterator[tuple[str, str, Mapping[str, Any
 
 def to_json_schema(schema: Mapping[str, Any], spec: Mapping[str, Any]) -> dict[str, Any]:
     """A self-contained draft 2020-12 schema for ``schema`` (an OAS 3.0 schema of ``spec``)."""
-    components = spec.get("components", {}).get("schemas", {})
-    root = _convert(copy.deepcopy(dict(schema)))
+    return self_contained(schema, spec.get("components", {}).get("schemas", {}), _convert)
+
+
+def self_contained(
+    schema: Mapping[str, Any], definitions: Mapping[str, Any], convert: Callable[[Any], Any]
+) -> dict[str, Any]:
+    """``convert(schema)`` with ``$defs`` holding ``convert`` of every definition it reaches.
+
+    Shared by the ODC (OAS 3.0) and LifeTime (Swagger 2.0) readers; ``convert`` rewrites one
+    dialect's schema, ``$ref`` pointers included, into JSON Schema that points at ``#/$defs/``.
+    """
+    root = convert(copy.deepcopy(dict(schema)))
     defs: dict[str, Any] = {}
     pending = _refs(root)
     while pending:  # only the referenced closure: keeps each schema small and fast to check
         name = pending.pop()
-        if name in defs or name not in components:
+        if name in defs or name not in definitions:
             continue
-        defs[name] = _convert(copy.deepcopy(components[name]))
+        defs[name] = convert(copy.deepcopy(definitions[name]))
         pending |= _refs(defs[name])
     root["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     root["$defs"] = defs

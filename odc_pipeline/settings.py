@@ -12,6 +12,7 @@ from __future__ import annotations
 import ipaddress
 import os
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -65,19 +66,23 @@ def normalize_portal_url(value: str, *, what: str = "the portal URL") -> str:
     return f"{scheme}://{netloc}"
 
 
-class Settings(BaseSettings):
-    """Everything the API client needs; the secret stays a ``SecretStr`` end to end."""
-
-    model_config = SettingsConfigDict(env_prefix="ODC_", extra="ignore", populate_by_name=True, frozen=True)
-
-    portal_url: str = Field(description="ODC portal host or https URL (ODC_PORTAL_URL)")
-    client_id: str = Field(min_length=1, description="API client id (ODC_CLIENT_ID)")
-    client_secret: SecretStr = Field(description="API client secret (ODC_CLIENT_SECRET)")
-    ca_bundle: str | None = Field(
+def ca_bundle_field(prefix: str) -> Any:
+    """The ``ca_bundle`` field, read from ``<prefix>CA_BUNDLE`` else ``REQUESTS_CA_BUNDLE``."""
+    return Field(
         default=None,
-        validation_alias=AliasChoices("ODC_CA_BUNDLE", "REQUESTS_CA_BUNDLE", "ca_bundle"),
+        validation_alias=AliasChoices(f"{prefix}CA_BUNDLE", "REQUESTS_CA_BUNDLE", "ca_bundle"),
         description="PEM bundle to verify TLS with; TLS verification is never switched off",
     )
+
+
+class TransportFields(BaseSettings):
+    """What the retrying HTTP core reads, with the same defaults and rules on both platforms.
+
+    Subclasses add their URL and credentials and declare ``ca_bundle`` with
+    :func:`ca_bundle_field` (its variable carries the platform's prefix).
+    """
+
+    ca_bundle: str | None = None
     connect_timeout: float = Field(default=10.0, gt=0, description="seconds to open a connection")
     read_timeout: float = Field(default=60.0, gt=0, description="seconds to wait for a response")
     max_attempts: int = Field(default=8, ge=1, description="attempts per request incl. retries")
@@ -86,11 +91,6 @@ class Settings(BaseSettings):
     rate_limit_backoff_initial: float = Field(
         default=5.0, ge=0, description="minimum wait after a 429 without Retry-After (s)"
     )
-
-    @field_validator("portal_url")
-    @classmethod
-    def _normalize_portal_url(cls, value: str) -> str:
-        return normalize_portal_url(value)
 
     @field_validator("ca_bundle")
     @classmethod
@@ -103,8 +103,9 @@ class Settings(BaseSettings):
         if not value:
             return None
         if not os.path.exists(value):
+            prefix = cls.model_config.get("env_prefix", "")
             raise ValueError(
-                f"CA bundle {value!r} does not exist (set by ODC_CA_BUNDLE or REQUESTS_CA_BUNDLE); "
+                f"CA bundle {value!r} does not exist (set by {prefix}CA_BUNDLE or REQUESTS_CA_BUNDLE); "
                 "TLS verification cannot be switched off"
             )
         return value
@@ -117,6 +118,22 @@ class Settings(BaseSettings):
     @property
     def timeout(self) -> tuple[float, float]:
         return (self.connect_timeout, self.read_timeout)
+
+
+class Settings(TransportFields):
+    """Everything the API client needs; the secret stays a ``SecretStr`` end to end."""
+
+    model_config = SettingsConfigDict(env_prefix="ODC_", extra="ignore", populate_by_name=True, frozen=True)
+
+    portal_url: str = Field(description="ODC portal host or https URL (ODC_PORTAL_URL)")
+    client_id: str = Field(min_length=1, description="API client id (ODC_CLIENT_ID)")
+    client_secret: SecretStr = Field(description="API client secret (ODC_CLIENT_SECRET)")
+    ca_bundle: str | None = ca_bundle_field("ODC_")
+
+    @field_validator("portal_url")
+    @classmethod
+    def _normalize_portal_url(cls, value: str) -> str:
+        return normalize_portal_url(value)
 
     @property
     def organization(self) -> str:
@@ -133,10 +150,11 @@ class Settings(BaseSettings):
         try:
             if env is None:
                 return cls(**overrides)
-            values = {k: v for k, v in env.items() if k.startswith("ODC_") or k == "REQUESTS_CA_BUNDLE"}
-            return _from_mapping(cls, values, overrides)
+            return _ExplicitSettings(**explicit_values(cls, "ODC_", env, overrides))
         except ValidationError as exc:
-            raise settings_error(exc, platform="ODC", variable=_variable) from None
+            raise settings_error(
+                exc, platform="ODC", variable=partial(variable_name, prefix="ODC_")
+            ) from None
 
 
 def settings_error(
@@ -157,7 +175,7 @@ def settings_error(
     return ConfigurationError(f"invalid {platform} settings: {'; '.join(problems)}")
 
 
-def _variable(loc: tuple[int | str, ...]) -> str:
+def variable_name(loc: tuple[int | str, ...], *, prefix: str) -> str:
     """The environment variable behind a pydantic error location (``ca_bundle`` → ``ODC_CA_BUNDLE``).
 
     Aliased fields report the alias they were read from (``REQUESTS_CA_BUNDLE``), others the
@@ -166,20 +184,22 @@ def _variable(loc: tuple[int | str, ...]) -> str:
     if not loc:
         return "settings"
     name = str(loc[0]).upper()
-    return name if name.startswith("ODC_") or name == "REQUESTS_CA_BUNDLE" else f"ODC_{name}"
+    return name if name.startswith(prefix) or name == "REQUESTS_CA_BUNDLE" else prefix + name
 
 
-def _from_mapping(cls: type[Settings], env: Mapping[str, str], overrides: Mapping[str, Any]) -> Settings:
-    """Settings from an explicit mapping only (tests, CI input mapping), ignoring os.environ."""
+def explicit_values(
+    cls: type[BaseSettings], prefix: str, env: Mapping[str, str], overrides: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Field values from an explicit mapping only (tests, CI input mapping), ignoring os.environ."""
     values: dict[str, Any] = {}
     for name in cls.model_fields:
-        key = f"ODC_{name.upper()}"
+        key = prefix + name.upper()
         if key in env:
             values[name] = env[key]
     if "ca_bundle" not in values and env.get("REQUESTS_CA_BUNDLE"):
         values["ca_bundle"] = env["REQUESTS_CA_BUNDLE"]
     values.update(overrides)
-    return _ExplicitSettings(**values)
+    return values
 
 
 class _ExplicitSettings(Settings):

@@ -33,7 +33,6 @@ scripts, looked up the same way.
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
@@ -44,7 +43,7 @@ from importlib import resources
 from typing import Any
 from urllib.parse import parse_qsl
 
-from odc_pipeline.openapi import validate
+from odc_pipeline.openapi import self_contained, validate
 
 SPEC_PACKAGE = "odc_pipeline.specs"
 LIFETIME_BASE_PATH = "/lifetimeapi/rest/v2"
@@ -412,33 +411,7 @@ def to_json_schema(
     ``mode="response"`` closes every object (no undeclared members); ``mode="request"`` admits
     ``null`` for .NET reference-type members (see the module docstring).
     """
-    definitions = spec.get("definitions", {})
-    root = _convert(copy.deepcopy(dict(schema)), mode)
-    defs: dict[str, Any] = {}
-    pending = _refs(root)
-    while pending:
-        name = pending.pop()
-        if name in defs or name not in definitions:
-            continue
-        defs[name] = _convert(copy.deepcopy(definitions[name]), mode)
-        pending |= _refs(defs[name])
-    root["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    root["$defs"] = defs
-    return root
-
-
-def _refs(node: Any) -> set[str]:
-    found: set[str] = set()
-    if isinstance(node, dict):
-        ref = node.get("$ref")
-        if isinstance(ref, str) and ref.startswith("#/$defs/"):
-            found.add(ref.rsplit("/", 1)[-1])
-        for value in node.values():
-            found |= _refs(value)
-    elif isinstance(node, list):
-        for item in node:
-            found |= _refs(item)
-    return found
+    return self_contained(schema, spec.get("definitions", {}), lambda node: _convert(node, mode))
 
 
 _ANNOTATIONS = ("x-example", "x-nullable", "readOnly", "example")

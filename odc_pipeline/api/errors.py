@@ -162,3 +162,29 @@ def error_for_status(status: int) -> type[ApiError]:
     if status >= 500:
         return ServerError
     return ApiError
+
+
+def answer_error(
+    status: int,
+    *,
+    method: str,
+    path: str,
+    problem: ProblemDetails,
+    summary: str,
+    redact: Callable[[str], str],
+    unauthorized: str,
+    forbidden: str,
+    permissions: Sequence[str] = (),
+) -> ApiError:
+    """The ApiError for a non-2xx answer: one mapping for the ODC and LifeTime clients.
+
+    ``unauthorized`` and ``forbidden`` are the platform's explanation of a 401 / 403 (what to
+    check or grant); every message is redacted, so an echoed secret never reaches a log.
+    """
+    where = f"{method} {path}"
+    context: dict[str, Any] = {"status": status, "problem": problem, "method": method, "path": path}
+    if status == 401:
+        return AuthenticationError(redact(f"{where}: {unauthorized}"), **context)
+    if status == 403:
+        return PermissionDeniedError(redact(f"{where}: {forbidden}"), permissions=permissions, **context)
+    return error_for_status(status)(redact(f"{where} failed with HTTP {status}: {summary}"), **context)

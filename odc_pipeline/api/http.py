@@ -47,10 +47,9 @@ from odc_pipeline.api.endpoints import ApiDomain
 from odc_pipeline.api.errors import (
     ApiConnectionError,
     ApiError,
-    AuthenticationError,
     OutcomeUnknownError,
-    PermissionDeniedError,
     ProblemDetails,
+    answer_error,
     error_for_status,
     permission_names,
 )
@@ -536,36 +535,20 @@ class HttpClient:
             return body
         problem = ProblemDetails.from_body(body, status=status, text=response.text)
         problem = problem.redacted(self.secrets.redact)
-        where = f"{method} {path}"
-        if status == 401:
-            raise AuthenticationError(
-                f"{where}: the access token of API client {self.settings.client_id!r} was refused "
-                f"again after re-authenticating (HTTP 401: {problem.summary()})",
-                status=status,
-                problem=problem,
-                method=method,
-                path=path,
-            )
-        if status == 403:
-            permissions = _permissions(domain, method, template)
-            needs = f"; it needs {' / '.join(permissions)}" if permissions else ""
-            raise PermissionDeniedError(
-                self.secrets.redact(
-                    f"{where}: API client {self.settings.client_id!r} lacks a permission{needs} "
-                    f"(HTTP 403: {problem.summary()})"
-                ),
-                permissions=permissions,
-                status=status,
-                problem=problem,
-                method=method,
-                path=path,
-            )
-        raise error_for_status(status)(
-            self.secrets.redact(f"{where} failed with HTTP {status}: {problem.summary()}"),
-            status=status,
-            problem=problem,
+        permissions = _permissions(domain, method, template) if status == 403 else []
+        needs = f"; it needs {' / '.join(permissions)}" if permissions else ""
+        client = self.settings.client_id
+        raise answer_error(
+            status,
             method=method,
             path=path,
+            problem=problem,
+            summary=problem.summary(),
+            redact=self.secrets.redact,
+            unauthorized=f"the access token of API client {client!r} was refused again after "
+            f"re-authenticating (HTTP 401: {problem.summary()})",
+            forbidden=f"API client {client!r} lacks a permission{needs} (HTTP 403: {problem.summary()})",
+            permissions=permissions,
         )
 
 

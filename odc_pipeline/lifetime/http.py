@@ -29,7 +29,7 @@ import backoff
 import requests
 
 from odc_pipeline import swagger
-from odc_pipeline.api.errors import ApiError, AuthenticationError, PermissionDeniedError, error_for_status
+from odc_pipeline.api.errors import ApiError, answer_error
 from odc_pipeline.api.http import RETRYABLE_STATUSES, FindAgain, FoundAgain, HttpClient, Platform
 from odc_pipeline.api.http import _fill as fill_path
 from odc_pipeline.clock import Clock
@@ -159,39 +159,21 @@ class LifetimeHttp:
         error = LifetimeErrorBody.from_answer(body, response.text)
         problem = error.problem(status, self.secrets.redact)
         summary = problem.detail or "no details"
-        where = f"{method} {path}"
-        if status == 401:
-            raise AuthenticationError(
-                self.secrets.redact(
-                    f"{where}: the {api.name} refused the service account token (HTTP 401: {summary}); "
-                    "check LIFETIME_TOKEN — LifeTime shows a token once, and generating a new one "
-                    "invalidates the old"
-                ),
-                status=status,
-                problem=problem,
-                method=method,
-                path=path,
-            )
-        if status == 403:
-            meaning = _response_description(api, method, template, 403)
-            raise PermissionDeniedError(
-                self.secrets.redact(
-                    f"{where}: the {api.name} refused the service account "
-                    f"({meaning or 'insufficient permissions'}; HTTP 403: {summary}); "
-                    "grant its role the permission in LifeTime's User Management"
-                ),
-                permissions=[meaning] if meaning else [],
-                status=status,
-                problem=problem,
-                method=method,
-                path=path,
-            )
-        raise error_for_status(status)(
-            self.secrets.redact(f"{where} failed with HTTP {status}: {summary}"),
-            status=status,
-            problem=problem,
+        meaning = _response_description(api, method, template, 403) if status == 403 else None
+        raise answer_error(
+            status,
             method=method,
             path=path,
+            problem=problem,
+            summary=summary,
+            redact=self.secrets.redact,
+            unauthorized=f"the {api.name} refused the service account token (HTTP 401: {summary}); "
+            "check LIFETIME_TOKEN — LifeTime shows a token once, and generating a new one "
+            "invalidates the old",
+            forbidden=f"the {api.name} refused the service account "
+            f"({meaning or 'insufficient permissions'}; HTTP 403: {summary}); "
+            "grant its role the permission in LifeTime's User Management",
+            permissions=[meaning] if meaning else [],
         )
 
 

@@ -88,39 +88,23 @@ class PropertiesApi:
     def set_site_property(
         self, module_key: str, environment_key: str, key: str, value: str
     ) -> PropertyResult:
-        return self.set_value(
-            ConfigurationItemType.SITE_PROPERTY,
-            module_key=module_key,
-            environment_key=environment_key,
-            key=key,
-            value=value,
-        )
+        return self._set(ConfigurationItemType.SITE_PROPERTY, module_key, environment_key, key, value)
 
     def set_rest_endpoint(self, module_key: str, environment_key: str, key: str, url: str) -> PropertyResult:
-        return self.set_value(
-            ConfigurationItemType.REST_ENDPOINT,
-            module_key=module_key,
-            environment_key=environment_key,
-            key=key,
-            value=url,
-        )
+        return self._set(ConfigurationItemType.REST_ENDPOINT, module_key, environment_key, key, url)
 
     def set_soap_endpoint(self, module_key: str, environment_key: str, key: str, url: str) -> PropertyResult:
-        return self.set_value(
-            ConfigurationItemType.SOAP_ENDPOINT,
-            module_key=module_key,
-            environment_key=environment_key,
-            key=key,
-            value=url,
-        )
+        return self._set(ConfigurationItemType.SOAP_ENDPOINT, module_key, environment_key, key, url)
 
     def set_timer_schedule(
         self, module_key: str, environment_key: str, key: str, schedule: str
     ) -> PropertyResult:
+        return self._set(ConfigurationItemType.TIMER_SCHEDULE, module_key, environment_key, key, schedule)
+
+    def _set(
+        self, item_type: ConfigurationItemType, module_key: str, environment_key: str, key: str, value: str
+    ) -> PropertyResult:
+        """The positional form the four named setters share."""
         return self.set_value(
-            ConfigurationItemType.TIMER_SCHEDULE,
-            module_key=module_key,
-            environment_key=environment_key,
-            key=key,
-            value=schedule,
+            item_type, module_key=module_key, environment_key=environment_key, key=key, value=value
         )

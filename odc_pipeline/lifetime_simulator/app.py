@@ -15,16 +15,16 @@ import tempfile
 from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
-from types import TracebackType
 
-from odc_pipeline.clock import Clock, ScaledClock, SystemClock
-from odc_pipeline.lifetime_simulator.faults import lifetime_fault, switchboard
+from odc_pipeline.clock import Clock
+from odc_pipeline.lifetime_simulator.faults import switchboard
 from odc_pipeline.lifetime_simulator.server import Context, LifeTimeServer, ResponseHook, serve_in_thread
 from odc_pipeline.lifetime_simulator.state import LifeTimeState
 from odc_pipeline.lifetime_simulator.tenant import LifeTimeTenant, load_lifetime_tenant
 from odc_pipeline.lifetime_simulator.tls import SelfSigned, self_signed
-from odc_pipeline.simulator.faults import Fault, Faults
+from odc_pipeline.simulator.faults import Fault
 from odc_pipeline.simulator.requestlog import RequestLog
+from odc_pipeline.simulator.running import ServingSimulator, armed, simulator_clock
 
 DEFAULT_LIFETIME_TENANT = Path(__file__).resolve().parent / "data" / "lifetime-tenant.yaml"
 """The example tenant shipped in the package; ``examples/lifetime-tenant.yaml`` is the same file."""
@@ -36,28 +36,18 @@ def loopback_certificate() -> SelfSigned:
     return self_signed()
 
 
-class RunningLifeTimeSimulator:
+class RunningLifeTimeSimulator(ServingSimulator):
     """A LifeTime simulator serving on loopback until :meth:`stop` (or the ``with`` block ends)."""
 
     def __init__(
         self, server: LifeTimeServer, tenant: LifeTimeTenant, ca_bundle: Path | None, temp: Path | None
     ):
-        self._server = server
-        self._thread = serve_in_thread(server)
+        super().__init__(server, serve_in_thread(server))
         self._temp = temp
         self.tenant = tenant
-        context = server.context
-        self.url: str = context.url
-        self.state: LifeTimeState = context.state
-        self.request_log: RequestLog = context.log
-        self.faults: Faults = context.faults
-        self.clock: Clock = context.clock
+        self.state: LifeTimeState = server.context.state
         self.ca_bundle = ca_bundle
         self.platform = "lifetime"
-
-    @property
-    def port(self) -> int:
-        return int(self._server.server_address[1])
 
     @property
     def host(self) -> str:
@@ -81,19 +71,9 @@ class RunningLifeTimeSimulator:
         return self.state.revoke_tokens()
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        super().stop()
         if self._temp is not None:
             shutil.rmtree(self._temp, ignore_errors=True)
-
-    def __enter__(self) -> RunningLifeTimeSimulator:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
 
 
 def start_lifetime_simulator(
@@ -109,13 +89,8 @@ def start_lifetime_simulator(
 ) -> RunningLifeTimeSimulator:
     """Load ``tenant`` and serve it on 127.0.0.1 (HTTPS when ``https`` or ``certificate`` is given)."""
     parsed = tenant if isinstance(tenant, LifeTimeTenant) else load_lifetime_tenant(tenant)
-    if clock is None:
-        clock = SystemClock() if time_scale == 1.0 else ScaledClock(time_scale)
-    board = switchboard()
-    for spec in parsed.faults:
-        board.add(lifetime_fault(spec.name, **spec.options))
-    for fault in faults or ():
-        board.add(fault if isinstance(fault, Fault) else lifetime_fault(fault))
+    clock = simulator_clock(clock, time_scale)
+    board = armed(switchboard(), parsed.faults, faults)
     tls, ca_bundle, temp = None, None, None
     if certificate is not None or https:
         if certificate is None:

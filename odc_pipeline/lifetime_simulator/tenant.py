@@ -13,12 +13,14 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from odc_pipeline.simulator.faults import FaultError, make_fault
 from odc_pipeline.simulator.tenant import (
+    FaultSpec,
     Path_,
-    Problem,
-    TenantFileError,
+    Problem,  # noqa: F401  (re-exported with the error this module's loader raises)
+    TenantFileError,  # noqa: F401
     derive_key,
+    fault_problems,
+    load_document,
     parse_document,
 )
 
@@ -168,11 +170,6 @@ class Undoc(_Model):
     unprocessed_version: Literal["refused_in_plan", "not_found"] = "refused_in_plan"
 
 
-class FaultSpec(_Model):
-    name: str
-    options: dict[str, str | int | float] = Field(default_factory=dict)
-
-
 class LifeTimeTenant(_Model):
     platform: Literal["lifetime"] = "lifetime"
     host_name: str = Field("lifetime.example.com", description="LifeTime's own host name (DetailsURL links)")
@@ -214,12 +211,7 @@ def zone_key(env: EnvironmentSpec, zone: DeploymentZone) -> str:
 
 def load_lifetime_tenant(path: str | Path) -> LifeTimeTenant:
     """Read and check a LifeTime tenant file; raise ``TenantFileError`` naming file, line, field."""
-    file = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise TenantFileError([Problem(file, None, "(file)", exc.strerror or str(exc))]) from None
-    return parse_lifetime_tenant(text, file=file)
+    return load_document(path, parse_lifetime_tenant)
 
 
 def parse_lifetime_tenant(text: str, *, file: str = "<tenant>") -> LifeTimeTenant:
@@ -298,9 +290,5 @@ def check_references(tenant: LifeTimeTenant) -> list[tuple[Path_, str]]:
             problems.append((("outcomes", i, "environment"), f"unknown environment {outcome.environment!r}"))
         if outcome.application is not None and outcome.application not in apps:
             problems.append((("outcomes", i, "application"), f"unknown application {outcome.application!r}"))
-    for i, fault in enumerate(tenant.faults):
-        try:
-            make_fault(fault.name, known=LIFETIME_FAULT_NAMES, **fault.options)
-        except FaultError as exc:
-            problems.append((("faults", i), str(exc)))
+    problems += fault_problems(tenant.faults, LIFETIME_FAULT_NAMES)
     return problems

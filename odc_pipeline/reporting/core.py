@@ -7,6 +7,7 @@ so CI logs interleave correctly with the engine's threads) live here once.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import threading
@@ -42,10 +43,10 @@ def discard_closed_stdout(stream: TextIO) -> TextIO:
     """
     devnull = os.open(os.devnull, os.O_WRONLY)
     try:
-        if stream is sys.stdout or stream is sys.__stdout__:
-            os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):  # not backed by a descriptor: the sink below is enough
-        pass
+        # not backed by a descriptor (OSError, ValueError): the sink below is enough
+        with contextlib.suppress(OSError, ValueError):
+            if stream is sys.stdout or stream is sys.__stdout__:
+                os.dup2(devnull, sys.stdout.fileno())
     finally:
         os.close(devnull)
     return open(os.devnull, "w", encoding="utf-8")  # lives as long as the reporter

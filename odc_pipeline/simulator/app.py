@@ -9,14 +9,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from pathlib import Path
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, overload
 
-from odc_pipeline.clock import Clock, ScaledClock, SystemClock
+from odc_pipeline.clock import Clock
 from odc_pipeline.simulator.auth import Authority
-from odc_pipeline.simulator.faults import Fault, Faults, make_fault
+from odc_pipeline.simulator.faults import Fault, Faults
 from odc_pipeline.simulator.ratelimit import RateLimiter
 from odc_pipeline.simulator.requestlog import RequestLog
+from odc_pipeline.simulator.running import ServingSimulator, armed, simulator_clock
 from odc_pipeline.simulator.server import Context, SimulatorServer, serve_in_thread
 from odc_pipeline.simulator.state import TenantState
 from odc_pipeline.simulator.tenant import Tenant, load_tenant
@@ -31,27 +31,18 @@ DEFAULT_TENANT = Path(__file__).resolve().parent / "data" / "example-tenant.yaml
 file for readers of the repository; a test keeps the two identical."""
 
 
-class RunningSimulator:
-    """A simulator serving on loopback until :meth:`stop` (or the ``with`` block ends)."""
+class RunningSimulator(ServingSimulator):
+    """An ODC simulator serving on loopback until :meth:`stop` (or the ``with`` block ends)."""
 
     def __init__(self, server: SimulatorServer, tenant: Tenant) -> None:
-        self._server = server
-        self._thread = serve_in_thread(server)
+        super().__init__(server, serve_in_thread(server))
         self.tenant = tenant
         context = server.context
-        self.url: str = context.url
         self.state: TenantState = context.state
-        self.request_log: RequestLog = context.log
-        self.faults: Faults = context.faults
-        self.clock: Clock = context.clock
         self.authority: Authority = context.authority
         default = tenant.default_client()
         self.client_id = default.client_id
         self.client_secret = default.client_secret
-
-    @property
-    def port(self) -> int:
-        return int(self._server.server_address[1])
 
     def expire_tokens(self) -> int:
         """Invalidate every token issued so far (clients must re-authenticate)."""
@@ -61,19 +52,6 @@ class RunningSimulator:
         """(client_id, client_secret) of another API client of the tenant file."""
         client = self.state.clients[client_id]
         return client.client_id, client.client_secret
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
-
-    def __enter__(self) -> RunningSimulator:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
 
 
 @overload
@@ -131,13 +109,7 @@ def start_simulator(
     if not isinstance(tenant, str | Path | Tenant):
         raise TypeError("a LifeTime tenant needs platform='lifetime'")
     parsed = tenant if isinstance(tenant, Tenant) else load_tenant(tenant)
-    if clock is None:
-        clock = SystemClock() if time_scale == 1.0 else ScaledClock(time_scale)
-    switchboard = Faults()
-    for spec in parsed.faults:
-        switchboard.add(make_fault(spec.name, **spec.options))
-    for fault in faults or ():
-        switchboard.add(fault if isinstance(fault, Fault) else make_fault(fault))
+    clock = simulator_clock(clock, time_scale)
     state = TenantState(parsed, clock)
     limits = parsed.rate_limits
     context = Context(
@@ -149,7 +121,7 @@ def start_simulator(
             post_per_minute=limits.post_per_minute,
             enabled=limits.enabled,
         ),
-        faults=switchboard,
+        faults=armed(Faults(), parsed.faults, faults),
         log=RequestLog(),
         clock=clock,
     )

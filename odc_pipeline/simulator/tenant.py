@@ -22,7 +22,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from odc_pipeline.errors import UsageError
-from odc_pipeline.simulator.faults import FaultError, make_fault
+from odc_pipeline.simulator.faults import FAULT_NAMES, FaultError, make_fault
 from odc_pipeline.simulator.permissions import ALL, ALL_PERMISSIONS
 
 KEY_NAMESPACE = uuid.UUID("6f1c1c9e-5a0e-4a39-9a57-0d1c0de0dc01")
@@ -342,12 +342,30 @@ def _field_name(path: Iterable[str | int]) -> str:
 
 def load_tenant(path: str | Path) -> Tenant:
     """Read and check a tenant file; raise :class:`TenantFileError` naming file, line, field."""
+    return load_document(path, parse_tenant)
+
+
+def load_document(path: str | Path, parse: Callable[..., M]) -> M:
+    """``parse(text, file=...)`` of the file at ``path``; an unreadable file is a TenantFileError too."""
     file = str(path)
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise TenantFileError([Problem(file, None, "(file)", exc.strerror or str(exc))]) from None
-    return parse_tenant(text, file=file)
+    return parse(text, file=file)
+
+
+def fault_problems(
+    faults: Iterable[FaultSpec], known: tuple[str, ...] = FAULT_NAMES
+) -> list[tuple[Path_, str]]:
+    """Each ``faults`` entry a ``known`` fault with valid options (both tenant files' check)."""
+    problems: list[tuple[Path_, str]] = []
+    for fi, fault in enumerate(faults):
+        try:
+            make_fault(fault.name, known=known, **fault.options)
+        except FaultError as exc:
+            problems.append((("faults", fi), str(exc)))
+    return problems
 
 
 def parse_tenant(text: str, *, file: str = "<tenant>") -> Tenant:
@@ -425,11 +443,7 @@ def check_references(tenant: Tenant) -> list[tuple[Path_, str]]:
                                 "a spec name such as 'Release management > Deploy assets'",
                             )
                         )
-    for fi, fault in enumerate(tenant.faults):
-        try:
-            make_fault(fault.name, **fault.options)
-        except FaultError as exc:
-            problems.append((("faults", fi), str(exc)))
+    problems += fault_problems(tenant.faults)
     for ai, asset in enumerate(tenant.assets):
         numbers = [r.revision for r in asset.revisions]
         if len(set(numbers)) != len(numbers):

@@ -24,16 +24,6 @@ def settings() -> Settings:
 
 
 @pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
-def secrets() -> SecretRegistry:
-    return SecretRegistry()
-
-
-@pytest.fixture
 def stub() -> StubOdc:
     return StubOdc()
 

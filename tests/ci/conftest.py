@@ -10,7 +10,6 @@ from types import ModuleType
 
 import pytest
 
-from odc_pipeline.clock import ManualClock
 from odc_pipeline.redaction import SecretRegistry
 from odc_pipeline.report import AssetSummary, Message, RunReport, StepResult, StepStatus
 
@@ -34,11 +33,6 @@ def secrets() -> SecretRegistry:
     registry = SecretRegistry()
     registry.register(SECRET)
     return registry
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
 
 
 @pytest.fixture

@@ -32,7 +32,7 @@ class _Refuse:
         raise AssertionError(f"a request was sent: {args}")
 
     def close(self) -> None:
-        pass
+        """Nothing was opened: the client closes its session at the end of every run."""
 
 
 def test_no_target_exits_2_before_any_request_naming_both_ways_to_set_it(tmp_path, capsys, monkeypatch):

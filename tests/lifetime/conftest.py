@@ -20,16 +20,6 @@ def lt_settings() -> LifetimeSettings:
 
 
 @pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
-def secrets() -> SecretRegistry:
-    return SecretRegistry()
-
-
-@pytest.fixture
 def stub() -> StubLifetime:
     return StubLifetime()
 

@@ -8,6 +8,7 @@ each test (the wire, not the client's intentions).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from urllib.parse import parse_qsl
 
 import pytest
@@ -27,6 +28,7 @@ from odc_pipeline.lifetime import LifetimeClient, LifetimeSettings
 from odc_pipeline.lifetime.models import PlanStatus
 from odc_pipeline.lifetime_simulator import (
     DEFAULT_LIFETIME_TENANT,
+    RunningLifeTimeSimulator,
     load_lifetime_tenant,
     start_lifetime_simulator,
 )
@@ -364,19 +366,28 @@ def test_a_version_still_processing_is_a_clear_error_then_deploys(answer):
         assert lt.deployments.get(plan).application_conflicts == []
 
 
-@pytest.mark.parametrize("result", ["finished_with_warnings", "finished_with_errors", "aborted"])
-def test_how_a_plan_ends_is_read_with_its_log(result):
+@contextmanager
+def mobile_plan_started(
+    outcome: OutcomeSpec,
+) -> Iterator[tuple[RunningLifeTimeSimulator, LifetimeClient, str]]:
+    """A simulator whose deployments to Test end as ``outcome``, with Orders Mobile's plan started."""
     tenant = load_lifetime_tenant(DEFAULT_LIFETIME_TENANT)
-    outcome = OutcomeSpec(environment="Test", result=result, message=f"the tenant says {result}")
     with start_lifetime_simulator(
         tenant.model_copy(update={"outcomes": [outcome]}), clock=ScaledClock(TIME_SCALE)
     ) as sim:
         lt = client_for(sim)
-        envs = env_keys(lt)
-        mobile = lt.applications.get(app_key(lt, "Orders Mobile")).status_in(envs["Development"])
+        mobile = lt.applications.get(app_key(lt, "Orders Mobile")).status_in(env_keys(lt)["Development"])
         plan = deploy_plan(lt, "Development", "Test", [mobile.base_application_version_key])
         lt.deployments.get(plan)
         lt.deployments.start(plan)
+        yield sim, lt, plan
+
+
+@pytest.mark.parametrize("result", ["finished_with_warnings", "finished_with_errors", "aborted"])
+def test_how_a_plan_ends_is_read_with_its_log(result):
+    outcome = OutcomeSpec(environment="Test", result=result, message=f"the tenant says {result}")
+    with mobile_plan_started(outcome) as (sim, lt, plan):
+        envs = env_keys(lt)
         final = wait_finished(lt, plan)
         assert final.deployment_status == result
         assert any(result in (entry.message or "") for entry in final.deployment_log)
@@ -390,17 +401,8 @@ def test_how_a_plan_ends_is_read_with_its_log(result):
 
 
 def test_a_suspended_deployment_waits_for_continue():
-    tenant = load_lifetime_tenant(DEFAULT_LIFETIME_TENANT)
-    outcome = OutcomeSpec(environment="Test", result="deployment_suspended")
-    with start_lifetime_simulator(
-        tenant.model_copy(update={"outcomes": [outcome]}), clock=ScaledClock(TIME_SCALE)
-    ) as sim:
-        lt = client_for(sim)
+    with mobile_plan_started(OutcomeSpec(environment="Test", result="deployment_suspended")) as (_, lt, plan):
         envs = env_keys(lt)
-        mobile = lt.applications.get(app_key(lt, "Orders Mobile")).status_in(envs["Development"])
-        plan = deploy_plan(lt, "Development", "Test", [mobile.base_application_version_key])
-        lt.deployments.get(plan)
-        lt.deployments.start(plan)
         suspended = wait_finished(lt, plan, stop_at_intervention=True)
         assert suspended.info == "deployment_suspended"
         assert not suspended.prepared

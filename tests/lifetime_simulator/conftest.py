@@ -57,11 +57,6 @@ def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 
 @pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
 def make_sim(clock: ManualClock) -> Iterator[Callable[..., RunningLifeTimeSimulator]]:
     started: list[RunningLifeTimeSimulator] = []
 

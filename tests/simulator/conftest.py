@@ -26,11 +26,6 @@ def example_tenant() -> Tenant:
 
 
 @pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
 def make_sim(clock: ManualClock) -> Iterator[Callable[..., RunningSimulator]]:
     """Start a simulator on a (possibly modified) tenant; stopped after the test."""
     started: list[RunningSimulator] = []

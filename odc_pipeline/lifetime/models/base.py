@@ -10,25 +10,18 @@ between releases, e.g. ``DetailsURL`` in 11.22.0); request models forbid them.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict
 from pydantic.alias_generators import to_pascal
 
+# Arrays may come as null (OP sends ``MobileVersions: null`` and reads them back); both mean
+# empty, as in ODC's specs: one NullableList for both clients (re-exported for the models here).
+from odc_pipeline.api.models.base import NullableList  # noqa: F401
 from odc_pipeline.swagger import UNSET_DATE
-
-T = TypeVar("T")
 
 UNSET_DATE_PREFIX = UNSET_DATE[:10]
 """LifeTime writes a date that is not set as ``1900-01-01T00:00:00`` (notes §2)."""
-
-
-def _none_to_empty(value: Any) -> Any:
-    return [] if value is None else value
-
-
-NullableList = Annotated[list[T], BeforeValidator(_none_to_empty)]
-"""Arrays may come as null (OP sends ``MobileVersions: null`` and reads them back); both mean empty."""
 
 
 def _lifetime_time(value: Any) -> Any:
