@@ -293,3 +293,39 @@ def _cancel_during_rollback(world: World) -> None:
     assert back not in report.in_flight  # aborted, so no longer listed as running
     world.sim.clock.sleep(60)  # the abort takes effect; nothing more runs
     assert world.version("Test", "Customer Portal") == "1.2.0"
+
+
+def test_a_suspended_plan_is_aborted_never_continued_and_nothing_needs_a_plan_back(tmp_path: Path) -> None:
+    suspended = {"environment": "Test", "result": "deployment_suspended", "times": 1}
+    for world in _world(tmp_path, tenant(suspended)):
+        result = world.run(RELEASE)
+        assert result.code == 1
+        assert result.report["status"] == "rolled-back"
+        (forward,) = plans_to(world, "Test")  # no plan back: nothing moved
+        assert [c for c in world.changes() if c.endswith("/abort/")] == [
+            f"POST /lifetimeapi/rest/v2/deployments/{forward.key}/abort/"
+        ]
+        assert not [c for c in world.changes() if c.endswith("/continue/")]
+        outcomes = {a: r["outcome"] for a, r in rollback_of(result.report).items()}
+        assert outcomes == {"Customer Portal": "stayed-live", "Orders Mobile": "stayed-live"}
+        assert world.version("Test", "Customer Portal") == "1.1.0"
+        assert result.report["in_flight"] == []
+
+
+def test_a_timed_out_plan_is_waited_out_before_the_plan_back(tmp_path: Path) -> None:
+    """The forward plan (60 s) outlives timeouts.deploy (45 s): the rollback waits for it to end,
+    sees both applications moved, and its own plan back times out too: exit 9, listed in flight."""
+    for world in _world(tmp_path, tenant()):
+        result = world.run(RELEASE + "timeouts: {deploy: 45s}\n")
+        assert result.code == 9
+        assert result.report["status"] == "rollback-incomplete"
+        forward, back = sorted(plans_to(world, "Test"), key=lambda p: p.created_at)
+        assert versions_of(world, forward) == {"Customer Portal 1.2.0", "Orders Mobile 1.0.0"}
+        assert versions_of(world, back) == {"Customer Portal 1.1.0", "Orders Mobile 0.9.0"}
+        assert result.report["in_flight"] == [back.key]  # the forward plan was seen to end
+        outcomes = {a: r["outcome"] for a, r in rollback_of(result.report).items()}
+        assert outcomes == {"Customer Portal": "timed-out", "Orders Mobile": "timed-out"}
+        assert sorted(result.report["rollback"]["still_on_new"]) == ["Customer Portal", "Orders Mobile"]
+        starts = [c for c in world.changes() if c.endswith("/start/")]
+        assert len(starts) == 2  # each plan started once
+        assert world.version("Test", "Customer Portal") == "1.2.0"
