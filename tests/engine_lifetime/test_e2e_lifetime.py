@@ -342,6 +342,47 @@ def test_site_properties_are_set_after_the_deploy_and_secrets_never_reported(wor
     assert all(i > start for i, c in enumerate(changes) if "/PropertiesAPI/" in c)
 
 
+def test_a_plan_platform_without_configuration_after_deploy_is_refused_before_any_change(
+    world: World,
+) -> None:
+    """configure goes through ``Platform.configure_after_deploy`` only: a plan-shaped platform
+    whose capabilities lack it is refused at configure (exit 2), before a plan or tag exists."""
+    from dataclasses import replace as replaced
+
+    from odc_pipeline.engine.context import RunContext
+    from odc_pipeline.engine.runner import run_pipeline
+    from odc_pipeline.lifetime import LifetimeClient, LifetimeSettings
+    from odc_pipeline.platforms.lifetime import LifetimePlatform
+    from odc_pipeline.platforms.lifetime.platform import LIFETIME_CAPABILITIES
+
+    class NoSiteProperties(LifetimePlatform):
+        capabilities = replaced(LIFETIME_CAPABILITIES, configures_after_deploy=False)
+
+    path = world.tmp / "no-config.yml"
+    path.write_text(
+        TO_TEST + "stages:\n  configure:\n    Customer Portal:\n      modules:\n        CustomerPortal:\n"
+        "          site-properties:\n"
+        "            PageSize: {key: 726a3081-3356-59a7-a85f-0f5d0ad16f9f, value: 25}\n"
+        "  impact-analysis: {}\n  deploy: {}\n",
+        encoding="utf-8",
+    )
+    spec = spec_from_pipeline(load_pipeline(path, env={}), path=str(path))
+    settings = LifetimeSettings.from_env({"LIFETIME_URL": world.sim.url, "LIFETIME_TOKEN": world.sim.token})
+    with LifetimeClient(settings, clock=world.sim.clock) as client:
+        ctx = RunContext(
+            client=client,
+            clock=world.sim.clock,
+            reporter=RecordingReporter(),
+            spec=spec,
+            platform=NoSiteProperties(client).bind(spec.platform_options),
+        )
+        report = run_pipeline(ctx)
+    assert report.exit_code == 2
+    assert "configuration set after the deploy is not available on LifeTime" in (report.error or "")
+    assert world.changes() == []
+    assert world.sim.state.config_value("CustomerPortal", "Test", "PageSize") != "25"
+
+
 def test_hostile_text_from_lifetime_never_starts_a_ci_command(tmp_path: Path) -> None:
     """A deployment log line from LifeTime (text a platform user controls) that spells GitHub
     workflow commands stays inert in the log, the outputs and the summary."""
