@@ -10,6 +10,7 @@ Production; Customer Portal modified in Development), on one ScaledClock: no tes
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -383,46 +384,173 @@ def test_a_plan_platform_without_configuration_after_deploy_is_refused_before_an
     assert world.sim.state.config_value("CustomerPortal", "Test", "PageSize") != "25"
 
 
-def test_hostile_text_from_lifetime_never_starts_a_ci_command(tmp_path: Path) -> None:
-    """A deployment log line from LifeTime (text a platform user controls) that spells GitHub
-    workflow commands stays inert in the log, the outputs and the summary."""
+# --- every CI reporter: hostile platform text and secrets (as on ODC, tests/ci) -----------------
+
+CI_REPORTERS = ("github", "gitlab", "azure", "plain")
+
+
+@dataclass
+class CiRun:
+    """A run under one CI's real reporter (picked from the CI's environment, as the CLI does),
+    with every file that CI would read afterwards."""
+
+    ci: str
+    code: int
+    log: str
+    files: dict[str, Path]
+
+    def written(self) -> str:
+        return "\n".join(p.read_text(encoding="utf-8") for p in self.files.values() if p.exists())
+
+    def status_output(self) -> str:
+        """The ``status`` output as the next step/job would read it, by that CI's own rules."""
+        from tests.ci.ci_rules import azure_commands, github_parse_file_commands, gitlab_parse_dotenv
+
+        if self.ci == "github":
+            return github_parse_file_commands(self.files["output"].read_text(encoding="utf-8"))["status"]
+        if self.ci == "gitlab":
+            return gitlab_parse_dotenv(self.files["dotenv"].read_bytes())["ODC_STATUS"]
+        if self.ci == "azure":
+            (status,) = [
+                c.data
+                for c in azure_commands(self.log)
+                if c.event == "setvariable" and c.properties.get("variable") == "status"
+            ]
+            return status
+        match = re.search(r"\(exit code (\d+)\)", self.log)
+        assert match, self.log
+        return {"0": "succeeded", "1": "failed"}.get(match.group(1), match.group(1))
+
+    def masked(self, secret: str) -> str:
+        """The log without the lines that register ``secret`` with the runner (those must hold it)."""
+        return self.log.replace(f"::add-mask::{secret}", "").replace(f"##vso[task.setsecret]{secret}", "")
+
+
+def _text(path: Path) -> str:
+    return path.read_text(encoding="utf-8") if path.exists() else ""
+
+
+def _ci_env(ci: str, tmp: Path) -> tuple[dict[str, str], dict[str, Path]]:
+    files = {"junit": tmp / "junit.xml", "report": tmp / "r.json"}
+    if ci == "github":
+        files |= {"output": tmp / "github-output", "summary": tmp / "github-summary.md"}
+        for path in (files["output"], files["summary"]):
+            path.touch()
+        env = {
+            "GITHUB_ACTIONS": "true",
+            "GITHUB_OUTPUT": str(files["output"]),
+            "GITHUB_STEP_SUMMARY": str(files["summary"]),
+        }
+    elif ci == "gitlab":
+        files["dotenv"] = tmp / "odc.env"
+        env = {"GITLAB_CI": "true", "ODC_PIPELINE_DOTENV_FILE": str(files["dotenv"])}
+    elif ci == "azure":
+        files["summary"] = tmp / "azure-summary.md"
+        env = {"TF_BUILD": "True", "ODC_PIPELINE_SUMMARY_FILE": str(files["summary"])}
+    else:
+        env = {}
+    return env | {"ODC_PIPELINE_JUNIT_FILE": str(files["junit"])}, files
+
+
+def _run_under(ci: str, world: World, text: str) -> CiRun:
     import io
 
-    from odc_pipeline.reporting.github import GitHubReporter
-    from tests.ci.ci_rules import github_commands, github_parse_file_commands
+    from odc_pipeline.reporting.select import reporter_from_env
+
+    env, files = _ci_env(ci, world.tmp)
+    path = world.tmp / f"{ci}.yml"
+    path.write_text(text, encoding="utf-8")
+    spec = spec_from_pipeline(
+        load_pipeline(path, env={"PORTAL_SECRET": "s3cr3t-portal-value-9f8e"}), path=str(path)
+    )
+    stream = io.StringIO()
+    reporter = reporter_from_env(env, stream=stream, clock=world.sim.clock, report_file=str(files["report"]))
+    code = execute(
+        spec,
+        RunOptions(),
+        env={**env, "LIFETIME_URL": world.sim.url, "LIFETIME_TOKEN": world.sim.token},
+        overrides={},
+        clock=world.sim.clock,
+        report_file=str(files["report"]),
+        reporter=reporter,
+    )
+    return CiRun(ci, code, stream.getvalue(), files)
+
+
+def hostile_commands(log: str) -> list[str]:
+    """Every command ``tests.ci.conftest.HOSTILE`` would start, read with each CI's own rules
+    (``tests.ci.ci_rules``): all of them, whatever the reporter, since a log may be read by any."""
+    from tests.ci.ci_rules import azure_commands, azure_format_commands, github_commands, gitlab_sections
+
+    found = [
+        f"github ::{c.name}::{c.data}"
+        for c in github_commands(log)
+        if c.data.startswith(("pwned", "y", "abc"))
+        or c.name == "stop-commands"
+        or c.properties.get("title") == "x"
+    ]
+    found += [
+        f"azure ##vso[{c.area}.{c.event}]{c.data}"
+        for c in azure_commands(log)
+        if c.data.startswith("hacked")
+        or (c.event == "setvariable" and c.properties.get("variable") == "status" and c.data != "failed")
+    ]
+    found += [line for line in re.split(r"\r\n|\r|\n", log) if line.startswith("##[group]fake")]
+    found += [
+        f"azure ##[{name}]"
+        for name in azure_format_commands(log)
+        if name not in {"group", "endgroup", "section", "error", "warning"}
+    ]
+    found += [f"gitlab section {name}" for _, _, name in gitlab_sections(log) if name == "evil"]
+    found += ["raw ESC"] if "\x1b[0Ksection_start:1:evil" in log else []
+    return found
+
+
+@pytest.mark.parametrize("ci", CI_REPORTERS)
+def test_hostile_text_from_lifetime_never_starts_a_ci_command(tmp_path: Path, ci: str) -> None:
+    """A deployment log line from LifeTime (text a platform user controls) that spells GitHub
+    workflow commands, Azure logging/formatting commands and a GitLab section marker stays
+    inert in the log, the outputs, the summary and the JUnit file under every CI's reporter."""
     from tests.ci.conftest import HOSTILE
 
     tenant = outcome_tenant(environment="Test", result="finished_with_errors", message=HOSTILE)
     for world in _world(tmp_path, tenant):
-        out, summary = tmp_path / "out.txt", tmp_path / "summary.md"
-        out.touch()
-        summary.touch()
-        stream = io.StringIO()
-        env = {"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": str(out), "GITHUB_STEP_SUMMARY": str(summary)}
-        path = tmp_path / "hostile.yml"
-        path.write_text(TO_TEST + FULL, encoding="utf-8")
-        spec = spec_from_pipeline(load_pipeline(path, env={}), path=str(path))
-        reporter = GitHubReporter(
-            stream=stream, env=env, clock=world.sim.clock, report_file=str(tmp_path / "r.json")
-        )
-        code = execute(
-            spec,
-            RunOptions(),
-            env={**env, "LIFETIME_URL": world.sim.url, "LIFETIME_TOKEN": world.sim.token},
-            overrides={},
-            clock=world.sim.clock,
-            report_file=str(tmp_path / "r.json"),
-            reporter=reporter,
-        )
-        assert code == 1
-        report = (tmp_path / "r.json").read_text(encoding="utf-8")
-        assert "pwned" in report  # the text is kept as data...
-        commands = github_commands(stream.getvalue())
-        assert not any(c.data.startswith("pwned") for c in commands)  # ...never run as a command
-        assert world.sim.token not in stream.getvalue().replace(f"::add-mask::{world.sim.token}", "")
-        outputs = github_parse_file_commands(out.read_text(encoding="utf-8"))
-        assert outputs["status"] == "failed"
-        assert world.sim.token not in out.read_text(encoding="utf-8") + summary.read_text(encoding="utf-8")
+        run = _run_under(ci, world, TO_TEST + FULL)
+        assert run.code == 1, run.log
+        assert "pwned" in run.files["report"].read_text(encoding="utf-8")  # the text is kept as data...
+        shown = {k for k in ("summary", "junit") if run.files.get(k) and "pwned" in _text(run.files[k])}
+        assert (
+            shown
+            == {"github": {"summary"}, "gitlab": {"junit"}, "azure": {"summary", "junit"}, "plain": set()}[ci]
+        )  # ...and shown in what the CI renders...
+        assert hostile_commands(run.log) == [], run.log  # ...never run as a command
+        assert run.status_output() == "failed"
+        assert world.sim.token not in run.masked(world.sim.token)
+        assert world.sim.token not in run.written()
+
+
+@pytest.mark.parametrize("ci", CI_REPORTERS)
+def test_secret_site_property_never_reaches_a_ci_log_or_file(tmp_path: Path, ci: str) -> None:
+    """A secret site property (``${PORTAL_SECRET}``) is set in LifeTime, registered with the
+    runner where it can mask (GitHub ``add-mask``, Azure ``setsecret``) and found nowhere else:
+    not in the log, the outputs, the summary, the JUnit file or the JSON report."""
+    secret = "s3cr3t-portal-value-9f8e"
+    text = TO_TEST + (
+        "stages:\n  configure:\n    Customer Portal:\n      modules:\n        CustomerPortal:\n"
+        "          site-properties:\n"
+        "            ApiBaseUrl: {key: fc7d3115-4dc4-535b-a338-c3fe666bceb8, value: '${PORTAL_SECRET}'}\n"
+        "  deploy: {}\n"
+    )
+    for world in _world(tmp_path):
+        run = _run_under(ci, world, text)
+        assert run.code == 0, run.log
+        assert world.sim.state.config_value("CustomerPortal", "Test", "ApiBaseUrl") == secret
+        assert run.status_output() == "succeeded"
+        assert "ApiBaseUrl = ***" in run.files["report"].read_text(encoding="utf-8")  # reported by name...
+        assert secret not in run.masked(secret)  # ...never by value
+        assert secret not in run.written()
+        registered = run.log != run.masked(secret)
+        assert registered == (ci in {"github", "azure"})  # the CIs that can mask were told
 
 
 class _Answer:
@@ -617,3 +745,88 @@ def test_continue_with_a_key_that_is_not_waiting_changes_nothing(world: World) -
     assert result.code == 2
     assert "is not waiting in Production" in result.report["error"]
     assert world.changes() == []
+
+
+def _lifetime_hostile_files(tmp: Path) -> dict[str, Path]:
+    """Pipeline files (a fork's pull request can carry one) with the CI payload in LifeTime keys:
+    problems found before the run, and names the run fails on against the simulator."""
+    from tests.ci.test_hostile_pipeline_keys import PAYLOAD
+
+    head = "version: 1\nplatform: lifetime\ntarget: Test\n"
+    texts = {
+        "source": head
+        + f'source: "Development{PAYLOAD}"\nassets: [Customer Portal]\nstages:\n  deploy: {{}}\n',
+        "zone": head
+        + "source: Development\nassets:\n  - name: Customer Portal\n"
+        + f'    deployment-zone: "Global{PAYLOAD}"\nstages:\n  impact-analysis: {{}}\n  deploy: {{}}\n',
+        "module": head
+        + "source: Development\nassets: [Customer Portal]\nstages:\n  configure:\n    Customer Portal:\n"
+        + f'      modules:\n        "CustomerPortal{PAYLOAD}":\n'
+        + "          site-properties: {PageSize: {key: 726a3081-3356-59a7-a85f-0f5d0ad16f9f, value: 25}}\n",
+        "deploy-key": head
+        + "source: Development\nassets: [Customer Portal]\nstages:\n  deploy:\n"
+        + f'    "two-stage{PAYLOAD}": true\n',
+        "odc-key-under-lifetime": head
+        + "source: Development\nassets: [Customer Portal]\nstages:\n  configure:\n"
+        + f'    "Customer Portal{PAYLOAD}":\n      settings: {{Timeout: 45}}\n',
+    }
+    files = {}
+    for name, text in texts.items():
+        files[name] = tmp / f"{name}.yml"
+        files[name].write_text(text, encoding="utf-8")
+    return files
+
+
+@pytest.mark.parametrize(
+    ("ci", "command", "case"),
+    [
+        (ci, command, case)
+        for ci in CI_REPORTERS
+        for command in ("validate", "run")
+        for case in ("source", "zone", "module", "deploy-key", "odc-key-under-lifetime")
+    ],
+)
+def test_hostile_lifetime_keys_start_no_ci_command(  # noqa: PLR0917
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    ci: str,
+    command: str,
+    case: str,
+) -> None:
+    """As ``tests/ci/test_hostile_pipeline_keys.py`` for ODC: the payload in a LifeTime key goes
+    through ``validate`` and ``run --simulate`` (on the LifeTime simulator) under each CI's
+    reporter; the log is read back with each runner's own rules and starts no hostile command."""
+    from odc_pipeline import cli
+    from tests.ci.test_hostile_pipeline_keys import CIS, _hostile_commands
+
+    for name in ("GITHUB_ACTIONS", "GITLAB_CI", "TF_BUILD", "CI", "LIFETIME_URL", "LIFETIME_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in CIS[ci].items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("GITHUB_OUTPUT", str(tmp_path / "github-output"))
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(tmp_path / "github-summary"))
+    monkeypatch.chdir(tmp_path)
+    path = _lifetime_hostile_files(tmp_path)[case]
+    if command == "validate":
+        code = cli.main(["validate", str(path)])
+    else:
+        code = cli.main(
+            [
+                "run",
+                str(path),
+                "--simulate",
+                "--time-scale",
+                "0.002",
+                "--report-file",
+                str(tmp_path / "r.json"),
+            ]
+        )
+    out = capsys.readouterr()
+    log = out.out + "\n" + out.err
+    file_problem = case in {"deploy-key", "odc-key-under-lifetime"}
+    assert code == (2 if file_problem else {"validate": 0, "run": code}[command]), log
+    if file_problem or command == "run":
+        assert code in {1, 2}, log  # the hostile text really reached an error message...
+        assert "leak" in log  # ...shown as inert text
+    assert _hostile_commands(log) == [], log
