@@ -830,3 +830,68 @@ def test_hostile_lifetime_keys_start_no_ci_command(  # noqa: PLR0917
         assert code in {1, 2}, log  # the hostile text really reached an error message...
         assert "leak" in log  # ...shown as inert text
     assert _hostile_commands(log) == [], log
+
+
+TWO_STAGE = HEAD + (
+    "target: Production\nrevision: from:Test\nassets: [Core Services]\n"
+    "stages:\n  impact-analysis: {}\n  deploy: {two-stage: true}\n  verify: {}\n"
+)
+
+
+@pytest.mark.parametrize("by", ["report", "plan-key"])
+def test_continue_through_the_cli_finishes_the_plan_a_first_run_prepared(
+    world: World, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], by: str
+) -> None:
+    """``odc-pipeline continue`` via ``cli.main`` against the simulator that holds the prepared
+    plan (LIFETIME_URL/LIFETIME_TOKEN, as a CI job after an approval would have them), waiting on
+    the simulator's time scale (``--time-scale``): the plan deploys, verify passes, exit 0."""
+    from odc_pipeline.cli import main
+
+    prepared = world.run(TWO_STAGE)
+    assert prepared.code == 0, prepared.report["error"]
+    assert prepared.report["status"] == "prepared"
+    (step,) = prepared.steps("deploy")
+    key = step["operation_key"]
+    assert world.version("Production", "Core Services") == "2.0.0"
+
+    monkeypatch.setenv("LIFETIME_URL", world.sim.url)
+    monkeypatch.setenv("LIFETIME_TOKEN", world.sim.token)
+    for name in ("GITHUB_ACTIONS", "GITLAB_CI", "TF_BUILD"):
+        monkeypatch.delenv(name, raising=False)
+    report = world.tmp / "continued.json"
+    which = (
+        ["--report", str(world.tmp / f"report-{world.runs}.json")]
+        if by == "report"
+        else [str(world.tmp / f"pipeline-{world.runs}.yml"), "--plan-key", key]
+    )
+    code = main(["continue", *which, "--time-scale", str(TIME_SCALE), "--report-file", str(report)])
+    document = json.loads(report.read_text(encoding="utf-8"))
+    assert code == 0, document["error"]
+    assert document["status"] == "succeeded"
+    assert world.version("Production", "Core Services") == "2.1.0"
+    (deployed,) = [s for s in document["steps"] if s["stage"] == "deploy"]
+    assert deployed["operation_key"] == key
+    assert {s["status"] for s in document["steps"] if s["stage"] == "verify"} == {"succeeded"}
+    assert [c for c in world.changes() if c.endswith("/continue/")] == [
+        f"POST /lifetimeapi/rest/v2/deployments/{key}/continue/"
+    ]
+    assert sum(1 for c in world.changes() if c.endswith("/deployments/")) == 1  # no second plan
+    assert "succeeded: Production" in capsys.readouterr().out
+
+
+def test_continue_refuses_a_time_scale_for_a_lifetime_that_is_not_on_this_machine(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A sped-up clock against a real LifeTime would poll it many times too often: exit 2,
+    before any request (the URL is not even reachable)."""
+    from odc_pipeline.cli import main
+
+    path = tmp_path / "two-stage.yml"
+    path.write_text(TWO_STAGE, encoding="utf-8")
+    monkeypatch.setenv("LIFETIME_URL", "https://lifetime.example.com")
+    monkeypatch.setenv("LIFETIME_TOKEN", "t" * 32)
+    assert main(["continue", str(path), "--plan-key", "k", "--time-scale", "0.01"]) == 2
+    assert "LIFETIME_URL must be a loopback URL" in capsys.readouterr().err
+    monkeypatch.setenv("LIFETIME_URL", "http://127.0.0.1:9")
+    assert main(["continue", str(path), "--plan-key", "k", "--time-scale", "0"]) == 2
+    assert "--time-scale needs a positive number" in capsys.readouterr().err
