@@ -286,8 +286,7 @@ def _handle(args: argparse.Namespace) -> int:
 def _bound(platform: Any, spec: Any) -> Any:
     """The platform with the pipeline file's own keys for it (LifeTime's source, zones, ...)."""
     options = getattr(spec, "platform_options", None)
-    bind = getattr(platform, "bind", None)
-    return bind(options) if options is not None and bind is not None else platform
+    return platform.bind(options) if options is not None else platform
 
 
 def require_target(spec: Any, options: Any) -> None:

@@ -14,8 +14,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from odc_pipeline.errors import UsageError
 
@@ -34,7 +36,40 @@ def register(subparsers: Any) -> None:
     which.add_argument("--report", metavar="REPORT", help="the run report of the run that prepared the plan")
     parser.add_argument("--report-file", metavar="PATH", help="where to write the JSON run report")
     parser.add_argument("--log-level", metavar="LEVEL", default="warning", help="diagnostic log level")
+    parser.add_argument(
+        "--time-scale",
+        type=float,
+        metavar="X",
+        help="LIFETIME_URL is a LifeTime simulator on this machine started with --time-scale X "
+        "(`odc-pipeline simulator --platform lifetime`): wait on its scaled clock",
+    )
     parser.set_defaults(handler=handle)
+
+
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+
+
+def simulator_clock(time_scale: float | None, env: Mapping[str, str]) -> Any:
+    """The clock ``continue`` waits on: None (real time) unless ``--time-scale`` names the scale
+    of a running LifeTime simulator. A simulator binds loopback only, so a scale is refused for
+    any other LIFETIME_URL: polling a real LifeTime on a sped-up clock would hammer it.
+
+    A continue cannot use ``run --simulate``'s embedded simulator: that one starts empty, and
+    the prepared plan lives in the simulator the first run used.
+    """
+    if time_scale is None:
+        return None
+    if time_scale <= 0:
+        raise UsageError("--time-scale needs a positive number")
+    url = env.get("LIFETIME_URL", "")
+    if urlsplit(url).hostname not in LOOPBACK_HOSTS:
+        raise UsageError(
+            "--time-scale is for a LifeTime simulator on this machine: LIFETIME_URL must be a "
+            f"loopback URL (http://127.0.0.1:PORT), not {url or 'unset'!r}"
+        )
+    from odc_pipeline.clock import ScaledClock
+
+    return ScaledClock(time_scale)
 
 
 def plan_from_report(path: str) -> tuple[str, str]:
@@ -77,7 +112,8 @@ def handle(args: argparse.Namespace) -> int:
         stages = tuple(s for s in ("configure", "deploy", "verify") if s in spec.stages)
         options = RunOptions(only=stages, continue_plan=key)
         env = dict(os.environ)
+        clock = simulator_clock(args.time_scale, env)
         report_file = args.report_file or env.get("ODC_PIPELINE_REPORT_FILE") or DEFAULT_REPORT_FILE
         return execute(
-            spec, options, env=env, overrides={}, clock=None, report_file=report_file, process=True
+            spec, options, env=env, overrides={}, clock=clock, report_file=report_file, process=True
         )

@@ -149,7 +149,7 @@ def _act(
 ) -> dict[str, AssetRollback]:
     """Settle, read what moved, one plan back for the moved ones; every asset gets a result."""
     assert ctx.target is not None
-    platform: Any = ctx.platform
+    platform = ctx.platform
     env = _env(ctx)
     results = dict(base)
 

@@ -9,8 +9,9 @@ and exit codes as the ODC stages, speaking only to the platform seam:
 
 * **resolve** — environments and applications by exact name, selectors → versions
   (``from:<env>`` through one ``running_all`` of that environment), what the target runs.
-* **configure** — values are written *after* the deploy (``configuration_before_deploy`` is
-  false): the stage records what it will set; the deploy stage sets it once the plan finished.
+* **configure** — values are written *after* the deploy (``configures_after_deploy``, through
+  ``Platform.configure_after_deploy``): the stage records what it will set; the deploy stage
+  sets it once the plan finished. A platform without it is refused before anything changes.
 * **build** — reuse the selected version, or produce one (LifeTime: tag the source
   environment) and wait until it is usable.
 * **impact-analysis** — one ``analyse_all`` for every application that changes; a blocked gate
@@ -30,7 +31,13 @@ import requests
 
 from odc_pipeline.engine.context import AssetState, RunContext, StepTimer, msg
 from odc_pipeline.errors import GateBlockedError, OperationFailedError, UsageError
-from odc_pipeline.platforms.base import DeployRequest, ImpactRequest, ResolvedRevision, UnitRequest
+from odc_pipeline.platforms.base import (
+    DeployRequest,
+    ImpactRequest,
+    PlatformNotSupportedError,
+    ResolvedRevision,
+    UnitRequest,
+)
 from odc_pipeline.report import StepStatus
 
 BLOCKING = {"errors": ("Error",), "warnings": ("Error", "Warning"), "never": ()}
@@ -127,6 +134,12 @@ def configure(ctx: RunContext) -> None:
         body = _site_properties(ctx, state)
         if not body:
             continue
+        if not ctx.platform.capabilities.configures_after_deploy:
+            # refused here, before the deploy, not when the values are due after it
+            raise PlatformNotSupportedError(
+                f"{state.label}: configuration set after the deploy is not available on "
+                f"{ctx.platform.terms.platform}"
+            )
         timer = StepTimer(ctx, state, "configure")
         count = sum(len(v) for v in body.values())
         if ctx.plan:
@@ -148,7 +161,7 @@ def configure(ctx: RunContext) -> None:
 def _apply(ctx: RunContext, state: AssetState, body: dict, timer: StepTimer | None = None) -> None:
     assert ctx.target is not None
     timer = timer or StepTimer(ctx, state, "configure")
-    messages = ctx.platform.apply_site_properties(ctx.target, state.ref, body)  # type: ignore[attr-defined]
+    messages = ctx.platform.configure_after_deploy(ctx.target, state.ref, body)
     count = sum(len(v) for v in body.values())
     ctx.record(
         timer.result(

@@ -248,8 +248,7 @@ def _abort_on_cancel(ctx: RunContext, in_flight: dict[str, str]) -> dict[str, st
 def _discard_unstarted_plan(ctx: RunContext) -> None:
     """A plan impact analysis created and no deploy started (deploy not selected, a later
     failure, a cancel) is deleted: no saved plan is left behind."""
-    discard = getattr(ctx.platform, "discard_plan", None)
-    if discard is not None and discard():
+    if ctx.platform.discard_plan():
         ctx.reporter.info("deleted the deployment plan impact analysis created (no deploy started it)")
 
 

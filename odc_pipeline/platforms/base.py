@@ -389,6 +389,9 @@ class Capabilities:
     * ``two_stage``: a deploy can stop after preparation and be continued later (LifeTime).
     * ``configuration_before_deploy``: values are written before the deploy and applied by it
       (ODC pending values); otherwise they are written after it (LifeTime site properties).
+    * ``configures_after_deploy``: :meth:`Platform.configure_after_deploy` sets the pipeline
+      file's values once the deploy finished (LifeTime: a site property applies to the module
+      version that runs, so it is set after the plan).
     * ``release``: revisions can be tagged by the release stage; ``publish``: external library
       packages; ``code_quality``: the verify stage's code-quality gate.
     """
@@ -398,6 +401,7 @@ class Capabilities:
     rollback: bool = False
     two_stage: bool = False
     configuration_before_deploy: bool = True
+    configures_after_deploy: bool = False
     release: bool = False
     publish: bool = False
     code_quality: bool = False
@@ -433,6 +437,11 @@ class Platform(ABC):
     name: str = ""
     capabilities: Capabilities = Capabilities()
     terms: Terms = Terms()
+
+    def bind(self, options: Any) -> Platform:
+        """The same platform with the pipeline file's keys for it (``EngineSpec.platform_options``;
+        LifeTime: source, zones, two-stage, ...). Default: the platform has no such keys, itself."""
+        return self
 
     def poll_prior(self, stage: str) -> DurationHint | None:
         """How long ``stage``'s operations usually take on this platform when no history says
@@ -644,6 +653,15 @@ class Platform(ABC):
         :attr:`Capabilities.configuration_before_deploy` says which)."""
         raise PlatformNotSupportedError(f"configure is not available on {self.name}")
 
+    def configure_after_deploy(
+        self, environment: EnvironmentRef, asset: AssetRef, values: Mapping[str, Any]
+    ) -> tuple[Message, ...]:
+        """Set ``values`` (the pipeline file's configuration for ``asset``, in the platform's own
+        shape; LifeTime: module name → site property values) in ``environment`` after the deploy
+        (``capabilities.configures_after_deploy``). Returns what was set, secrets masked; a
+        value the platform refuses raises UsageError naming it."""
+        raise PlatformNotSupportedError(f"configuration set after the deploy is not available on {self.name}")
+
     # impact-analysis ----------------------------------------------------------------------
 
     @abstractmethod
@@ -731,10 +749,31 @@ class Platform(ABC):
         """Continue a deployment stopped after preparation (``capabilities.two_stage``)."""
         raise PlatformNotSupportedError(f"two-stage deployments are not available on {self.name}")
 
+    def discard_plan(self) -> bool:
+        """Delete what impact analysis created for a deploy that never started (LifeTime: the
+        saved plan), so a stopped run leaves nothing behind. True: something was deleted.
+        Default: analysis creates nothing to discard (False)."""
+        return False
+
     def abort_deploy(self, operation_key: str) -> bool:
         """Ask the platform to stop a running deployment on cancel; False: it cannot (ODC
         deployments run to the end, so the report lists them in flight instead)."""
         return False
+
+    # rollback of a plan-shaped platform (capabilities.deploys_as_plan + rollback) ----------
+
+    def settle_target(
+        self, run: RunServices, target: EnvironmentRef, own: Sequence[str], *, stage: str
+    ) -> tuple[Message, ...]:
+        """Before a rollback reads what moved: stop this run's operations ``own`` that wait for
+        someone, wait out what still runs on ``target``; messages say what was done."""
+        raise PlatformNotSupportedError(f"a plan rollback is not available on {self.name}")
+
+    def roll_back_plan(
+        self, run: RunServices, target: EnvironmentRef, units: Sequence[tuple[AssetRef, str]], *, stage: str
+    ) -> DeployOutcome:
+        """One deployment of ``units`` (asset, unit key that ran before), started once and waited for."""
+        raise PlatformNotSupportedError(f"a plan rollback is not available on {self.name}")
 
     # verify -------------------------------------------------------------------------------
 

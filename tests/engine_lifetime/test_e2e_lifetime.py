@@ -10,6 +10,7 @@ Production; Customer Portal modified in Development), on one ScaledClock: no tes
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -342,46 +343,214 @@ def test_site_properties_are_set_after_the_deploy_and_secrets_never_reported(wor
     assert all(i > start for i, c in enumerate(changes) if "/PropertiesAPI/" in c)
 
 
-def test_hostile_text_from_lifetime_never_starts_a_ci_command(tmp_path: Path) -> None:
-    """A deployment log line from LifeTime (text a platform user controls) that spells GitHub
-    workflow commands stays inert in the log, the outputs and the summary."""
+def test_a_plan_platform_without_configuration_after_deploy_is_refused_before_any_change(
+    world: World,
+) -> None:
+    """configure goes through ``Platform.configure_after_deploy`` only: a plan-shaped platform
+    whose capabilities lack it is refused at configure (exit 2), before a plan or tag exists."""
+    from dataclasses import replace as replaced
+
+    from odc_pipeline.engine.context import RunContext
+    from odc_pipeline.engine.runner import run_pipeline
+    from odc_pipeline.lifetime import LifetimeClient, LifetimeSettings
+    from odc_pipeline.platforms.lifetime import LifetimePlatform
+    from odc_pipeline.platforms.lifetime.platform import LIFETIME_CAPABILITIES
+
+    class NoSiteProperties(LifetimePlatform):
+        capabilities = replaced(LIFETIME_CAPABILITIES, configures_after_deploy=False)
+
+    path = world.tmp / "no-config.yml"
+    path.write_text(
+        TO_TEST + "stages:\n  configure:\n    Customer Portal:\n      modules:\n        CustomerPortal:\n"
+        "          site-properties:\n"
+        "            PageSize: {key: 726a3081-3356-59a7-a85f-0f5d0ad16f9f, value: 25}\n"
+        "  impact-analysis: {}\n  deploy: {}\n",
+        encoding="utf-8",
+    )
+    spec = spec_from_pipeline(load_pipeline(path, env={}), path=str(path))
+    settings = LifetimeSettings.from_env({"LIFETIME_URL": world.sim.url, "LIFETIME_TOKEN": world.sim.token})
+    with LifetimeClient(settings, clock=world.sim.clock) as client:
+        ctx = RunContext(
+            client=client,
+            clock=world.sim.clock,
+            reporter=RecordingReporter(),
+            spec=spec,
+            platform=NoSiteProperties(client).bind(spec.platform_options),
+        )
+        report = run_pipeline(ctx)
+    assert report.exit_code == 2
+    assert "configuration set after the deploy is not available on LifeTime" in (report.error or "")
+    assert world.changes() == []
+    assert world.sim.state.config_value("CustomerPortal", "Test", "PageSize") != "25"
+
+
+# --- every CI reporter: hostile platform text and secrets (as on ODC, tests/ci) -----------------
+
+CI_REPORTERS = ("github", "gitlab", "azure", "plain")
+
+
+@dataclass
+class CiRun:
+    """A run under one CI's real reporter (picked from the CI's environment, as the CLI does),
+    with every file that CI would read afterwards."""
+
+    ci: str
+    code: int
+    log: str
+    files: dict[str, Path]
+
+    def written(self) -> str:
+        return "\n".join(p.read_text(encoding="utf-8") for p in self.files.values() if p.exists())
+
+    def status_output(self) -> str:
+        """The ``status`` output as the next step/job would read it, by that CI's own rules."""
+        from tests.ci.ci_rules import azure_commands, github_parse_file_commands, gitlab_parse_dotenv
+
+        if self.ci == "github":
+            return github_parse_file_commands(self.files["output"].read_text(encoding="utf-8"))["status"]
+        if self.ci == "gitlab":
+            return gitlab_parse_dotenv(self.files["dotenv"].read_bytes())["ODC_STATUS"]
+        if self.ci == "azure":
+            (status,) = [
+                c.data
+                for c in azure_commands(self.log)
+                if c.event == "setvariable" and c.properties.get("variable") == "status"
+            ]
+            return status
+        match = re.search(r"\(exit code (\d+)\)", self.log)
+        assert match, self.log
+        return {"0": "succeeded", "1": "failed"}.get(match.group(1), match.group(1))
+
+    def masked(self, secret: str) -> str:
+        """The log without the lines that register ``secret`` with the runner (those must hold it)."""
+        return self.log.replace(f"::add-mask::{secret}", "").replace(f"##vso[task.setsecret]{secret}", "")
+
+
+def _text(path: Path) -> str:
+    return path.read_text(encoding="utf-8") if path.exists() else ""
+
+
+def _ci_env(ci: str, tmp: Path) -> tuple[dict[str, str], dict[str, Path]]:
+    files = {"junit": tmp / "junit.xml", "report": tmp / "r.json"}
+    if ci == "github":
+        files |= {"output": tmp / "github-output", "summary": tmp / "github-summary.md"}
+        for path in (files["output"], files["summary"]):
+            path.touch()
+        env = {
+            "GITHUB_ACTIONS": "true",
+            "GITHUB_OUTPUT": str(files["output"]),
+            "GITHUB_STEP_SUMMARY": str(files["summary"]),
+        }
+    elif ci == "gitlab":
+        files["dotenv"] = tmp / "odc.env"
+        env = {"GITLAB_CI": "true", "ODC_PIPELINE_DOTENV_FILE": str(files["dotenv"])}
+    elif ci == "azure":
+        files["summary"] = tmp / "azure-summary.md"
+        env = {"TF_BUILD": "True", "ODC_PIPELINE_SUMMARY_FILE": str(files["summary"])}
+    else:
+        env = {}
+    return env | {"ODC_PIPELINE_JUNIT_FILE": str(files["junit"])}, files
+
+
+def _run_under(ci: str, world: World, text: str) -> CiRun:
     import io
 
-    from odc_pipeline.reporting.github import GitHubReporter
-    from tests.ci.ci_rules import github_commands, github_parse_file_commands
+    from odc_pipeline.reporting.select import reporter_from_env
+
+    env, files = _ci_env(ci, world.tmp)
+    path = world.tmp / f"{ci}.yml"
+    path.write_text(text, encoding="utf-8")
+    spec = spec_from_pipeline(
+        load_pipeline(path, env={"PORTAL_SECRET": "s3cr3t-portal-value-9f8e"}), path=str(path)
+    )
+    stream = io.StringIO()
+    reporter = reporter_from_env(env, stream=stream, clock=world.sim.clock, report_file=str(files["report"]))
+    code = execute(
+        spec,
+        RunOptions(),
+        env={**env, "LIFETIME_URL": world.sim.url, "LIFETIME_TOKEN": world.sim.token},
+        overrides={},
+        clock=world.sim.clock,
+        report_file=str(files["report"]),
+        reporter=reporter,
+    )
+    return CiRun(ci, code, stream.getvalue(), files)
+
+
+def hostile_commands(log: str) -> list[str]:
+    """Every command ``tests.ci.conftest.HOSTILE`` would start, read with each CI's own rules
+    (``tests.ci.ci_rules``): all of them, whatever the reporter, since a log may be read by any."""
+    from tests.ci.ci_rules import azure_commands, azure_format_commands, github_commands, gitlab_sections
+
+    found = [
+        f"github ::{c.name}::{c.data}"
+        for c in github_commands(log)
+        if c.data.startswith(("pwned", "y", "abc"))
+        or c.name == "stop-commands"
+        or c.properties.get("title") == "x"
+    ]
+    found += [
+        f"azure ##vso[{c.area}.{c.event}]{c.data}"
+        for c in azure_commands(log)
+        if c.data.startswith("hacked")
+        or (c.event == "setvariable" and c.properties.get("variable") == "status" and c.data != "failed")
+    ]
+    found += [line for line in re.split(r"\r\n|\r|\n", log) if line.startswith("##[group]fake")]
+    found += [
+        f"azure ##[{name}]"
+        for name in azure_format_commands(log)
+        if name not in {"group", "endgroup", "section", "error", "warning"}
+    ]
+    found += [f"gitlab section {name}" for _, _, name in gitlab_sections(log) if name == "evil"]
+    found += ["raw ESC"] if "\x1b[0Ksection_start:1:evil" in log else []
+    return found
+
+
+@pytest.mark.parametrize("ci", CI_REPORTERS)
+def test_hostile_text_from_lifetime_never_starts_a_ci_command(tmp_path: Path, ci: str) -> None:
+    """A deployment log line from LifeTime (text a platform user controls) that spells GitHub
+    workflow commands, Azure logging/formatting commands and a GitLab section marker stays
+    inert in the log, the outputs, the summary and the JUnit file under every CI's reporter."""
     from tests.ci.conftest import HOSTILE
 
     tenant = outcome_tenant(environment="Test", result="finished_with_errors", message=HOSTILE)
     for world in _world(tmp_path, tenant):
-        out, summary = tmp_path / "out.txt", tmp_path / "summary.md"
-        out.touch()
-        summary.touch()
-        stream = io.StringIO()
-        env = {"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": str(out), "GITHUB_STEP_SUMMARY": str(summary)}
-        path = tmp_path / "hostile.yml"
-        path.write_text(TO_TEST + FULL, encoding="utf-8")
-        spec = spec_from_pipeline(load_pipeline(path, env={}), path=str(path))
-        reporter = GitHubReporter(
-            stream=stream, env=env, clock=world.sim.clock, report_file=str(tmp_path / "r.json")
-        )
-        code = execute(
-            spec,
-            RunOptions(),
-            env={**env, "LIFETIME_URL": world.sim.url, "LIFETIME_TOKEN": world.sim.token},
-            overrides={},
-            clock=world.sim.clock,
-            report_file=str(tmp_path / "r.json"),
-            reporter=reporter,
-        )
-        assert code == 1
-        report = (tmp_path / "r.json").read_text(encoding="utf-8")
-        assert "pwned" in report  # the text is kept as data...
-        commands = github_commands(stream.getvalue())
-        assert not any(c.data.startswith("pwned") for c in commands)  # ...never run as a command
-        assert world.sim.token not in stream.getvalue().replace(f"::add-mask::{world.sim.token}", "")
-        outputs = github_parse_file_commands(out.read_text(encoding="utf-8"))
-        assert outputs["status"] == "failed"
-        assert world.sim.token not in out.read_text(encoding="utf-8") + summary.read_text(encoding="utf-8")
+        run = _run_under(ci, world, TO_TEST + FULL)
+        assert run.code == 1, run.log
+        assert "pwned" in run.files["report"].read_text(encoding="utf-8")  # the text is kept as data...
+        shown = {k for k in ("summary", "junit") if run.files.get(k) and "pwned" in _text(run.files[k])}
+        assert (
+            shown
+            == {"github": {"summary"}, "gitlab": {"junit"}, "azure": {"summary", "junit"}, "plain": set()}[ci]
+        )  # ...and shown in what the CI renders...
+        assert hostile_commands(run.log) == [], run.log  # ...never run as a command
+        assert run.status_output() == "failed"
+        assert world.sim.token not in run.masked(world.sim.token)
+        assert world.sim.token not in run.written()
+
+
+@pytest.mark.parametrize("ci", CI_REPORTERS)
+def test_secret_site_property_never_reaches_a_ci_log_or_file(tmp_path: Path, ci: str) -> None:
+    """A secret site property (``${PORTAL_SECRET}``) is set in LifeTime, registered with the
+    runner where it can mask (GitHub ``add-mask``, Azure ``setsecret``) and found nowhere else:
+    not in the log, the outputs, the summary, the JUnit file or the JSON report."""
+    secret = "s3cr3t-portal-value-9f8e"
+    text = TO_TEST + (
+        "stages:\n  configure:\n    Customer Portal:\n      modules:\n        CustomerPortal:\n"
+        "          site-properties:\n"
+        "            ApiBaseUrl: {key: fc7d3115-4dc4-535b-a338-c3fe666bceb8, value: '${PORTAL_SECRET}'}\n"
+        "  deploy: {}\n"
+    )
+    for world in _world(tmp_path):
+        run = _run_under(ci, world, text)
+        assert run.code == 0, run.log
+        assert world.sim.state.config_value("CustomerPortal", "Test", "ApiBaseUrl") == secret
+        assert run.status_output() == "succeeded"
+        assert "ApiBaseUrl = ***" in run.files["report"].read_text(encoding="utf-8")  # reported by name...
+        assert secret not in run.masked(secret)  # ...never by value
+        assert secret not in run.written()
+        registered = run.log != run.masked(secret)
+        assert registered == (ci in {"github", "azure"})  # the CIs that can mask were told
 
 
 class _Answer:
@@ -576,3 +745,153 @@ def test_continue_with_a_key_that_is_not_waiting_changes_nothing(world: World) -
     assert result.code == 2
     assert "is not waiting in Production" in result.report["error"]
     assert world.changes() == []
+
+
+def _lifetime_hostile_files(tmp: Path) -> dict[str, Path]:
+    """Pipeline files (a fork's pull request can carry one) with the CI payload in LifeTime keys:
+    problems found before the run, and names the run fails on against the simulator."""
+    from tests.ci.test_hostile_pipeline_keys import PAYLOAD
+
+    head = "version: 1\nplatform: lifetime\ntarget: Test\n"
+    texts = {
+        "source": head
+        + f'source: "Development{PAYLOAD}"\nassets: [Customer Portal]\nstages:\n  deploy: {{}}\n',
+        "zone": head
+        + "source: Development\nassets:\n  - name: Customer Portal\n"
+        + f'    deployment-zone: "Global{PAYLOAD}"\nstages:\n  impact-analysis: {{}}\n  deploy: {{}}\n',
+        "module": head
+        + "source: Development\nassets: [Customer Portal]\nstages:\n  configure:\n    Customer Portal:\n"
+        + f'      modules:\n        "CustomerPortal{PAYLOAD}":\n'
+        + "          site-properties: {PageSize: {key: 726a3081-3356-59a7-a85f-0f5d0ad16f9f, value: 25}}\n",
+        "deploy-key": head
+        + "source: Development\nassets: [Customer Portal]\nstages:\n  deploy:\n"
+        + f'    "two-stage{PAYLOAD}": true\n',
+        "odc-key-under-lifetime": head
+        + "source: Development\nassets: [Customer Portal]\nstages:\n  configure:\n"
+        + f'    "Customer Portal{PAYLOAD}":\n      settings: {{Timeout: 45}}\n',
+    }
+    files = {}
+    for name, text in texts.items():
+        files[name] = tmp / f"{name}.yml"
+        files[name].write_text(text, encoding="utf-8")
+    return files
+
+
+@pytest.mark.parametrize(
+    ("ci", "command", "case"),
+    [
+        (ci, command, case)
+        for ci in CI_REPORTERS
+        for command in ("validate", "run")
+        for case in ("source", "zone", "module", "deploy-key", "odc-key-under-lifetime")
+    ],
+)
+def test_hostile_lifetime_keys_start_no_ci_command(  # noqa: PLR0917
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    ci: str,
+    command: str,
+    case: str,
+) -> None:
+    """As ``tests/ci/test_hostile_pipeline_keys.py`` for ODC: the payload in a LifeTime key goes
+    through ``validate`` and ``run --simulate`` (on the LifeTime simulator) under each CI's
+    reporter; the log is read back with each runner's own rules and starts no hostile command."""
+    from odc_pipeline import cli
+    from tests.ci.test_hostile_pipeline_keys import CIS, _hostile_commands
+
+    for name in ("GITHUB_ACTIONS", "GITLAB_CI", "TF_BUILD", "CI", "LIFETIME_URL", "LIFETIME_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in CIS[ci].items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("GITHUB_OUTPUT", str(tmp_path / "github-output"))
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(tmp_path / "github-summary"))
+    monkeypatch.chdir(tmp_path)
+    path = _lifetime_hostile_files(tmp_path)[case]
+    if command == "validate":
+        code = cli.main(["validate", str(path)])
+    else:
+        code = cli.main(
+            [
+                "run",
+                str(path),
+                "--simulate",
+                "--time-scale",
+                "0.002",
+                "--report-file",
+                str(tmp_path / "r.json"),
+            ]
+        )
+    out = capsys.readouterr()
+    log = out.out + "\n" + out.err
+    file_problem = case in {"deploy-key", "odc-key-under-lifetime"}
+    assert code == (2 if file_problem else {"validate": 0, "run": code}[command]), log
+    if file_problem or command == "run":
+        assert code in {1, 2}, log  # the hostile text really reached an error message...
+        assert "leak" in log  # ...shown as inert text
+    assert _hostile_commands(log) == [], log
+
+
+TWO_STAGE = HEAD + (
+    "target: Production\nrevision: from:Test\nassets: [Core Services]\n"
+    "stages:\n  impact-analysis: {}\n  deploy: {two-stage: true}\n  verify: {}\n"
+)
+
+
+@pytest.mark.parametrize("by", ["report", "plan-key"])
+def test_continue_through_the_cli_finishes_the_plan_a_first_run_prepared(
+    world: World, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], by: str
+) -> None:
+    """``odc-pipeline continue`` via ``cli.main`` against the simulator that holds the prepared
+    plan (LIFETIME_URL/LIFETIME_TOKEN, as a CI job after an approval would have them), waiting on
+    the simulator's time scale (``--time-scale``): the plan deploys, verify passes, exit 0."""
+    from odc_pipeline.cli import main
+
+    prepared = world.run(TWO_STAGE)
+    assert prepared.code == 0, prepared.report["error"]
+    assert prepared.report["status"] == "prepared"
+    (step,) = prepared.steps("deploy")
+    key = step["operation_key"]
+    assert world.version("Production", "Core Services") == "2.0.0"
+
+    monkeypatch.setenv("LIFETIME_URL", world.sim.url)
+    monkeypatch.setenv("LIFETIME_TOKEN", world.sim.token)
+    for name in ("GITHUB_ACTIONS", "GITLAB_CI", "TF_BUILD"):
+        monkeypatch.delenv(name, raising=False)
+    report = world.tmp / "continued.json"
+    which = (
+        ["--report", str(world.tmp / f"report-{world.runs}.json")]
+        if by == "report"
+        else [str(world.tmp / f"pipeline-{world.runs}.yml"), "--plan-key", key]
+    )
+    code = main(["continue", *which, "--time-scale", str(TIME_SCALE), "--report-file", str(report)])
+    document = json.loads(report.read_text(encoding="utf-8"))
+    assert code == 0, document["error"]
+    assert document["status"] == "succeeded"
+    assert world.version("Production", "Core Services") == "2.1.0"
+    (deployed,) = [s for s in document["steps"] if s["stage"] == "deploy"]
+    assert deployed["operation_key"] == key
+    assert {s["status"] for s in document["steps"] if s["stage"] == "verify"} == {"succeeded"}
+    assert [c for c in world.changes() if c.endswith("/continue/")] == [
+        f"POST /lifetimeapi/rest/v2/deployments/{key}/continue/"
+    ]
+    assert sum(1 for c in world.changes() if c.endswith("/deployments/")) == 1  # no second plan
+    assert "succeeded: Production" in capsys.readouterr().out
+
+
+def test_continue_refuses_a_time_scale_for_a_lifetime_that_is_not_on_this_machine(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A sped-up clock against a real LifeTime would poll it many times too often: exit 2,
+    before any request (the URL is not even reachable)."""
+    from odc_pipeline.cli import main
+
+    path = tmp_path / "two-stage.yml"
+    path.write_text(TWO_STAGE, encoding="utf-8")
+    monkeypatch.setenv("LIFETIME_URL", "https://lifetime.example.com")
+    monkeypatch.setenv("LIFETIME_TOKEN", "t" * 32)
+    assert main(["continue", str(path), "--plan-key", "k", "--time-scale", "0.01"]) == 2
+    assert "LIFETIME_URL must be a loopback URL" in capsys.readouterr().err
+    monkeypatch.setenv("LIFETIME_URL", "http://127.0.0.1:9")
+    assert main(["continue", str(path), "--plan-key", "k", "--time-scale", "0"]) == 2
+    assert "--time-scale needs a positive number" in capsys.readouterr().err

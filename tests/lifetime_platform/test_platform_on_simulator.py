@@ -345,7 +345,7 @@ def test_site_properties_are_set_by_key_and_secrets_masked(world: World) -> None
             SitePropertyValue("PageSize", "726a3081-3356-59a7-a85f-0f5d0ad16f9f", "25"),
         )
     }
-    messages = platform.apply_site_properties(target, asset, body)
+    messages = platform.configure_after_deploy(target, asset, body)
     assert world.sim.state.config_value("CustomerPortal", "Test", "ApiBaseUrl") == secret
     assert world.sim.state.config_value("CustomerPortal", "Test", "PageSize") == "25"
     assert all(secret not in m.text for m in messages)
@@ -359,7 +359,7 @@ def test_a_wrong_site_property_key_fails_the_step(world: World) -> None:
     asset = platform.resolve_asset(name="Customer Portal")
     body = {"CustomerPortal": (SitePropertyValue("Nope", "00000000-0000-0000-0000-000000000000", "1"),)}
     with pytest.raises(UsageError, match="Nope was not applied"):
-        platform.apply_site_properties(target, asset, body)
+        platform.configure_after_deploy(target, asset, body)
 
 
 def test_a_bad_token_is_exit_3(world: World) -> None:

@@ -13,6 +13,7 @@ from odc_pipeline.platforms.base import (
     DeployRequest,
     EnvironmentRef,
     ImpactRequest,
+    PlatformNotSupportedError,
     ResolvedRevision,
     RunningState,
     UnitRequest,
@@ -43,6 +44,15 @@ def test_the_default_platform_is_odc_and_answers_what_odc_can_do() -> None:
     assert platform.capabilities.configuration_before_deploy
     assert not platform.capabilities.deploys_as_plan
     assert not platform.capabilities.two_stage
+    assert not platform.capabilities.configures_after_deploy
+
+
+def test_configuration_after_the_deploy_is_refused_on_odc_by_the_interface_default() -> None:
+    platform = OdcPlatform(_odc())
+    with pytest.raises(PlatformNotSupportedError, match="after the deploy is not available on odc"):
+        platform.configure_after_deploy(QA, APP, {"Orders": []})
+    assert platform.bind(object()) is platform  # ODC has no platform keys to bind
+    assert platform.discard_plan() is False  # ODC analyses create nothing to delete
 
 
 def test_environments_in_promotion_order_and_names_exact() -> None:

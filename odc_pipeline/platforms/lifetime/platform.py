@@ -44,6 +44,7 @@ LIFETIME_CAPABILITIES = Capabilities(
     rollback=True,
     two_stage=True,
     configuration_before_deploy=False,
+    configures_after_deploy=True,
     release=False,
     publish=False,
     code_quality=False,
@@ -85,7 +86,7 @@ class LifetimePlatform(Platform):
 
     def bind(self, options: LifetimeOptions) -> LifetimePlatform:
         """The same client with the pipeline file's LifeTime keys."""
-        return LifetimePlatform(self.client, options, secrets=self.secrets)
+        return type(self)(self.client, options, secrets=self.secrets)
 
     # resolve ------------------------------------------------------------------------------
 
@@ -175,13 +176,13 @@ class LifetimePlatform(Platform):
     def write_configuration(
         self, environment: EnvironmentRef, asset: AssetRef, body: Mapping[str, Any]
     ) -> None:
-        self.apply_site_properties(environment, asset, body)
+        self.configure_after_deploy(environment, asset, body)
 
-    def apply_site_properties(
-        self, environment: EnvironmentRef, asset: AssetRef, body: Mapping[str, Sequence[SitePropertyValue]]
+    def configure_after_deploy(
+        self, environment: EnvironmentRef, asset: AssetRef, values: Mapping[str, Sequence[SitePropertyValue]]
     ) -> tuple[Message, ...]:
         """Set site properties (module name → values) after the deploy."""
-        return configure.apply(self.client, environment, asset, body, secrets=self.secrets)
+        return configure.apply(self.client, environment, asset, values, secrets=self.secrets)
 
     # impact-analysis ----------------------------------------------------------------------
 
