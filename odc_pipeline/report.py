@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
-REPORT_SCHEMA_VERSION = "1.1"
+REPORT_SCHEMA_VERSION = "1.2"
 
 STAGES: tuple[str, ...] = (
     "configure",
@@ -150,6 +150,10 @@ class AssetRollback:
     summary: str = ""
     messages: tuple[Message, ...] = ()
     values: tuple[ValueRestore, ...] = ()
+    # LifeTime (no revision numbers): application version labels; the keys are build_key_*
+    version_new: str | None = None
+    version_target: str | None = None
+    version_now: str | None = None
 
     @property
     def ok(self) -> bool:

@@ -19,6 +19,7 @@ from odc_pipeline.engine import (
     configure,
     deploy,
     impact,
+    plan_rollback,
     plan_stages,
     publish,
     release,
@@ -216,14 +217,15 @@ def _release_libraries_first(ctx: RunContext, stages: tuple[str, ...]) -> None:
         _in_stage(ctx, "release", release.release_libraries)
 
 
-def _run_plan_stages(ctx: RunContext, stages: tuple[str, ...]) -> str:
-    """The stages of a platform that deploys one plan (:mod:`.plan_stages`); returns the last one."""
-    current = "resolve"
+def _run_plan_stages(ctx: RunContext, stages: tuple[str, ...], reached: list[str]) -> None:
+    """The stages of a platform that deploys one plan (:mod:`.plan_stages`); ``reached`` gets
+    each stage as it starts, so the caller knows which one raised (rollback applies or not)."""
     _in_stage(ctx, "resolve", plan_stages.resolve)
     for stage in stages:
-        current = stage
+        reached.append(stage)
         _in_stage(ctx, stage, plan_stages.WORK.get(stage) or plan_stages.unsupported(stage))
-    return current
+    if ctx.plan:
+        plan_rollback.annotate_plan(ctx)
 
 
 def _abort_on_cancel(ctx: RunContext, in_flight: dict[str, str]) -> dict[str, str]:
@@ -306,10 +308,11 @@ def _run_stages(ctx: RunContext) -> BaseException | None:
     stages = selected_stages(ctx.spec, ctx.options)
     error: BaseException | None = None
     current = "resolve"  # the stage that raised decides whether a rollback applies
+    reached = [current]
     try:
         if ctx.platform.capabilities.deploys_as_plan:
-            current = _run_plan_stages(ctx, stages)
-            stages = ()
+            stages, planned = (), stages
+            _run_plan_stages(ctx, planned, reached)
         else:
             _in_stage(ctx, "resolve", resolve)
         deploying = "deploy" in stages
@@ -340,9 +343,11 @@ def _run_stages(ctx: RunContext) -> BaseException | None:
         log.debug("unexpected error", exc_info=True)
         error = exc
     if ctx.platform.capabilities.deploys_as_plan:
+        current = reached[-1]
         _discard_unstarted_plan(ctx)
     if error is not None and rollback.applies(ctx, current, error):
-        error = rollback.roll_back(ctx, error)  # in the worker: a cancel reaches it like any wait
+        back = plan_rollback if ctx.platform.capabilities.deploys_as_plan else rollback
+        error = back.roll_back(ctx, error)  # in the worker: a cancel reaches it like any wait
     return error
 
 

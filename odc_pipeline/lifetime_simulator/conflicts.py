@@ -3,7 +3,9 @@
 Four findings, each a LifeTime plan can show in its validation:
 
 * the application is blocked in the target ("cannot be included in the deployment");
-* the target runs a newer version of the application than the plan deploys;
+* the target runs a newer version of the application than the plan deploys (unless the
+  tenant's ``undoc.older_version`` is ``allowed``: whether LifeTime's API blocks a rollback
+  plan is UNDOC);
 * a producer the application depends on neither runs in the target nor is in the plan
   (``Producer Module Missing``);
 * a version marked ``breaking`` leaves a consumer that runs in the target outdated
@@ -49,7 +51,12 @@ class Conflict:
 
 
 def analyse(
-    plan: Plan, apps: dict[str, Application], running: dict[str, Running], target_name: str
+    plan: Plan,
+    apps: dict[str, Application],
+    running: dict[str, Running],
+    target_name: str,
+    *,
+    older_allowed: bool = False,
 ) -> list[Conflict]:
     """Every finding for ``plan`` given ``running`` (application key → what runs in the target)."""
     by_app = {_app_of(apps, op.version_key): op for op in plan.operations}
@@ -69,7 +76,7 @@ def analyse(
                 )
             )
         current = running.get(app_key)
-        if current is not None and current.version_key in app.versions:
+        if current is not None and current.version_key in app.versions and not older_allowed:
             there = app.versions[current.version_key]
             if there.created_on > version.created_on:
                 found.append(

@@ -125,6 +125,7 @@ class Plan:
     waits_for: str | None = None  # the plan to the same target that must end first
     outcome: str = "finished_successful"
     outcome_message: str | None = None
+    partly_deployed: list[str] = field(default_factory=list)  # app names a failed plan still deployed
     redeploy_keys: list[str] = field(default_factory=list)  # consumer applications redeployed with it
     continues: list[float] = field(default_factory=list)
     abort_t: float | None = None

@@ -38,6 +38,8 @@ SUSPENDED = "deployment_suspended"
 TERMINAL = frozenset({ABORTED, SUCCESSFUL, WARNINGS, ERRORS})
 APPLIES = frozenset({SUCCESSFUL, WARNINGS})
 """Outcomes after which the target runs the plan's versions."""
+FAILED = frozenset({ERRORS, ABORTED})
+"""Outcomes after which the target runs the versions the outcome's ``deployed`` names (UNDOC)."""
 
 
 @dataclass(frozen=True)

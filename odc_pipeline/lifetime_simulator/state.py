@@ -278,7 +278,13 @@ class LifeTimeState:
 
     def findings(self, plan: Plan) -> list[conflicts.Conflict]:
         target = self.environments[plan.target_key]
-        return conflicts.analyse(plan, self.applications, self.running[plan.target_key], target.name)
+        return conflicts.analyse(
+            plan,
+            self.applications,
+            self.running[plan.target_key],
+            target.name,
+            older_allowed=self.undoc.older_version == "allowed",
+        )
 
     def command(self, plan: Plan, command: str, *, redeploy_outdated: bool, account: ServiceAccount) -> None:
         now_t, now = self.clock.monotonic(), self.clock.now()
@@ -296,7 +302,7 @@ class LifeTimeState:
             plan.redeploy_outdated = redeploy_outdated
             plan.two_step = target.two_step
             plan.waits_for = self._holder(plan.target_key, now_t)
-            plan.outcome, plan.outcome_message = self._outcome(plan)
+            plan.outcome, plan.outcome_message, plan.partly_deployed = self._outcome(plan)
             plan.started_t, plan.started_at, plan.started_by = now_t, now, account.name
         elif command == "continue":
             if status.status != plans.NEEDS_INTERVENTION or target.maintenance:
@@ -317,7 +323,7 @@ class LifeTimeState:
                 return other.key
         return None
 
-    def _outcome(self, plan: Plan) -> tuple[str, str | None]:
+    def _outcome(self, plan: Plan) -> tuple[str, str | None, list[str]]:
         target = self.environments[plan.target_key].name
         labels = {}
         for op in plan.operations:
@@ -332,8 +338,8 @@ class LifeTimeState:
             if spec.version is not None and labels.get(spec.application or "") != spec.version:
                 continue
             used[0] += 1
-            return spec.result, spec.message
-        return plans.SUCCESSFUL, None
+            return spec.result, spec.message, [n for n in spec.deployed if n in labels]
+        return plans.SUCCESSFUL, None, []
 
     def advance(self) -> None:
         """Apply every plan that finished by now, in the order they finished."""
@@ -348,19 +354,20 @@ class LifeTimeState:
                 done.append((end, plan, plans.current(segments, now_t).status))
         for _, plan, status in sorted(done, key=lambda d: d[0]):
             plan.applied = True
-            if status not in plans.APPLIES:
+            partly = status in plans.FAILED and bool(plan.partly_deployed) and plan.abort_t is None
+            if status not in plans.APPLIES and not partly:
                 continue
             running = self.running[plan.target_key]
             target = self.environments[plan.target_key]
             default = target.default_zone()
             for op in plan.operations:
                 app, _ = self.version_of(op.version_key) or (None, None)
-                if app is None:
+                if app is None or (partly and app.name not in plan.partly_deployed):
                     continue
                 previous = running.get(app.key)
                 zone = op.zone_key or (previous.zone_key if previous else (default.key if default else ""))
                 running[app.key] = Running(op.version_key, False, zone)
-            for consumer_key in plan.redeploy_keys:
+            for consumer_key in [] if partly else plan.redeploy_keys:
                 if consumer_key in running:
                     running[consumer_key].modified = False
 

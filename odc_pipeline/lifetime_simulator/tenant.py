@@ -156,6 +156,11 @@ class OutcomeSpec(_Model):
     result: Outcome
     message: str | None = None
     times: int | None = Field(None, ge=1, description="applies to this many plans, then retires")
+    deployed: list[str] = Field(
+        default_factory=list,
+        description="applications of the plan a failed plan (finished_with_errors, aborted) deployed "
+        "before it failed (UNDOC: LifeTime may leave a failed plan partly deployed)",
+    )
 
     _text_version = field_validator("version", mode="before")(lambda cls, v: _text(v))
 
@@ -168,6 +173,11 @@ class Undoc(_Model):
     unauthorized_body: Literal["exception", "empty", "html"] = "exception"
     app_not_in_environment: Literal["not_found", "without_status"] = "not_found"
     unprocessed_version: Literal["refused_in_plan", "not_found"] = "refused_in_plan"
+    older_version: Literal["conflict", "allowed"] = Field(
+        "conflict",
+        description="a plan deploying an older version than the target runs (a rollback): a "
+        "blocking conflict, or allowed as LifeTime's console allows deploying a previous version",
+    )
 
 
 class LifeTimeTenant(_Model):
@@ -290,5 +300,8 @@ def check_references(tenant: LifeTimeTenant) -> list[tuple[Path_, str]]:
             problems.append((("outcomes", i, "environment"), f"unknown environment {outcome.environment!r}"))
         if outcome.application is not None and outcome.application not in apps:
             problems.append((("outcomes", i, "application"), f"unknown application {outcome.application!r}"))
+        for j, name in enumerate(outcome.deployed):
+            if name not in apps:
+                problems.append((("outcomes", i, "deployed", j), f"unknown application {name!r}"))
     problems += fault_problems(tenant.faults, LIFETIME_FAULT_NAMES)
     return problems

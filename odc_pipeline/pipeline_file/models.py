@@ -371,7 +371,8 @@ class DeployStage(_Model):
         default=False,
         description=(
             "When a deploy, a verification or a wait fails: return every app this run changed to the "
-            "revision, build and configuration that ran before (consumers first)."
+            "revision, build and configuration that ran before (consumers first). LifeTime: one "
+            "deployment plan back to the application versions that ran before."
         ),
     )
     force: Bool = Field(

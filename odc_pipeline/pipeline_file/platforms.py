@@ -42,7 +42,6 @@ ODC_ONLY: dict[Path, str] = {
     ("stages", "build", "force-rebuild"): "LifeTime has no builds; the build stage reuses or creates tags",
     ("stages", "impact-analysis", "on-unavailable"): "LifeTime always validates the deployment plan",
     ("stages", "deploy", "max-parallel"): "LifeTime deploys every application in one plan",
-    ("stages", "deploy", "rollback-on-failure"): "odc-pipeline rolls back on ODC only",
     ("stages", "deploy", "force"): "a LifeTime plan does not redeploy the version that runs; "
     "see redeploy-outdated",
     ("stages", "verify", "code-quality"): "LifeTime has no code-quality API",

@@ -760,6 +760,21 @@ class Platform(ABC):
         deployments run to the end, so the report lists them in flight instead)."""
         return False
 
+    # rollback of a plan-shaped platform (capabilities.deploys_as_plan + rollback) ----------
+
+    def settle_target(
+        self, run: RunServices, target: EnvironmentRef, own: Sequence[str], *, stage: str
+    ) -> tuple[Message, ...]:
+        """Before a rollback reads what moved: stop this run's operations ``own`` that wait for
+        someone, wait out what still runs on ``target``; messages say what was done."""
+        raise PlatformNotSupportedError(f"a plan rollback is not available on {self.name}")
+
+    def roll_back_plan(
+        self, run: RunServices, target: EnvironmentRef, units: Sequence[tuple[AssetRef, str]], *, stage: str
+    ) -> DeployOutcome:
+        """One deployment of ``units`` (asset, unit key that ran before), started once and waited for."""
+        raise PlatformNotSupportedError(f"a plan rollback is not available on {self.name}")
+
     # verify -------------------------------------------------------------------------------
 
     def code_quality(self, run: RunServices, asset: AssetRef, revision: int, *, stage: str) -> QualityReport:

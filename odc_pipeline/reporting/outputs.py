@@ -76,6 +76,8 @@ def deployments_of(report: RunReport) -> list[dict[str, object]]:
         if rolled is not None:  # only after a rollback: the outcome and what runs now
             entry["rollback"] = rolled.outcome
             entry["revision-now"] = rolled.revision_now
+            if "version_after" in step.details:
+                entry["version-now"] = rolled.version_now
         result.append(entry)
     return result
 

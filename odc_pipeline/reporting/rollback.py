@@ -34,6 +34,16 @@ def _revision(revision: int | None) -> str:
     return f"r{revision}" if revision is not None else "not deployed"
 
 
+def _runs(rollback: AssetRollback, *, now: bool) -> str:
+    """What the asset runs after the rollback (``now``) or ran before: a LifeTime version label
+    when the platform has no revision numbers, else ``rN``."""
+    version = rollback.version_now if now else rollback.version_target
+    key = rollback.build_key_now if now else rollback.build_key_target
+    if version is not None or (key is not None and rollback.revision_new is None):
+        return version or key or "not deployed"
+    return _revision(rollback.revision_now if now else rollback.revision_target)
+
+
 def moved(report: RunReport) -> list[tuple[str, int | None, int | None]]:
     """Assets a failed run without a rollback left on new revisions: (name, before, after)."""
     return [
@@ -56,8 +66,7 @@ def stage_state(report: RunReport) -> tuple[str, str] | None:
     if rollback is not None:
         still = [a for a in rollback.assets if a.asset in rollback.still_on_new]
         listed = ", ".join(
-            f"{a.asset} (runs {_revision(a.revision_now)}, ran {_revision(a.revision_target)} before)"
-            for a in still
+            f"{a.asset} (runs {_runs(a, now=True)}, ran {_runs(a, now=False)} before)" for a in still
         )
         if rollback.status == "incomplete":
             values = [
@@ -74,7 +83,7 @@ def stage_state(report: RunReport) -> tuple[str, str] | None:
             return "Rollback incomplete", "; ".join(parts)
         if rollback.status == "cancelled":
             return "Rollback cancelled", f"not back on what ran before: {listed or 'none'}"
-        back = ", ".join(f"{a.asset} {a.outcome} ({_revision(a.revision_now)})" for a in rollback.assets)
+        back = ", ".join(f"{a.asset} {a.outcome} ({_runs(a, now=True)})" for a in rollback.assets)
         return "Rolled back", f"every asset this run changed runs what ran before: {back}"
     changed = moved(report)
     if not changed:

@@ -112,3 +112,20 @@ def test_the_readme_documents_every_tenant_section_and_fault():
     for field in ("deployment_created_status", "deployment_key_format", "unauthorized_body",
                   "app_not_in_environment", "unprocessed_version"):  # fmt: skip
         assert f"`{field}: " in section
+
+
+def test_an_outcome_that_leaves_an_unknown_application_deployed_is_reported():
+    found = problems(
+        BASE
+        + """\
+applications:
+  - name: App
+    versions:
+      - {version: 1.0.0}
+outcomes:
+  - environment: Prd
+    result: finished_with_errors
+    deployed: [App, Ghost]
+"""
+    )
+    assert found == ["lt.yaml:16: outcomes[0].deployed[1]: unknown application 'Ghost'"]

@@ -33,7 +33,7 @@ from odc_pipeline.platforms.base import (
     UnitRequest,
     UnitSearch,
 )
-from odc_pipeline.platforms.lifetime import configure, deploy, plans, resolve, tagging
+from odc_pipeline.platforms.lifetime import configure, deploy, plans, resolve, rollback, tagging
 from odc_pipeline.platforms.lifetime.options import LifetimeOptions, SitePropertyValue
 from odc_pipeline.redaction import SECRETS, SecretRegistry
 from odc_pipeline.report import Message
@@ -41,7 +41,7 @@ from odc_pipeline.report import Message
 LIFETIME_CAPABILITIES = Capabilities(
     parallel_deploys=False,
     deploys_as_plan=True,
-    rollback=False,
+    rollback=True,
     two_stage=True,
     configuration_before_deploy=False,
     configures_after_deploy=True,
@@ -375,6 +375,30 @@ class LifetimePlatform(Platform):
 
     def abort_deploy(self, operation_key: str) -> bool:
         return deploy.abort(self.client, operation_key)
+
+    # rollback (rollback-on-failure; engine/plan_rollback.py) ------------------------------
+
+    def settle_target(
+        self, run: RunServices, target: EnvironmentRef, own: Sequence[str], *, stage: str
+    ) -> tuple[Message, ...]:
+        """Before reading what moved: this run's plans that wait for an intervention are
+        aborted, every plan still running on ``target`` is waited out."""
+        return rollback.settle(self.client, run, target, own, stage=stage)
+
+    def roll_back_plan(
+        self, run: RunServices, target: EnvironmentRef, units: Sequence[tuple[AssetRef, str]], *, stage: str
+    ) -> DeployOutcome:
+        """One plan back to ``units`` (application, version key that ran before), started once."""
+        return rollback.run_back(
+            self.client,
+            run,
+            self.plan_content(target, units),
+            {asset.key: asset.name for asset, _ in units},
+            notes=self.options.notes,
+            stage=stage,
+            redeploy_outdated=self.options.redeploy_outdated,
+            allow_warnings=self.options.allow_warnings,
+        )
 
 
 def _runs(running: Mapping[str, RunningState], asset_key: str) -> str | None:
