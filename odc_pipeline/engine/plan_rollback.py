@@ -27,17 +27,14 @@ from typing import Any
 
 from odc_pipeline.engine.context import AssetState, RunContext
 from odc_pipeline.engine.context import msg as message
+from odc_pipeline.engine.rollback import FOLD, conclude
 from odc_pipeline.errors import (
     CancelledError,
-    ExitCode,
     OdcPipelineError,
     OperationTimeoutError,
-    RollbackIncompleteError,
-    RolledBackError,
 )
-from odc_pipeline.report import AssetRollback, RollbackReport, StepStatus, ValueRestore
+from odc_pipeline.report import AssetRollback, StepStatus, ValueRestore
 
-FOLD = "rollback"
 STAGE = "deploy"  # the rollback plan waits with the deploy stage's timeout and prior
 NOT_READABLE = (
     "the Properties API has no read: its value before the run is unknown, it keeps the value this run set"
@@ -115,33 +112,9 @@ def roll_back(ctx: RunContext, error: BaseException) -> BaseException:
     results = _check_final(ctx, assets, results)
     ordered = tuple(results[a.key] for a in assets)
     still = tuple(r.asset for r in ordered if r.build_key_now != r.build_key_target)
-    if ctx.cancel.is_set():
-        status = "cancelled"
-    elif all(r.ok for r in ordered) and not still:
-        status = "complete"
-    else:
-        status = "incomplete"
-    ctx.rollback = RollbackReport(
-        status=status,
-        reason=ctx.secrets.redact(reason),
-        assets=tuple(_redacted(ctx, r) for r in ordered),
-        still_on_new=still,
-    )
     for asset in assets:
         asset.tag = results[asset.key].version_now
-    folded = {"complete": StepStatus.ROLLED_BACK, "cancelled": StepStatus.CANCELLED}
-    ctx.reporter.stage_finished(FOLD, folded.get(status, StepStatus.FAILED))
-    if status == "cancelled":
-        return CancelledError(f"cancelled during the rollback after: {reason}")
-    if status == "complete":
-        done = ", ".join(f"{r.asset} {r.outcome}" for r in ordered)
-        exit_code = ExitCode(getattr(error, "exit_code", ExitCode.FAILED))
-        return RolledBackError(f"{reason} — rolled back: {done}", exit_code=exit_code)
-    ctx.reporter.error("rollback incomplete; not on the versions that ran before: " + ", ".join(still))
-    return RollbackIncompleteError(
-        f"{reason} — rollback incomplete: "
-        + "; ".join(f"{r.asset}: {r.summary}" for r in ordered if not r.ok or r.asset in still)
-    )
+    return conclude(ctx, error, reason, ordered, still, still_on="not on the versions that ran before")
 
 
 def _act(
@@ -266,14 +239,6 @@ def _check_final(
             )
         checked[asset.key] = result
     return checked
-
-
-def _redacted(ctx: RunContext, result: AssetRollback) -> AssetRollback:
-    return dataclasses.replace(
-        result,
-        summary=ctx.secrets.redact(result.summary),
-        messages=tuple(dataclasses.replace(m, text=ctx.secrets.redact(m.text)) for m in result.messages),
-    )
 
 
 # ---------------------------------------------------------------------------- --plan

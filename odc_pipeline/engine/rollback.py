@@ -117,6 +117,27 @@ def roll_back(ctx: RunContext, error: BaseException) -> BaseException:
         if (r.revision_now, r.build_key_now) != (r.revision_target, r.build_key_target)
         and not (r.build_key_target is None and r.revision_now == r.revision_target)
     )
+    for asset in assets:
+        result = results[asset.key]
+        if result.revision_now is not None or result.outcome in {"undeployed", "not-deployed"}:
+            asset.revision_after = result.revision_now
+    return conclude(ctx, error, reason, ordered, still, still_on="still on the revisions this run deployed")
+
+
+def conclude(
+    ctx: RunContext,
+    error: BaseException,
+    reason: str,
+    ordered: tuple[AssetRollback, ...],
+    still: tuple[str, ...],
+    *,
+    still_on: str,
+) -> BaseException:
+    """The rollback's status, its report and the error the run ends with, for every platform.
+
+    One place, so that a clean, an incomplete and a cancelled rollback read and exit alike
+    whichever platform rolled back (ODC per asset here, LifeTime with one plan back).
+    """
     if ctx.cancel.is_set():
         status = "cancelled"
     elif all(r.ok for r in ordered) and not still:
@@ -126,13 +147,9 @@ def roll_back(ctx: RunContext, error: BaseException) -> BaseException:
     ctx.rollback = RollbackReport(
         status=status,
         reason=ctx.secrets.redact(reason),
-        assets=tuple(_redacted(ctx, r) for r in ordered),
+        assets=tuple(redacted(ctx, r) for r in ordered),
         still_on_new=still,
     )
-    for asset in assets:
-        result = results[asset.key]
-        if result.revision_now is not None or result.outcome in {"undeployed", "not-deployed"}:
-            asset.revision_after = result.revision_now
     folded = {"complete": StepStatus.ROLLED_BACK, "cancelled": StepStatus.CANCELLED}
     ctx.reporter.stage_finished(FOLD, folded.get(status, StepStatus.FAILED))
     exit_code = ExitCode(getattr(error, "exit_code", ExitCode.FAILED))
@@ -141,7 +158,7 @@ def roll_back(ctx: RunContext, error: BaseException) -> BaseException:
     if status == "complete":
         done = ", ".join(f"{r.asset} {r.outcome}" for r in ordered)
         return RolledBackError(f"{reason} — rolled back: {done}", exit_code=exit_code)
-    ctx.reporter.error("rollback incomplete; still on the revisions this run deployed: " + ", ".join(still))
+    ctx.reporter.error(f"rollback incomplete; {still_on}: " + ", ".join(still))
     return RollbackIncompleteError(
         f"{reason} — rollback incomplete: "
         + "; ".join(f"{r.asset}: {r.summary}" for r in ordered if not r.ok or r.asset in still)
@@ -498,7 +515,8 @@ def _check_final(
     return checked
 
 
-def _redacted(ctx: RunContext, result: AssetRollback) -> AssetRollback:
+def redacted(ctx: RunContext, result: AssetRollback) -> AssetRollback:
+    """The result as reported: summary, messages and value notes redacted."""
     return dataclasses.replace(
         result,
         summary=ctx.secrets.redact(result.summary),
