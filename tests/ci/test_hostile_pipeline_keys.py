@@ -75,6 +75,34 @@ def _hostile_commands(log: str) -> list[str]:
     return found
 
 
+def run_cli_under_ci(  # noqa: PLR0917
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    ci: str,
+    command: str,
+    path: Path,
+    *,
+    unset: tuple[str, ...] = (),
+) -> tuple[int, str]:
+    """``validate`` or ``run --simulate`` on ``path`` with ``ci``'s environment, as that CI runs
+    the step; returns the exit code and everything printed (what the runner would parse)."""
+    for name in ("GITHUB_ACTIONS", "GITLAB_CI", "TF_BUILD", "CI", *unset):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in CIS[ci].items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("GITHUB_OUTPUT", str(tmp_path / "github-output"))
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(tmp_path / "github-summary"))
+    monkeypatch.chdir(tmp_path)
+    if command == "validate":
+        code = cli.main(["validate", str(path)])
+    else:
+        report = str(tmp_path / "r.json")
+        code = cli.main(["run", str(path), "--simulate", "--time-scale", "0.002", "--report-file", report])
+    out = capsys.readouterr()
+    return code, out.out + "\n" + out.err
+
+
 @pytest.mark.parametrize(
     ("ci", "command", "case"),
     [
@@ -85,30 +113,7 @@ def _hostile_commands(log: str) -> list[str]:
     ],
 )
 def test_hostile_keys_start_no_ci_command(tmp_path, monkeypatch, capsys, ci, command, case):  # noqa: PLR0917
-    for name in ("GITHUB_ACTIONS", "GITLAB_CI", "TF_BUILD", "CI"):
-        monkeypatch.delenv(name, raising=False)
-    for name, value in CIS[ci].items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("GITHUB_OUTPUT", str(tmp_path / "github-output"))
-    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(tmp_path / "github-summary"))
-    monkeypatch.chdir(tmp_path)
-    path = _files(tmp_path)[case]
-    if command == "validate":
-        code = cli.main(["validate", str(path)])
-    else:
-        code = cli.main(
-            [
-                "run",
-                str(path),
-                "--simulate",
-                "--time-scale",
-                "0.002",
-                "--report-file",
-                str(tmp_path / "r.json"),
-            ]
-        )
-    out = capsys.readouterr()
-    log = out.out + "\n" + out.err
+    code, log = run_cli_under_ci(tmp_path, monkeypatch, capsys, ci, command, _files(tmp_path)[case])
     expected_codes = {"validate": {0, 2}, "run": {1, 2}}[command]
     assert code in expected_codes, log
     if case in {"unknown-key", "bad-value"} or command == "run":

@@ -797,33 +797,11 @@ def test_hostile_lifetime_keys_start_no_ci_command(  # noqa: PLR0917
     """As ``tests/ci/test_hostile_pipeline_keys.py`` for ODC: the payload in a LifeTime key goes
     through ``validate`` and ``run --simulate`` (on the LifeTime simulator) under each CI's
     reporter; the log is read back with each runner's own rules and starts no hostile command."""
-    from odc_pipeline import cli
-    from tests.ci.test_hostile_pipeline_keys import CIS, _hostile_commands
+    from tests.ci.test_hostile_pipeline_keys import _hostile_commands, run_cli_under_ci
 
-    for name in ("GITHUB_ACTIONS", "GITLAB_CI", "TF_BUILD", "CI", "LIFETIME_URL", "LIFETIME_TOKEN"):
-        monkeypatch.delenv(name, raising=False)
-    for name, value in CIS[ci].items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("GITHUB_OUTPUT", str(tmp_path / "github-output"))
-    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(tmp_path / "github-summary"))
-    monkeypatch.chdir(tmp_path)
     path = _lifetime_hostile_files(tmp_path)[case]
-    if command == "validate":
-        code = cli.main(["validate", str(path)])
-    else:
-        code = cli.main(
-            [
-                "run",
-                str(path),
-                "--simulate",
-                "--time-scale",
-                "0.002",
-                "--report-file",
-                str(tmp_path / "r.json"),
-            ]
-        )
-    out = capsys.readouterr()
-    log = out.out + "\n" + out.err
+    unset = ("LIFETIME_URL", "LIFETIME_TOKEN")
+    code, log = run_cli_under_ci(tmp_path, monkeypatch, capsys, ci, command, path, unset=unset)
     file_problem = case in {"deploy-key", "odc-key-under-lifetime"}
     assert code == (2 if file_problem else {"validate": 0, "run": code}[command]), log
     if file_problem or command == "run":
