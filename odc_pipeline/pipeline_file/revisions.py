@@ -129,19 +129,14 @@ def parse_revision(value: object, *, platform: str = "odc") -> RevisionSelector:
         return RevisionSelector(kind=RevisionKind(text))
     if _NUMBER_RE.match(text):
         return RevisionSelector(kind=RevisionKind.NUMBER, value=int(text))
-    prefix, sep, rest = text.partition(":")
-    rest = rest.strip()
-    if sep and prefix in ("tag", "from"):
-        if not rest:
-            raise ValueError(
-                f"{prefix}: needs a value, e.g. " + ("tag:1.4.0" if prefix == "tag" else "from:QA")
-            )
-        if prefix == "tag" and not _TAG_RE.match(rest):
-            raise ValueError(
-                f"tag:{rest} is not an ODC version tag; tags are Major.Minor.Patch, e.g. tag:1.4.0"
-            )
-        kind = RevisionKind.TAG if prefix == "tag" else RevisionKind.FROM_STAGE
-        return RevisionSelector(kind=kind, value=rest)
+    prefixed = _prefixed(
+        text,
+        tag_re=_TAG_RE,
+        bad_tag="is not an ODC version tag; tags are Major.Minor.Patch, e.g. tag:1.4.0",
+        from_example="from:QA",
+    )
+    if prefixed is not None:
+        return prefixed
     if text.lstrip("-").isdigit():
         raise ValueError("a revision number must be 1 or more")
     raise ValueError(_HINT)
@@ -164,17 +159,31 @@ def _parse_lifetime(value: object) -> RevisionSelector:
         return RevisionSelector(kind=RevisionKind(text))
     if text in ("latest", "highest-tag") or _NUMBER_RE.match(text):
         raise ValueError(f"{text} is an ODC selector; the revision {_LIFETIME_HINT}")
+    prefixed = _prefixed(
+        text,
+        tag_re=LIFETIME_VERSION_RE,
+        bad_tag="is not a LifeTime version; write one to four numbers, e.g. tag:1.4 or tag:1.4.0",
+        from_example="from:Test",
+    )
+    if prefixed is not None:
+        return prefixed
+    raise ValueError(f"the revision {_LIFETIME_HINT}")
+
+
+def _prefixed(
+    text: str, *, tag_re: re.Pattern[str], bad_tag: str, from_example: str
+) -> RevisionSelector | None:
+    """``tag:<version>`` / ``from:<stage>`` for either platform (only the version rule and the
+    words differ); None when ``text`` has neither prefix."""
     prefix, sep, rest = text.partition(":")
     rest = rest.strip()
-    if sep and prefix in ("tag", "from"):
-        if not rest:
-            raise ValueError(
-                f"{prefix}: needs a value, e.g. " + ("tag:1.4.0" if prefix == "tag" else "from:Test")
-            )
-        if prefix == "tag" and not LIFETIME_VERSION_RE.match(rest):
-            raise ValueError(
-                f"tag:{rest} is not a LifeTime version; write one to four numbers, e.g. tag:1.4 or tag:1.4.0"
-            )
-        kind = RevisionKind.TAG if prefix == "tag" else RevisionKind.FROM_STAGE
-        return RevisionSelector(kind=kind, value=rest)
-    raise ValueError(f"the revision {_LIFETIME_HINT}")
+    if not (sep and prefix in ("tag", "from")):
+        return None
+    if not rest:
+        raise ValueError(
+            f"{prefix}: needs a value, e.g. " + ("tag:1.4.0" if prefix == "tag" else from_example)
+        )
+    if prefix == "tag" and not tag_re.match(rest):
+        raise ValueError(f"tag:{rest} {bad_tag}")
+    kind = RevisionKind.TAG if prefix == "tag" else RevisionKind.FROM_STAGE
+    return RevisionSelector(kind=kind, value=rest)
