@@ -22,11 +22,13 @@ class WorkContext:
     owner: str | None = None
 
 
-_CURRENT: ContextVar[WorkContext] = ContextVar("odc_pipeline_work", default=WorkContext())
+_NONE = WorkContext()
+_CURRENT: ContextVar[WorkContext | None] = ContextVar("odc_pipeline_work", default=None)
 
 
 def current() -> WorkContext:
-    return _CURRENT.get()
+    """The work the calling thread does now (priority 0, no owner outside any :func:`working`)."""
+    return _CURRENT.get() or _NONE
 
 
 @contextmanager

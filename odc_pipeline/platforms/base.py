@@ -75,6 +75,10 @@ class RunServices(Protocol):
         """How long past operations of one kind took (cached per run; failures = no hint)."""
         ...
 
+    def cached_hint(self, key: tuple[str, ...]) -> DurationHint | None:
+        """The hint :meth:`history_hint` already holds for ``key``, without reading (None: none yet)."""
+        ...
+
 
 # --- what the stages exchange with a platform -----------------------------------------------
 
@@ -726,6 +730,28 @@ class Platform(ABC):
     def deploy_history_hint(self, run: RunServices, request: DeployRequest) -> DurationHint | None:
         """How long similar deployments took (tunes the poll cadence). Default: no history."""
         return None
+
+    def prefetch_deploy_history(
+        self, run: RunServices, environment: EnvironmentRef, assets: Sequence[AssetRef]
+    ) -> None:
+        """Read the deploy history of many assets at once into the run's hint cache (what
+        :meth:`deploy_history_hint` then answers without a call), where the platform can list
+        it in one read. The per-asset flow needs every duration up front to rank the critical
+        path. Default: nothing; each hint is read on its own when its wait begins."""
+        return None
+
+    def cached_deploy_hint(
+        self, run: RunServices, environment: EnvironmentRef, asset: AssetRef
+    ) -> DurationHint | None:
+        """The deploy-duration hint the run already read for ``asset`` (no call). Default: none."""
+        return None
+
+    def reserve_start(self, kind: str, *, priority: float, owner: str, at: float) -> Callable[[], None]:
+        """Hold one start slot of ``kind`` ("Build", "Deploy", "Analysis") for ``owner`` around
+        clock time ``at``, from work of lower priority (a critical app is then not overtaken
+        by a leaf that happened to be ready first). Returns what cancels the reservation.
+        Default: the platform has no start-rate limit to share, so nothing is held."""
+        return lambda: None
 
     def deploy(self, run: RunServices, request: DeployRequest, *, stage: str) -> DeployOutcome:
         """Start and wait, tracked as in flight meanwhile. What every per-asset deploy uses."""

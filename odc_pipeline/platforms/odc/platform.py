@@ -205,6 +205,14 @@ class OdcPlatform(Platform):
     ) -> DeployOutcome:
         return deploy.wait(self.client, run, operation, what=what, stage=stage, hint=hint)
 
+    def prefetch_deploy_history(
+        self, run: RunServices, environment: EnvironmentRef, assets: Sequence[AssetRef]
+    ) -> None:
+        deploy.prefetch_history(self.client, run, environment, [a.key for a in assets])
+
+    def cached_deploy_hint(self, run: RunServices, environment: EnvironmentRef, asset: AssetRef) -> Any:
+        return run.cached_hint(deploy.history_key(environment, asset.key, "Deploy"))
+
     def deploy_history_hint(self, run: RunServices, request: DeployRequest) -> Any:
         return deploy.history_hint(self.client, run, request.target, request.asset.key, request.kind)
 
