@@ -18,6 +18,10 @@ where known), and every request it makes carries that priority to the rate limit
 producers' deploys have all started gets a start slot reserved for when they are expected to
 end, so a leaf that is ready a moment earlier does not take it.
 
+At most as many analyses run at once as the platform starts deployments a minute (ODC: 10):
+more could not make any deploy start sooner, and their start POSTs would take the Dependency
+Management budget the running analyses' polls need, which is what held the first deploys back.
+
 What stops what: a cancel, or any failure under ``deploy.on-failure: stop-all`` (the default),
 stops all new work; under ``stop-dependents`` only the failed app's consumers stop. A blocked
 analysis always stops every new deploy (the gate), and lets the other analyses finish so the
@@ -254,6 +258,8 @@ def run_flow(ctx: RunContext, stages: Iterable[str], reached: list[str]) -> None
             failed=failed,
             priority=chains.priority,
             drop=drop,
+            group=lambda task: task.stage,
+            caps={"impact-analysis": ctx.platform.capabilities.starts_per_minute},
         )
     finally:
         reservations.cancel_all()

@@ -400,6 +400,8 @@ class Capabilities:
       packages; ``code_quality``: the verify stage's code-quality gate.
     * ``max_parallel``: how many operations a run keeps going at once when the file sets no
       ``max-parallel``: as many as the platform's own limits let make progress.
+    * ``starts_per_minute``: how many deployments the platform lets a run start a minute (ODC:
+      10 per POST endpoint); the flow keeps no more analyses running than that.
     """
 
     parallel_deploys: bool = True
@@ -412,6 +414,7 @@ class Capabilities:
     publish: bool = False
     code_quality: bool = False
     max_parallel: int = 4
+    starts_per_minute: int = 10
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,7 @@ ODC_CAPABILITIES = Capabilities(
     # running operations: 50 concurrent waits still get a poll each about a minute from the
     # shared poll budget, and the rate limiter and the dispatcher decide who starts when.
     max_parallel=50,
+    starts_per_minute=10,  # odc-api-notes §5.1: 10 POSTs a minute per start endpoint
 )
 ODC_TERMS = Terms(
     platform="ODC",
