@@ -22,6 +22,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 WINDOW_SECONDS = 60.0
+# How often a request held back by a reservation looks again: cancel() wakes nobody (waits are
+# clock sleeps), so a released slot is noticed within this many seconds.
+RESERVATION_RECHECK = 5.0
 
 
 @dataclass(frozen=True)
@@ -180,6 +183,8 @@ class Round:
                 moment = events[excess - 1] + limit.window
             else:  # claims and reservations alone fill it: their slots leave later still
                 moment = (events[-1] if events else self.now) + limit.window
-            moment = min([moment, *(r.end for r in held), *self._later.get(limit.key, ())])
+            if held:  # a cancelled reservation wakes nobody: look again now and then
+                moment = min(moment, self.now + RESERVATION_RECHECK, *(r.end for r in held))
+            moment = min([moment, *self._later.get(limit.key, ())])
             wake = max(wake, moment)
         return wake
