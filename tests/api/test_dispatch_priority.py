@@ -140,6 +140,34 @@ def test_a_waiting_start_takes_the_reopened_domain_slot_before_a_read_that_waite
     assert limiter.held_back == 1  # read1 had room at 60 and gave way
 
 
+def poller(name: str, reads: int, limits: Sequence[Limit]) -> Participant:
+    """Polls as fast as the window lets it (a quarter second between answer and next request)."""
+
+    def participant(clock: LockstepClock, limiter: RateLimiter, admitted: dict[str, float]) -> None:
+        for n in range(reads):
+            admitted[f"{name}{n}"] = limiter.acquire(limits)
+            clock.sleep(0.25)
+
+    return participant
+
+
+def test_polls_that_keep_the_domain_busy_do_not_starve_a_waiting_start():
+    """Three pollers saturate a 4/min domain; a start asking at 30 gets the first slot that
+    reopens (60), although the pollers, asking again and again, are first in line by arrival."""
+    domain, post = Limit("domain:d", 4), Limit("post:d", 10)
+    admitted, _ = run_together(
+        [
+            poller("a", 30, [domain]),
+            poller("b", 30, [domain]),
+            poller("c", 30, [domain]),
+            at(30.1, "start", [domain, post], priority=5, owner="app"),
+        ]
+    )
+    assert admitted["start"] == 60.0
+    polls = sorted(t for name, t in admitted.items() if name != "start")
+    assert polls[:7] == [0.0, 0.0, 0.0, 0.25, 60.0, 60.0, 60.25]  # the start took one of the three at 60
+
+
 # --- reservations ------------------------------------------------------------------------------
 
 
