@@ -436,6 +436,10 @@ class PlatformNotSupportedError(UsageError):
 # --- the interface --------------------------------------------------------------------------
 
 
+def _nothing_reserved() -> None:
+    """The release function of a reservation that holds nothing."""
+
+
 class Platform(ABC):
     """One OutSystems platform as the stages need it; see the module docstring for why.
 
@@ -467,6 +471,16 @@ class Platform(ABC):
     def api_calls(self) -> Mapping[str, int]:
         """Calls made so far per endpoint (the report's ``api_calls``). Default: none counted."""
         return {}
+
+    def reserve_start(self, kind: str, *, priority: float, owner: str, at: float) -> Callable[[], None]:
+        """Hold a rate-limited start slot of ``kind`` (``Build``, ``Analysis``, ``Deploy``) for
+        the asset ``owner``, due at ``at`` (the run clock's ``monotonic()`` seconds), so work of
+        lower ``priority`` does not take the slot the critical asset will need when its input
+        is ready. Returns the function that releases it early (idempotent); the owner's start
+        uses it up, and it lapses on its own shortly after ``at``. The engine runs that start
+        inside ``dispatch.working(priority, owner)``. Default: the platform documents no start
+        limits, nothing to hold (a no-op)."""
+        return _nothing_reserved
 
     # resolve ------------------------------------------------------------------------------
 
@@ -748,13 +762,6 @@ class Platform(ABC):
     ) -> DurationHint | None:
         """The deploy-duration hint the run already read for ``asset`` (no call). Default: none."""
         return None
-
-    def reserve_start(self, kind: str, *, priority: float, owner: str, at: float) -> Callable[[], None]:
-        """Hold one start slot of ``kind`` ("Build", "Deploy", "Analysis") for ``owner`` around
-        clock time ``at``, from work of lower priority (a critical app is then not overtaken
-        by a leaf that happened to be ready first). Returns what cancels the reservation.
-        Default: the platform has no start-rate limit to share, so nothing is held."""
-        return lambda: None
 
     def deploy(self, run: RunServices, request: DeployRequest, *, stage: str) -> DeployOutcome:
         """Start and wait, tracked as in flight meanwhile. What every per-asset deploy uses."""
