@@ -127,10 +127,10 @@ def resolve_target_state(ctx: RunContext) -> None:
 def resolve_dependencies(ctx: RunContext) -> None:
     """Producers of each app among the assets of this run (Dependency Management API)."""
     members = {s.key for s in ctx.assets}
-    for state in ctx.assets:
-        if state.is_library or state.revision is None:
-            continue
-        producers = ctx.platform.producers(state.ref, state.revision_ref)
+    apps = [s for s in ctx.assets if not s.is_library and s.revision is not None]
+    graph = ctx.platform.producers_all([(s.ref, s.revision_ref) for s in apps])
+    for state in apps:
+        producers = graph.get(state.key, [])
         state.producers = tuple(dict.fromkeys(k for k in producers if k in members and k != state.key))
 
 

@@ -570,6 +570,11 @@ class Platform(ABC):
         """Keys of the assets ``asset`` depends on (deploy order). Default: none known."""
         return []
 
+    def producers_all(self, assets: Sequence[tuple[AssetRef, ResolvedRevision]]) -> dict[str, list[str]]:
+        """:meth:`producers` of every asset of the run: asset key → producer keys. Default: one
+        :meth:`producers` per asset. ODC overrides it: one read shows a whole producer graph."""
+        return {asset.key: self.producers(asset, revision) for asset, revision in assets}
+
     def permission_probes(
         self,
         target: EnvironmentRef,

@@ -128,6 +128,9 @@ class OdcPlatform(Platform):
     def producers(self, asset: AssetRef, revision: ResolvedRevision) -> list[str]:
         return resolve.producers(self.client, asset, revision)
 
+    def producers_all(self, assets: Sequence[tuple[AssetRef, ResolvedRevision]]) -> dict[str, list[str]]:
+        return resolve.producers_all(self.client, assets)
+
     def permission_probes(
         self,
         target: EnvironmentRef,

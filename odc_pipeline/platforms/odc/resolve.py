@@ -100,6 +100,53 @@ def producers(client: Any, asset: AssetRef, revision: ResolvedRevision) -> list[
     return [str(p.key) for p in client.dependencies.producers(asset.key, revision.number)]
 
 
+def producers_all(client: Any, assets: Sequence[tuple[AssetRef, ResolvedRevision]]) -> dict[str, list[str]]:
+    """Every asset's producers, reading only the graphs no earlier read showed.
+
+    The producers read (``maxDepth`` 0: the whole graph) lists every transitive producer of
+    an app, each with its revision and its own ``producers``. So once a consumer's graph is
+    read, every producer in it whose listed revision is the one this run resolved needs no
+    read of its own: its producers are the closure of its entry's ``producers`` within that
+    graph. Consumers are read first (pipeline files list producers before their consumers,
+    so the file's order reversed), which is where one read covers the most. The Dependency
+    Management budget (100 a minute) is shared with every impact analysis and its polls, so
+    each read saved is an analysis that starts sooner. An entry with another revision, or
+    without ``producers``, proves nothing: that asset is read as before.
+    """
+    wanted = {asset.key: revision.number for asset, revision in assets}
+    found: dict[str, list[str]] = {}
+    for asset, revision in reversed(list(assets)):
+        if asset.key in found:
+            continue
+        graph = client.dependencies.producers(asset.key, revision.number)
+        found[asset.key] = [str(p.key) for p in graph]
+        entries = {str(p.key): p for p in graph}
+        for key, entry in entries.items():
+            if key in found or wanted.get(key) is None or getattr(entry, "revision", None) != wanted[key]:
+                continue
+            closure = _closure(entries, key)
+            if closure is not None:
+                found[key] = closure
+    return {asset.key: found[asset.key] for asset, _ in assets}
+
+
+def _closure(entries: dict[str, Any], key: str) -> list[str] | None:
+    """The transitive producers of ``key`` from one graph's entries; None when the graph does
+    not say them all (an entry without ``producers``, or a producer it does not describe)."""
+    seen: list[str] = []
+    todo = [key]
+    while todo:
+        entry = entries.get(todo.pop(0))
+        children = getattr(entry, "producers", None) if entry is not None else None
+        if children is None:
+            return None  # null/absent is "not said" (UNDOC), never "no producers": read it
+        for child in map(str, children):
+            if child not in seen:
+                seen.append(child)
+                todo.append(child)
+    return seen
+
+
 def permission_probes(
     client: Any,
     target: EnvironmentRef,
