@@ -33,9 +33,18 @@ def find_environment(ctx: RunContext, wanted: str, *, role: str) -> Environment:
 
 
 def resolve_assets(ctx: RunContext) -> None:
-    """Asset names → keys by exact match; an ambiguous name lists its candidates."""
+    """Asset names → keys by exact match; an ambiguous name lists its candidates.
+
+    The platform reads them all at once first (:meth:`Platform.prefetch_assets`), then each is
+    checked in file order, so the first bad name is still the one reported.
+    """
     states = []
     seen: dict[str, str] = {}
+    named = [s for s in ctx.spec.assets if not s.package]
+    ctx.platform.prefetch_assets(
+        names=[s.name for s in named if not s.key and s.name],
+        keys=[s.key for s in named if s.key],
+    )
     for spec in ctx.spec.assets:
         state = resolve_package_asset(ctx, spec) if spec.package else _resolve_asset(ctx, spec)
         if not state.key:  # a library its package creates: no key until it is published

@@ -484,6 +484,14 @@ class Platform(ABC):
             f"{self.terms.environment}s visible to this API client: {visible}.{note}"
         )
 
+    def prefetch_assets(self, *, names: Sequence[str], keys: Sequence[str]) -> None:
+        """Read many assets in a few calls before :meth:`resolve_asset` is asked for each.
+
+        A release of hundreds of apps would otherwise spend one call per name (minutes of a
+        rate-limited domain). The default reads nothing: each asset is then read on its own.
+        """
+        del names, keys
+
     @abstractmethod
     def get_asset(self, key: str) -> AssetRef:
         """The asset with this key (a missing key is the platform's NotFoundError)."""

@@ -66,6 +66,7 @@ class OdcPlatform(Platform):
         self.client = client
         self._names = impact.Names(client)
         self._libraries = OdcLibraries(client)
+        self._directory = resolve.AssetDirectory()
 
     def poll_prior(self, stage: str) -> Any:
         from odc_pipeline.engine.wait_domains import prior_for
@@ -85,14 +86,18 @@ class OdcPlatform(Platform):
     def environments(self) -> list[EnvironmentRef]:
         return resolve.environments(self.client)
 
+    def prefetch_assets(self, *, names: Sequence[str], keys: Sequence[str]) -> None:
+        self._directory.prefetch(self.client, names=names, keys=keys)
+
     def get_asset(self, key: str) -> AssetRef:
-        return resolve.get_asset(self.client, key)
+        return self._directory.get(self.client, key)
 
     def find_assets(self, name: str) -> list[AssetRef]:
-        return resolve.find_assets(self.client, name)
+        return self._directory.find(self.client, name)
 
     def resolve_revision(self, asset: AssetRef, selector: str, *, label: str) -> ResolvedRevision:
-        return resolve.revision_for(self.client, asset, selector, label=label)
+        latest = self._directory.take_latest(asset.key)
+        return resolve.revision_for(self.client, asset, selector, label=label, latest=latest)
 
     def running(self, environment: EnvironmentRef, asset: AssetRef) -> RunningState | None:
         return self.running_all(environment, [asset]).get(asset.key)

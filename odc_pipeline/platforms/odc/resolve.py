@@ -7,6 +7,7 @@ so nothing here may change the tenant.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from odc_pipeline.errors import UsageError
@@ -32,19 +33,60 @@ def asset_type(asset: Any) -> str:
     return str(getattr(asset, "asset_type", "") or "")
 
 
-def get_asset(client: Any, key: str) -> AssetRef:
-    return asset_ref(client.assets.get(key))
+@dataclass
+class AssetDirectory:
+    """Answers of one batched asset read, each handed out once, so resolve asks per asset only
+    for what the batch did not bring.
+
+    ``GET /assets`` (and ``GET /assets/{key}``) return each asset's *latest revision*, so the
+    read that finds an asset also answers ``revision: latest``; keeping that number saves the
+    ``latest-revision`` call per app. Entries are taken, not kept: a second question about the
+    same asset (later in the run) reads the platform again instead of an old answer.
+    """
+
+    names: dict[str, list[AssetRef]] = field(default_factory=dict)
+    keys: dict[str, AssetRef] = field(default_factory=dict)
+    latest: dict[str, int] = field(default_factory=dict)
+
+    def prefetch(self, client: Any, *, names: Sequence[str], keys: Sequence[str]) -> None:
+        if len(names) > 1:
+            for name, found in client.assets.find_by_names(names).items():
+                self.names[name] = [self._seen(f) for f in found]
+        if len(keys) > 1:
+            for key, found in client.assets.get_many(keys).items():
+                self.keys[key] = self._seen(found)
+
+    def find(self, client: Any, name: str) -> list[AssetRef]:
+        """Assets named ``name`` ignoring case (what the Assets API's name filter returns)."""
+        found = self.names.pop(name, None)
+        return found if found is not None else [self._seen(m) for m in client.assets.find_by_name(name)]
+
+    def get(self, client: Any, key: str) -> AssetRef:
+        found = self.keys.pop(key, None)
+        return found if found is not None else self._seen(client.assets.get(key))
+
+    def take_latest(self, key: str) -> int | None:
+        return self.latest.pop(key, None)
+
+    def _seen(self, found: Any) -> AssetRef:
+        ref = asset_ref(found)
+        revision = getattr(found, "revision", None)
+        if isinstance(revision, int) and revision > 0:
+            self.latest[ref.key] = revision
+        return ref
 
 
-def find_assets(client: Any, name: str) -> list[AssetRef]:
-    """Equal ignoring case (what the Assets API's name filter returns)."""
-    return [asset_ref(m) for m in client.assets.find_by_name(name)]
+def revision_for(
+    client: Any, asset: AssetRef, selector: str, *, label: str, latest: int | None = None
+) -> ResolvedRevision:
+    """One selector → a revision number, checked to exist now (not at build time).
 
-
-def revision_for(client: Any, asset: AssetRef, selector: str, *, label: str) -> ResolvedRevision:
-    """One selector → a revision number, checked to exist now (not at build time)."""
+    ``latest``: the latest revision the read that found the asset already returned (no call).
+    """
     assets = client.assets
     if selector in {"", "latest"}:
+        if latest is not None:
+            return ResolvedRevision(number=latest)
         return ResolvedRevision(number=int(assets.latest_revision(asset.key).revision))
     if selector.isdigit():
         number = int(selector)
