@@ -8,6 +8,7 @@ as it did in the engine and a change to one concern touches one module.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Mapping, MutableMapping, Sequence
+from threading import Event
 from typing import Any
 
 from odc_pipeline.platforms.base import (
@@ -105,6 +106,9 @@ class OdcPlatform(Platform):
     def running_all(self, environment: EnvironmentRef, assets: Sequence[AssetRef]) -> dict[str, RunningState]:
         return resolve.running_all(self.client, environment, [a.key for a in assets])
 
+    def prefetch_units(self, items: Sequence[tuple[AssetRef, ResolvedRevision]], *, stop: Event) -> None:
+        self._directory.prefetch_release_builds(self.client, items, stop=stop)
+
     def producers(self, asset: AssetRef, revision: ResolvedRevision) -> list[str]:
         return resolve.producers(self.client, asset, revision)
 
@@ -117,7 +121,12 @@ class OdcPlatform(Platform):
         code_quality: bool = False,
     ) -> list[tuple[str, Callable[[], object]]]:
         return resolve.permission_probes(
-            self.client, target, stages=stages, apps=apps, code_quality=code_quality
+            self.client,
+            target,
+            stages=stages,
+            apps=apps,
+            code_quality=code_quality,
+            directory=self._directory,
         )
 
     def probe_deploy(
@@ -137,7 +146,15 @@ class OdcPlatform(Platform):
         pinned: str | None = None,
         running: RunningState | None = None,
     ) -> UnitSearch:
-        return build.find_unit(self.client, asset, revision, pinned=pinned, running=running)
+        number = revision.number
+        listed = (
+            (lambda: self._directory.list_release_builds(self.client, asset.key, number))
+            if number is not None
+            else None
+        )
+        return build.find_unit(
+            self.client, asset, revision, pinned=pinned, running=running, release_builds=listed
+        )
 
     def start_unit(self, run: RunServices, request: UnitRequest) -> str:
         return build.start(self.client, request)
