@@ -120,7 +120,7 @@ def test_a_plan_of_many_apps_reads_each_asset_once_in_a_batch(tmp_path: Path) ->
     assert seen[f"GET {AR}/assets/{{assetKey}}/latest-revision"] == 0
     assert seen[f"GET {PF}/deployed-assets"] == 1
     assert seen[f"GET {DM}/assets/{{assetKey}}/revisions/{{revisionNumber}}/producers"] <= APPS
-    assert seen[f"GET {BUILDS}/build-operations"] <= APPS + 1  # one per app, plus the Open probe
+    assert seen[f"GET {BUILDS}/build-operations"] == APPS  # the Open probe's answer serves the first app
     assert sum(seen.values()) <= 2 * APPS + 6
 
 
@@ -178,3 +178,32 @@ def test_a_bad_name_among_many_gives_the_error_it_gives_alone(
     batched = error(per_asset=False)
     assert message in batched
     assert batched == error(per_asset=True)
+
+
+def test_a_plan_reads_build_look_ups_while_it_reads_producers(tmp_path: Path) -> None:
+    """Two API domains, two budgets: neither waits for the other's reads to end."""
+    with simulated(tmp_path, tenant(APPS)) as sim:
+        mark = sim.mark()
+        run = sim.run(pipeline(sim, tmp_path, names(APPS)), options=RunOptions(plan=True))
+        assert run.report.exit_code == 0, run.report.error
+        builds = [e.time for e in sim.requests(mark, contains="/build-operations")]
+        producers = [e.time for e in sim.requests(mark, contains="/producers")]
+    assert len(builds) == APPS
+    assert min(builds) < max(producers)
+
+
+def test_a_run_reads_builds_in_its_build_stage_not_at_resolve(tmp_path: Path) -> None:
+    """Outside a plan the build stage reads right before it may start a build (fresh known keys)."""
+    with simulated(tmp_path, tenant(6)) as sim:
+        path = pipeline_file(
+            tmp_path,
+            "version: 1\ntarget: QA\nassets: [" + ", ".join(names(6)) + "]\nstages:\n  build: {}\n",
+        )
+        mark = sim.mark()
+        run = sim.run(path)
+        assert run.report.exit_code == 0, run.report.error
+        entries = sim.requests(mark)
+    last_producers = max(i for i, e in enumerate(entries) if "/producers" in e.path)
+    build_reads = [i for i, e in enumerate(entries) if e.path.endswith("/build-operations")]
+    assert len(build_reads) == 6
+    assert min(build_reads) > last_producers
