@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from bench.multi_asset import RELEASE_STAGES
 from bench.simulated import Outcome, pipeline_yaml, run_engine, widen_simulator_backlog
@@ -85,23 +86,33 @@ def by_domain(calls: Counter[str]) -> dict[str, int]:
 
 @contextmanager
 def per_asset_reads(enabled: bool) -> Iterator[None]:
-    """With ``enabled``, resolve reads each asset on its own, as before batching: no
-    ``prefetch_assets``, and ``revision: latest`` asks ``latest-revision`` again. A
-    benchmark-only switch (the product has none)."""
+    """With ``enabled``, resolve reads as it did before its reads were batched: each asset on
+    its own (no ``prefetch_assets``; ``revision: latest`` asks ``latest-revision`` again), the
+    build probe's answer not kept for the build stage, no build look-ups beside the producers.
+    A benchmark-only switch (the product has none)."""
     if not enabled:
         yield
         return
     from odc_pipeline.platforms.odc import resolve
     from odc_pipeline.platforms.odc.platform import OdcPlatform
 
-    prefetch, take = OdcPlatform.prefetch_assets, resolve.AssetDirectory.take_latest
-    OdcPlatform.prefetch_assets = lambda self, *, names, keys: None  # type: ignore[method-assign]
-    resolve.AssetDirectory.take_latest = lambda self, key: None  # type: ignore[method-assign]
+    def read_each_time(self: object, client: Any, key: str, revision: int, *, keep: bool = False) -> list:
+        return list(client.builds.list(key, revision=revision, build_type="Release"))
+
+    saved = [
+        (OdcPlatform, "prefetch_assets", lambda self, *, names, keys: None),
+        (OdcPlatform, "prefetch_units", lambda self, items, *, stop: None),
+        (resolve.AssetDirectory, "take_latest", lambda self, key: None),
+        (resolve.AssetDirectory, "list_release_builds", read_each_time),
+    ]
+    originals = [(owner, name, getattr(owner, name)) for owner, name, _ in saved]
+    for owner, name, replacement in saved:
+        setattr(owner, name, replacement)
     try:
         yield
     finally:
-        OdcPlatform.prefetch_assets = prefetch  # type: ignore[method-assign]
-        resolve.AssetDirectory.take_latest = take  # type: ignore[method-assign]
+        for owner, name, original in originals:
+            setattr(owner, name, original)
 
 
 def plan_once(apps: int, strategy: Strategy, *, scale: float) -> Outcome:
@@ -183,8 +194,9 @@ def run(*, quick: bool = False) -> list[Table]:
         "Budget bound = the slowest domain's `60 s × (⌈minimum calls / 100⌉ − 1)`: a sliding "
         "minute admits 100 requests at once, and each domain has its own 100. A bound of 0 means "
         "every domain's reads fit into one minute's budget (the ratio is then a dash). "
-        "The per-asset row is resolve as it read before asset reads were batched (one "
-        "`GET /assets?nameContains=` and one `latest-revision` per app), rebuilt by a "
+        "The per-asset row is resolve as it read before its reads were batched (one "
+        "`GET /assets?nameContains=` and one `latest-revision` per app, a separate build "
+        "permission probe, build look-ups only after every producers read), rebuilt by a "
         "benchmark-only switch in the same run. Harness share: each plan also runs with twice the real "
         "time per platform second, which halves what request handling on this machine adds "
         "through the scaled clock; 2 × the difference is that part of the platform seconds "

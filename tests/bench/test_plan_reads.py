@@ -42,7 +42,10 @@ def test_quick_run_shows_batched_reads_at_the_minimum_beside_the_per_asset_ones(
     headers = list(table.headers)
     column = {name: headers.index(name) for name in headers}
     assert batched[column["API calls"]] == batched[column["minimum"]]  # 3 apps: nothing above the floor
-    assert int(before[column["API calls"]]) == int(batched[column["API calls"]]) + 5  # 3 names + 3 latest → 1
+    # 3 names + 3 latest revisions → one listing; the build probe's answer serves the first app
+    assert int(before[column["API calls"]]) == int(batched[column["API calls"]]) + 6
+    assert before[column["Build operations (actual / min)"]] == "4 / 3"
+    assert batched[column["Build operations (actual / min)"]] == "3 / 3"
     assert batched[column["Asset repository (actual / min)"]] == "1 / 1"
     assert before[column["Asset repository (actual / min)"]] == "6 / 1"
     assert batched[column["429s"]] == before[column["429s"]] == "0"
