@@ -80,3 +80,19 @@ def test_many_keys_go_as_repeated_asset_keys_in_chunks(client, stub: StubOdc) ->
     calls = stub.calls("GET", f"{AR}/assets")
     assert [sum(1 for k, _ in c.query if k == "assetKeys") for c in calls] == [40, 5]
     assert set(found) == set(keys) - {keys[3]}  # a key the answer lacks is left to get()
+
+
+def test_deployed_assets_of_many_apps_go_40_comma_joined_keys_a_call(client, stub: StubOdc) -> None:
+    keys = [f"0f4c2a5e-0000-4000-8000-{i:012d}" for i in range(90)]
+
+    def answer(seen: Seen) -> Reply:
+        asked = dict(seen.query)["key"].split(",")
+        items = [{"key": k, "name": k, "type": "WebApplication", "deployments": []} for k in asked]
+        return Reply(200, {"results": items, "page": {"offset": 0, "nextPageOffset": None}})
+
+    stub.on("GET", "/api/portfolios/v2/deployed-assets", answer)
+    found = [d.key for d in client.portfolio.deployed_assets(asset_keys=keys, environment_keys=["e1"])]
+    calls = stub.calls("GET", "/api/portfolios/v2/deployed-assets")
+    assert [len(dict(c.query)["key"].split(",")) for c in calls] == [40, 40, 10]
+    assert all(sum(1 for name, _ in c.query if name == "key") == 1 for c in calls)  # one scalar value
+    assert found == keys

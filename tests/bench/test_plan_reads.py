@@ -14,7 +14,7 @@ def test_the_budget_bound_is_the_slowest_domains_extra_minutes() -> None:
         "asset-repository": 2,
         "builds": 200,
         "dependency-management": 200,
-        "portfolios": 3,
+        "portfolios": 6,
         "deployments": 1,
     }
 
