@@ -10,6 +10,7 @@ def test_the_budget_bound_is_the_slowest_domains_extra_minutes() -> None:
     assert budget_seconds({"builds": 100, "dependency-management": 40}) == 0.0
     assert budget_seconds({"builds": 200, "dependency-management": 101}) == 60.0
     assert budget_seconds({"builds": 201}) == 120.0
+    assert minimum_calls(200, tenant_assets=1500, graphs=70)["dependency-management"] == 70
     assert minimum_calls(200, tenant_assets=1500) == {
         "asset-repository": 2,
         "builds": 200,
@@ -42,8 +43,11 @@ def test_quick_run_shows_batched_reads_at_the_minimum_beside_the_per_asset_ones(
     headers = list(table.headers)
     column = {name: headers.index(name) for name in headers}
     assert batched[column["API calls"]] == batched[column["minimum"]]  # 3 apps: nothing above the floor
-    # 3 names + 3 latest revisions → one listing; the build probe's answer serves the first app
-    assert int(before[column["API calls"]]) == int(batched[column["API calls"]]) + 6
+    # 3 names + 3 latest revisions → one listing; the build probe's answer serves the first app;
+    # the top app's producers graph answers the other two
+    assert int(before[column["API calls"]]) == int(batched[column["API calls"]]) + 8
+    assert batched[column["Dependency mgmt (actual / min)"]] == "1 / 1"
+    assert before[column["Dependency mgmt (actual / min)"]] == "3 / 1"
     assert before[column["Build operations (actual / min)"]] == "4 / 3"
     assert batched[column["Build operations (actual / min)"]] == "3 / 3"
     assert batched[column["Asset repository (actual / min)"]] == "1 / 1"
