@@ -81,7 +81,6 @@ class _Plan:
     building: set[str]
     analysing: set[str]
     verifying: set[str]
-    deploying: bool
 
 
 def _prepare(ctx: RunContext, selected: list[str]) -> _Plan:
@@ -96,7 +95,6 @@ def _prepare(ctx: RunContext, selected: list[str]) -> _Plan:
         building=building_keys,
         analysing={a.key for a in analysing},
         verifying={a.key for a in verifying},
-        deploying="deploy" in selected,
     )
 
 
