@@ -53,7 +53,7 @@ from odc_pipeline.api.errors import (
     error_for_status,
     permission_names,
 )
-from odc_pipeline.api.ratelimit import Limit, RateLimiter
+from odc_pipeline.api.ratelimit import Limit, RateLimiter, starting
 from odc_pipeline.clock import Clock
 from odc_pipeline.redaction import SecretRegistry
 from odc_pipeline.settings import Settings
@@ -188,9 +188,9 @@ class HttpClient:
         path = domain.base_path + _fill(template, path_params or {})
         url = self.settings.portal_url + path
         key = f"{method} {domain.base_path}{template}"
-        limits = [Limit(f"domain:{domain.base_path}", domain.per_minute)]
+        limits = [Limit(domain.bucket, domain.per_minute)]
         if method == "POST" and domain.post_limited(template):
-            limits.append(Limit(f"post:{key}", domain.post_per_minute))
+            limits.append(Limit(domain.post_bucket(template), domain.post_per_minute))
         query = openapi.serialize_query(domain.spec_file, method, template, params)
         reauthenticated = False
         while True:
@@ -373,7 +373,8 @@ class HttpClient:
         while True:
             attempt += 1
             last_attempt = attempt >= self.settings.max_attempts
-            admitted = self.rate_limiter.acquire(limits) if limits else None
+            with starting(method == "POST"):  # only a start may use its asset's reserved slot
+                admitted = self.rate_limiter.acquire(limits) if limits else None
             self._count(key)
             try:
                 response = self.session.request(
@@ -555,9 +556,9 @@ class HttpClient:
 def _new_session() -> requests.Session:
     session = requests.Session()
     session.trust_env = True  # HTTPS_PROXY / NO_PROXY / REQUESTS_CA_BUNDLE
-    # Above deploy.max-parallel (20) plus the pollers, so parallel work reuses connections
+    # Above deploy.max-parallel (at most 50) plus the pollers, so parallel work reuses connections
     # instead of paying a TLS handshake for every request that finds the pool full.
-    adapter = HTTPAdapter(pool_connections=8, pool_maxsize=32)
+    adapter = HTTPAdapter(pool_connections=8, pool_maxsize=64)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     return session

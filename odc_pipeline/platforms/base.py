@@ -29,6 +29,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Collection, Iterable, Mapping, MutableMapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from threading import Event
 from typing import TYPE_CHECKING, Any, Protocol
 
 from odc_pipeline.errors import UsageError
@@ -73,6 +74,10 @@ class RunServices(Protocol):
 
     def history_hint(self, key: tuple[str, ...], read: Callable[[], Iterable[object]]) -> DurationHint | None:
         """How long past operations of one kind took (cached per run; failures = no hint)."""
+        ...
+
+    def cached_hint(self, key: tuple[str, ...]) -> DurationHint | None:
+        """The hint :meth:`history_hint` already holds for ``key``, without reading (None: none yet)."""
         ...
 
 
@@ -394,6 +399,10 @@ class Capabilities:
       version that runs, so it is set after the plan).
     * ``release``: revisions can be tagged by the release stage; ``publish``: external library
       packages; ``code_quality``: the verify stage's code-quality gate.
+    * ``max_parallel``: how many operations a run keeps going at once when the file sets no
+      ``max-parallel``: as many as the platform's own limits let make progress.
+    * ``starts_per_minute``: how many deployments the platform lets a run start a minute (ODC:
+      10 per POST endpoint); the flow keeps no more analyses running than that.
     """
 
     parallel_deploys: bool = True
@@ -405,6 +414,8 @@ class Capabilities:
     release: bool = False
     publish: bool = False
     code_quality: bool = False
+    max_parallel: int = 4
+    starts_per_minute: int = 10
 
 
 @dataclass(frozen=True)
@@ -424,6 +435,10 @@ class PlatformNotSupportedError(UsageError):
 
 
 # --- the interface --------------------------------------------------------------------------
+
+
+def _nothing_reserved() -> None:
+    """The release function of a reservation that holds nothing."""
 
 
 class Platform(ABC):
@@ -458,6 +473,16 @@ class Platform(ABC):
         """Calls made so far per endpoint (the report's ``api_calls``). Default: none counted."""
         return {}
 
+    def reserve_start(self, kind: str, *, priority: float, owner: str, at: float) -> Callable[[], None]:
+        """Hold a rate-limited start slot of ``kind`` (``Build``, ``Analysis``, ``Deploy``) for
+        the asset ``owner``, due at ``at`` (the run clock's ``monotonic()`` seconds), so work of
+        lower ``priority`` does not take the slot the critical asset will need when its input
+        is ready. Returns the function that releases it early (idempotent); the owner's start
+        uses it up, and it lapses on its own shortly after ``at``. The engine runs that start
+        inside ``dispatch.working(priority, owner)``. Default: the platform documents no start
+        limits, nothing to hold (a no-op)."""
+        return _nothing_reserved
+
     # resolve ------------------------------------------------------------------------------
 
     @abstractmethod
@@ -483,6 +508,23 @@ class Platform(ABC):
             f"{role} {self.terms.environment} {wanted!r} not found{hint}; "
             f"{self.terms.environment}s visible to this API client: {visible}.{note}"
         )
+
+    def prefetch_units(self, items: Sequence[tuple[AssetRef, ResolvedRevision]], *, stop: Event) -> None:
+        """Read what :meth:`find_unit` will need for these revisions ahead, until ``stop`` is set.
+
+        Called by a plan's resolve in a second thread while it reads producers, so two API
+        domains spend their budgets at once rather than one after the other. The default
+        reads nothing (``find_unit`` then reads as it always does).
+        """
+        del items, stop
+
+    def prefetch_assets(self, *, names: Sequence[str], keys: Sequence[str]) -> None:
+        """Read many assets in a few calls before :meth:`resolve_asset` is asked for each.
+
+        A release of hundreds of apps would otherwise spend one call per name (minutes of a
+        rate-limited domain). The default reads nothing: each asset is then read on its own.
+        """
+        del names, keys
 
     @abstractmethod
     def get_asset(self, key: str) -> AssetRef:
@@ -545,6 +587,11 @@ class Platform(ABC):
     def producers(self, asset: AssetRef, revision: ResolvedRevision) -> list[str]:
         """Keys of the assets ``asset`` depends on (deploy order). Default: none known."""
         return []
+
+    def producers_all(self, assets: Sequence[tuple[AssetRef, ResolvedRevision]]) -> dict[str, list[str]]:
+        """:meth:`producers` of every asset of the run: asset key → producer keys. Default: one
+        :meth:`producers` per asset. ODC overrides it: one read shows a whole producer graph."""
+        return {asset.key: self.producers(asset, revision) for asset, revision in assets}
 
     def permission_probes(
         self,
@@ -722,6 +769,21 @@ class Platform(ABC):
 
     def deploy_history_hint(self, run: RunServices, request: DeployRequest) -> DurationHint | None:
         """How long similar deployments took (tunes the poll cadence). Default: no history."""
+        return None
+
+    def prefetch_deploy_history(
+        self, run: RunServices, environment: EnvironmentRef, assets: Sequence[AssetRef]
+    ) -> None:
+        """Read the deploy history of many assets at once into the run's hint cache (what
+        :meth:`deploy_history_hint` then answers without a call), where the platform can list
+        it in one read. The per-asset flow needs every duration up front to rank the critical
+        path. Default: nothing; each hint is read on its own when its wait begins."""
+        return None
+
+    def cached_deploy_hint(
+        self, run: RunServices, environment: EnvironmentRef, asset: AssetRef
+    ) -> DurationHint | None:
+        """The deploy-duration hint the run already read for ``asset`` (no call). Default: none."""
         return None
 
     def deploy(self, run: RunServices, request: DeployRequest, *, stage: str) -> DeployOutcome:

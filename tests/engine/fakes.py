@@ -140,6 +140,12 @@ class FakeOdc:
     def find_by_name(self, name: str) -> list[NS]:
         return [a for a in self.assets_by_key.values() if a.name.casefold() == name.casefold()]
 
+    def find_by_names(self, names: list[str]) -> dict[str, list[NS]]:
+        return {name: self.find_by_name(name) for name in names}
+
+    def get_many(self, keys: list[str]) -> dict[str, NS]:
+        return {key: self.assets_by_key[key] for key in keys if key in self.assets_by_key}
+
     def get(self, key: str) -> NS:
         if key in self.operations:
             return self._poll_operation(key)
@@ -186,7 +192,7 @@ class FakeOdc:
         return [
             o
             for o in self.operations.values()
-            if o.asset_key == asset_key
+            if (asset_key is None or o.asset_key == asset_key)  # None: the whole stage's history
             and o.status == status
             and o.environment_key == environment_key
             and (not operations or o.operation in operations)

@@ -8,8 +8,10 @@ as it did in the engine and a change to one concern touches one module.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Mapping, MutableMapping, Sequence
+from threading import Event
 from typing import Any
 
+from odc_pipeline.api.endpoints import BUILDS, DEPENDENCY_MANAGEMENT, DEPLOYMENTS
 from odc_pipeline.platforms.base import (
     AssetRef,
     Capabilities,
@@ -35,6 +37,12 @@ from odc_pipeline.platforms.odc import build, configure, deploy, impact, quality
 from odc_pipeline.platforms.odc.libraries import OdcLibraries
 from odc_pipeline.report import Message
 
+# The rate-limit bucket each kind of start counts against (odc-api-notes §5.1).
+START_BUCKETS = {
+    "Build": BUILDS.post_bucket("/build-operations"),
+    "Analysis": DEPENDENCY_MANAGEMENT.bucket,
+    "Deploy": DEPLOYMENTS.post_bucket("/deployment-operations"),
+}
 ODC_CAPABILITIES = Capabilities(
     parallel_deploys=True,
     deploys_as_plan=False,
@@ -44,6 +52,11 @@ ODC_CAPABILITIES = Capabilities(
     release=True,
     publish=True,
     code_quality=True,
+    # ODC's limits are rates (10 starts and 100 requests a minute per domain), not a count of
+    # running operations: 50 concurrent waits still get a poll each about a minute from the
+    # shared poll budget, and the rate limiter and the dispatcher decide who starts when.
+    max_parallel=50,
+    starts_per_minute=10,  # odc-api-notes §5.1: 10 POSTs a minute per start endpoint
 )
 ODC_TERMS = Terms(
     platform="ODC",
@@ -66,6 +79,7 @@ class OdcPlatform(Platform):
         self.client = client
         self._names = impact.Names(client)
         self._libraries = OdcLibraries(client)
+        self._directory = resolve.AssetDirectory()
 
     def poll_prior(self, stage: str) -> Any:
         from odc_pipeline.engine.wait_domains import prior_for
@@ -82,17 +96,34 @@ class OdcPlatform(Platform):
         return dict(getattr(http, "call_counts", {}) or {})
 
     # resolve
+    def reserve_start(self, kind: str, *, priority: float, owner: str, at: float) -> Callable[[], None]:
+        """Reserve the window the start counts against: the POST endpoint's own 10/min for builds
+        and deploys; the Dependency Management domain's 100/min for analyses (that POST has no
+        limit of its own). A client without a rate limiter (a test fake) holds nothing."""
+        try:
+            bucket = START_BUCKETS[kind]
+        except KeyError:
+            raise ValueError(f"no start kind {kind!r}; expected one of {sorted(START_BUCKETS)}") from None
+        limiter = getattr(getattr(self.client, "http", None), "rate_limiter", None)
+        if limiter is None:
+            return super().reserve_start(kind, priority=priority, owner=owner, at=at)
+        return limiter.reserve(bucket, priority=priority, owner=owner, at=at).cancel
+
     def environments(self) -> list[EnvironmentRef]:
         return resolve.environments(self.client)
 
+    def prefetch_assets(self, *, names: Sequence[str], keys: Sequence[str]) -> None:
+        self._directory.prefetch(self.client, names=names, keys=keys)
+
     def get_asset(self, key: str) -> AssetRef:
-        return resolve.get_asset(self.client, key)
+        return self._directory.get(self.client, key)
 
     def find_assets(self, name: str) -> list[AssetRef]:
-        return resolve.find_assets(self.client, name)
+        return self._directory.find(self.client, name)
 
     def resolve_revision(self, asset: AssetRef, selector: str, *, label: str) -> ResolvedRevision:
-        return resolve.revision_for(self.client, asset, selector, label=label)
+        latest = self._directory.take_latest(asset.key)
+        return resolve.revision_for(self.client, asset, selector, label=label, latest=latest)
 
     def running(self, environment: EnvironmentRef, asset: AssetRef) -> RunningState | None:
         return self.running_all(environment, [asset]).get(asset.key)
@@ -100,8 +131,14 @@ class OdcPlatform(Platform):
     def running_all(self, environment: EnvironmentRef, assets: Sequence[AssetRef]) -> dict[str, RunningState]:
         return resolve.running_all(self.client, environment, [a.key for a in assets])
 
+    def prefetch_units(self, items: Sequence[tuple[AssetRef, ResolvedRevision]], *, stop: Event) -> None:
+        self._directory.prefetch_release_builds(self.client, items, stop=stop)
+
     def producers(self, asset: AssetRef, revision: ResolvedRevision) -> list[str]:
         return resolve.producers(self.client, asset, revision)
+
+    def producers_all(self, assets: Sequence[tuple[AssetRef, ResolvedRevision]]) -> dict[str, list[str]]:
+        return resolve.producers_all(self.client, assets)
 
     def permission_probes(
         self,
@@ -112,7 +149,12 @@ class OdcPlatform(Platform):
         code_quality: bool = False,
     ) -> list[tuple[str, Callable[[], object]]]:
         return resolve.permission_probes(
-            self.client, target, stages=stages, apps=apps, code_quality=code_quality
+            self.client,
+            target,
+            stages=stages,
+            apps=apps,
+            code_quality=code_quality,
+            directory=self._directory,
         )
 
     def probe_deploy(
@@ -132,7 +174,15 @@ class OdcPlatform(Platform):
         pinned: str | None = None,
         running: RunningState | None = None,
     ) -> UnitSearch:
-        return build.find_unit(self.client, asset, revision, pinned=pinned, running=running)
+        number = revision.number
+        listed = (
+            (lambda: self._directory.list_release_builds(self.client, asset.key, number))
+            if number is not None
+            else None
+        )
+        return build.find_unit(
+            self.client, asset, revision, pinned=pinned, running=running, release_builds=listed
+        )
 
     def start_unit(self, run: RunServices, request: UnitRequest) -> str:
         return build.start(self.client, request)
@@ -200,6 +250,14 @@ class OdcPlatform(Platform):
         self, run: RunServices, operation: OperationRef, *, what: str, stage: str, hint: Any = None
     ) -> DeployOutcome:
         return deploy.wait(self.client, run, operation, what=what, stage=stage, hint=hint)
+
+    def prefetch_deploy_history(
+        self, run: RunServices, environment: EnvironmentRef, assets: Sequence[AssetRef]
+    ) -> None:
+        deploy.prefetch_history(self.client, run, environment, [a.key for a in assets])
+
+    def cached_deploy_hint(self, run: RunServices, environment: EnvironmentRef, asset: AssetRef) -> Any:
+        return run.cached_hint(deploy.history_key(environment, asset.key, "Deploy"))
 
     def deploy_history_hint(self, run: RunServices, request: DeployRequest) -> Any:
         return deploy.history_hint(self.client, run, request.target, request.asset.key, request.kind)
