@@ -555,9 +555,9 @@ class HttpClient:
 def _new_session() -> requests.Session:
     session = requests.Session()
     session.trust_env = True  # HTTPS_PROXY / NO_PROXY / REQUESTS_CA_BUNDLE
-    # Above deploy.max-parallel (20) plus the pollers, so parallel work reuses connections
+    # Above deploy.max-parallel (at most 50) plus the pollers, so parallel work reuses connections
     # instead of paying a TLS handshake for every request that finds the pool full.
-    adapter = HTTPAdapter(pool_connections=8, pool_maxsize=32)
+    adapter = HTTPAdapter(pool_connections=8, pool_maxsize=64)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     return session

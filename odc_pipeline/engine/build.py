@@ -13,7 +13,7 @@ from __future__ import annotations
 from odc_pipeline.api.errors import OutcomeUnknownError
 from odc_pipeline.engine.context import AssetState, RunContext, StepTimer, outcome_unknown, unfinished_status
 from odc_pipeline.engine.scheduler import run_in_order
-from odc_pipeline.errors import OdcPipelineError, OperationFailedError
+from odc_pipeline.errors import CancelledError, OdcPipelineError, OperationFailedError
 from odc_pipeline.platforms.base import RunningState, UnitRequest
 from odc_pipeline.report import StepResult, StepStatus
 
@@ -122,10 +122,13 @@ def start_and_wait(ctx: RunContext, asset: AssetState, timer: StepTimer) -> Step
     )
 
 
-def run_build(ctx: RunContext) -> None:
-    """The build stage for every asset of the run."""
+def prepare_builds(ctx: RunContext) -> list[AssetState]:
+    """Decide for every asset before any build starts: skip, reuse, plan, or build.
+
+    Every look-up happens here, so a missing permission stops the run before it changes
+    anything. Records the steps of the assets that need no build; returns the ones that do.
+    """
     to_build: list[AssetState] = []
-    timers: dict[str, StepTimer] = {}
     for asset in ctx.assets:
         timer = StepTimer(ctx, asset, STAGE)
         if asset.is_library:
@@ -184,20 +187,29 @@ def run_build(ctx: RunContext) -> None:
             )
             continue
         to_build.append(asset)
-        timers[asset.key] = timer
+    return to_build
+
+
+def build_one(ctx: RunContext, asset: AssetState) -> StepResult:
+    """One asset's build step, timed from when it starts (the flow starts each on its own)."""
+    return start_and_wait(ctx, asset, StepTimer(ctx, asset, STAGE))
+
+
+def run_build(ctx: RunContext) -> None:
+    """The build stage for every asset of the run, as one step of the pipeline."""
+    to_build = prepare_builds(ctx)
     if not to_build:
         return
+    by_key = {a.key: a for a in to_build}
     outcome = run_in_order(
-        [a.key for a in to_build],
+        list(by_key),
         {},
-        lambda key: start_and_wait(ctx, next(a for a in to_build if a.key == key), timers[key]),
-        max_parallel=ctx.spec.deploy.max_parallel,
+        lambda key: build_one(ctx, by_key[key]),
+        max_parallel=ctx.max_parallel,
         cancel=ctx.cancel,
     )
     error = outcome.first_error
     if error is not None:
         raise error
     if outcome.not_started:
-        from odc_pipeline.errors import CancelledError
-
         raise CancelledError("cancelled before every build started")

@@ -183,6 +183,11 @@ class RunContext:
         return self.options.force or self.spec.deploy.force
 
     @property
+    def max_parallel(self) -> int:
+        """How many operations may run at once: the file's cap, else the platform's own limit."""
+        return self.spec.deploy.max_parallel or self.platform.capabilities.max_parallel
+
+    @property
     def target_key(self) -> str:
         assert self.target is not None, "resolve runs first"
         return self.target.key

@@ -370,8 +370,13 @@ def plan_one(ctx: RunContext, asset: AssetState) -> None:
     )
 
 
-def run_deploy(ctx: RunContext) -> None:
-    """The deploy stage: libraries noted, apps in dependency order, parallel where independent."""
+def prepare_deploys(ctx: RunContext, *, building: Iterable[str] = ()) -> list[AssetState]:
+    """Libraries noted, the deploy order fixed (a cycle stops the run here, before any change),
+    every app's build known; in a plan, each app's planned step. Returns the apps, producers first.
+
+    ``building``: keys of apps whose new build the per-asset flow has not finished yet (their
+    build key arrives with it, so it is not looked up here).
+    """
     apps = []
     for asset in ctx.assets:
         if asset.is_library:
@@ -390,38 +395,43 @@ def run_deploy(ctx: RunContext) -> None:
         ctx.reporter.info(
             "deploy order: " + " → ".join(", ".join(a.label for a in level) for level in levels)
         )
+    pending = set(building)
     for asset in apps:
-        _ensure_build(ctx, asset)
+        if asset.key not in pending:
+            _ensure_build(ctx, asset)
     if ctx.plan:
         for level in levels:
             for asset in level:
                 plan_one(ctx, asset)
-        return
+    return [a for level in levels for a in level]
+
+
+def record_not_deployed(
+    ctx: RunContext,
+    apps: Iterable[AssetState],
+    errors: dict[str, BaseException],
+    not_started: Iterable[str],
+    *,
+    reason: BaseException | None,
+) -> None:
+    """Say what happened to every app whose deploy did not end in a recorded step: never
+    started (cancelled, or stopped by ``reason``), or raised before its step was recorded."""
     by_key = {a.key: a for a in apps}
-    outcome = run_in_order(
-        [a.key for level in levels for a in level],
-        {a.key: a.producers for a in apps},
-        lambda key: deploy_one(ctx, by_key[key]),
-        # a platform that runs one deployment per target at a time gets them one by one
-        max_parallel=ctx.spec.deploy.max_parallel if ctx.platform.capabilities.parallel_deploys else 1,
-        cancel=ctx.cancel,
-    )
-    error = outcome.first_error
-    cancelled = ctx.cancel.is_set() or isinstance(error, CancelledError)
-    for key in outcome.not_started:
+    cancelled = ctx.cancel.is_set() or isinstance(reason, CancelledError)
+    for key in not_started:
         asset = by_key[key]
-        reason = "cancelled before it started" if cancelled else f"not started: {error}"
+        text = "cancelled before it started" if cancelled else f"not started: {reason}"
         ctx.record(
             StepTimer(ctx, asset, STAGE).result(
                 StepStatus.CANCELLED if cancelled else StepStatus.SKIPPED,
-                reason,
+                text,
                 revision_before=asset.deployed_revision,
                 revision_after=asset.deployed_revision,
             )
         )
     recorded = {s.asset_key for s in ctx.steps if s.stage == STAGE}
-    for key, exc in outcome.errors.items():
-        if key in recorded:  # deploy_one said what happened (failed, unfinished, cancelled)
+    for key, exc in errors.items():
+        if key in recorded or key not in by_key:  # deploy_one said what happened
             continue
         asset = by_key[key]
         if isinstance(exc, CancelledError):
@@ -441,7 +451,25 @@ def run_deploy(ctx: RunContext) -> None:
                 status, text, revision_before=asset.deployed_revision, operation_key=asset.deploy_key
             )
         )
+
+
+def run_deploy(ctx: RunContext) -> None:
+    """The deploy stage as one step: apps in dependency order, parallel where independent."""
+    apps = prepare_deploys(ctx)
+    if ctx.plan:
+        return
+    by_key = {a.key: a for a in apps}
+    outcome = run_in_order(
+        list(by_key),
+        {a.key: a.producers for a in apps},
+        lambda key: deploy_one(ctx, by_key[key]),
+        # a platform that runs one deployment per target at a time gets them one by one
+        max_parallel=ctx.max_parallel if ctx.platform.capabilities.parallel_deploys else 1,
+        cancel=ctx.cancel,
+    )
+    error = outcome.first_error
+    record_not_deployed(ctx, apps, outcome.errors, outcome.not_started, reason=error)
     if error is not None:
         raise error
-    if cancelled:
+    if ctx.cancel.is_set():
         raise CancelledError("cancelled during deploy")

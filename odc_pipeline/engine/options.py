@@ -74,11 +74,13 @@ class AssetConfigSpec:
 class ImpactPolicy:
     fail_on: str = "errors"  # errors | warnings | never
     on_unavailable: str = "warn"  # warn | fail: the tenant cannot run an analysis
+    before_deploy: str = "all"  # all | each: which analyses must pass before an app deploys
 
 
 @dataclass(frozen=True)
 class DeployPolicy:
-    max_parallel: int = 4
+    max_parallel: int | None = None  # None: the platform's own limit (Capabilities.max_parallel)
+    on_failure: str = "stop-all"  # stop-all | stop-dependents
     rollback_on_failure: bool = False
     force: bool = False
 
@@ -262,9 +264,13 @@ def spec_from_pipeline(pipeline: Any, *, path: str = "") -> EngineSpec:
         impact=ImpactPolicy(
             fail_on=str(impact.fail_on) if impact is not None else "errors",
             on_unavailable=str(impact.on_unavailable) if impact is not None else "warn",
+            before_deploy=str(impact.before_deploy) if impact is not None else "all",
         ),
         deploy=DeployPolicy(
-            max_parallel=int(deploy.max_parallel) if deploy is not None else 4,
+            max_parallel=int(deploy.max_parallel)
+            if deploy is not None and deploy.max_parallel is not None
+            else None,
+            on_failure=str(deploy.on_failure) if deploy is not None else "stop-all",
             rollback_on_failure=bool(deploy.rollback_on_failure) if deploy is not None else False,
             force=bool(deploy.force) if deploy is not None else False,
         ),

@@ -193,7 +193,7 @@ def _run_levels(
             runnable,
             {},
             lambda key: work(by_key[key]),
-            max_parallel=ctx.spec.deploy.max_parallel,
+            max_parallel=ctx.max_parallel,
             cancel=ctx.cancel,
         )
         results.update(outcome.results)

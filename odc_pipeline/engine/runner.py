@@ -147,7 +147,7 @@ def run_configure(ctx: RunContext, *, deploying: bool) -> None:
         list(by_key),
         {},
         lambda key: configure.apply_configs(ctx, by_key[key]),
-        max_parallel=ctx.spec.deploy.max_parallel,
+        max_parallel=ctx.max_parallel,
         cancel=ctx.cancel,
     )
     if outcome.first_error is not None:

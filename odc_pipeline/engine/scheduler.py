@@ -98,22 +98,63 @@ def run_in_order(
     After an exception, a result for which ``failed`` holds, or ``cancel``, nothing new starts;
     running nodes are waited for, and the rest are listed in ``not_started``.
     """
+    return run_graph(nodes, depends_on, work, max_parallel=max_parallel, cancel=cancel, failed=failed)
+
+
+STOP_ALL = None  # what a ``drop`` hook returns to stop every node not yet started
+
+
+def run_graph(
+    nodes: Iterable[N],
+    depends_on: Mapping[N, Iterable[N]],
+    work: Callable[[N], R],
+    *,
+    max_parallel: int,
+    cancel: threading.Event | None = None,
+    failed: Callable[[R], bool] = lambda _result: False,
+    priority: Callable[[N], float] | None = None,
+    drop: Callable[[N, BaseException | None], Iterable[N] | None] | None = None,
+) -> Outcome[N, R]:
+    """The one executor behind every fan-out: :func:`run_in_order` and the per-asset flow.
+
+    ``priority`` orders the nodes that are ready at the same moment (highest first; ties keep
+    the input order), so the work on the longest remaining chain gets the free workers first.
+    ``drop`` decides what a failure stops: called with the node and its exception (``None``
+    for a result ``failed`` rejected), it returns the nodes that must not start any more, or
+    :data:`STOP_ALL` (the default without a hook): nothing new starts. Dropped nodes and nodes
+    whose dependency failed are listed in ``not_started``; running nodes are always waited for.
+    """
     ordered = list(dict.fromkeys(nodes))
     topological_levels(ordered, depends_on)  # validates: raises on cycles before any work
     members = set(ordered)
     deps = {n: {d for d in depends_on.get(n, ()) if d in members and d != n} for n in ordered}
+    position = {n: i for i, n in enumerate(ordered)}
     outcome: Outcome[N, R] = Outcome()
     done: set[N] = set()
     pending = list(ordered)
+    dropped: set[N] = set()
     running: dict[Future[R], N] = {}
     stop = False
-    with ThreadPoolExecutor(max_workers=max(1, max_parallel), thread_name_prefix="odc-stage") as pool:
+    limit = max(1, max_parallel)
+
+    def stop_for(node: N, error: BaseException | None) -> None:
+        nonlocal stop
+        more = drop(node, error) if drop is not None else STOP_ALL
+        if more is STOP_ALL:
+            stop = True
+        else:
+            dropped.update(more)
+
+    with ThreadPoolExecutor(max_workers=limit, thread_name_prefix="odc-stage") as pool:
         while pending or running:
             if cancel is not None and cancel.is_set():
                 stop = True
             if not stop:
-                for node in [n for n in pending if deps[n] <= done]:
-                    if len(running) >= max(1, max_parallel):
+                ready = [n for n in pending if n not in dropped and deps[n] <= done]
+                if priority is not None:
+                    ready.sort(key=lambda n: (-priority(n), position[n]))
+                for node in ready:
+                    if len(running) >= limit:
                         break
                     pending.remove(node)
                     outcome.order_started.append(node)
@@ -126,12 +167,12 @@ def run_in_order(
                 error = future.exception()
                 if error is not None:
                     outcome.errors[node] = error
-                    stop = True
+                    stop_for(node, error)
                     continue
                 result = future.result()
                 outcome.results[node] = result
                 if failed(result):
-                    stop = True
+                    stop_for(node, None)
                 else:
                     done.add(node)
     outcome.not_started = pending

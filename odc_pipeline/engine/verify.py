@@ -117,8 +117,9 @@ def code_quality(
     return messages, bool(messages), {"findings": totals, "quality_score": score, "analysis_key": key}
 
 
-def run_verify(ctx: RunContext, *, session: Any = requests) -> None:
-    """The verify stage; records every asset, then raises the most severe failure."""
+def prepare_verify(ctx: RunContext) -> list[AssetState]:
+    """Record the libraries (nothing runs to verify) and, in a plan, what would be checked;
+    returns the apps to verify."""
     apps = [a for a in ctx.assets if not a.is_library]
     for asset in ctx.assets:
         if asset.is_library:
@@ -127,62 +128,99 @@ def run_verify(ctx: RunContext, *, session: Any = requests) -> None:
                     StepStatus.SKIPPED, "library: nothing runs in a stage to verify"
                 )
             )
+    if not ctx.plan:
+        return apps
+    checks, gate = _checks(ctx), ctx.spec.verify.code_quality
+    for asset in apps:
+        revision, build = expected_of(asset)
+        extra = f", {len(checks.get(asset.label, []))} HTTP check(s)" if checks.get(asset.label) else ""
+        extra += ", code-quality gate" if gate else ""
+        ctx.record(
+            StepTimer(ctx, asset, STAGE).result(
+                StepStatus.PLANNED, f"would check r{revision} (build {build or 'new'}) runs{extra}"
+            )
+        )
+    return []
+
+
+def _checks(ctx: RunContext) -> dict[str, list[HttpCheck]]:
     checks: dict[str, list[HttpCheck]] = {}
     for check in ctx.spec.verify.http:
         checks.setdefault(check.asset, []).append(check)
-    gate = ctx.spec.verify.code_quality
-    if ctx.plan:
-        for asset in apps:
-            revision, build = expected_of(asset)
-            extra = f", {len(checks.get(asset.label, []))} HTTP check(s)" if checks.get(asset.label) else ""
-            extra += ", code-quality gate" if gate else ""
-            ctx.record(
-                StepTimer(ctx, asset, STAGE).result(
-                    StepStatus.PLANNED, f"would check r{revision} (build {build or 'new'}) runs{extra}"
-                )
-            )
-        return
-    timers = {a.key: StepTimer(ctx, a, STAGE) for a in apps}
-    problems = check_deployed(ctx, apps)
+    return checks
+
+
+def verify_one(
+    ctx: RunContext,
+    asset: AssetState,
+    *,
+    problems: list[Message] | None = None,
+    timer: StepTimer | None = None,
+    session: Any = requests,
+) -> StepStatus:
+    """Verify one app and record it; ``problems``: what a batched portfolio read found (the
+    per-asset flow passes none and reads this app alone). Returns the step's status."""
+    timer = timer or StepTimer(ctx, asset, STAGE)
+    if problems is None:
+        problems = check_deployed(ctx, [asset]).get(asset.key, [])
     if not ctx.spec.verify.deployed_revision:
-        problems = {}  # the URLs were still refreshed from Portfolio for the HTTP checks
-    failed: list[str] = []
-    blocked: list[str] = []
-    for asset in apps:
-        revision, build = expected_of(asset)
-        messages = list(problems.get(asset.key, []))
-        details: dict[str, Any] = {}
-        if not messages:
-            for check in checks.get(asset.label, []):
-                messages.append(http_check(ctx, asset, check, session=session))
-        is_blocked = False
-        analysis_key = None
-        if gate is not None and not any(m.severity == "error" for m in messages):
-            quality, is_blocked, details = code_quality(ctx, asset, gate)
-            analysis_key = details.get("analysis_key")
-            messages.extend(quality)
-        errors = [m for m in messages if m.severity == "error"]
-        if is_blocked:
-            status = StepStatus.BLOCKED
-            blocked.append(f"{asset.label}: " + "; ".join(m.text for m in errors))
-        elif errors:
-            status = StepStatus.FAILED
-            failed.append(f"{asset.label}: " + "; ".join(m.text for m in errors))
-        else:
-            status = StepStatus.SUCCEEDED
-        summary = f"r{revision} (build {build}) runs" if not errors else "; ".join(m.text for m in errors)
-        ctx.record(
-            timers[asset.key].result(
-                status,
-                summary,
-                revision_after=revision,
-                build_key=build,
-                analysis_key=analysis_key,
-                messages=messages,
-                details=details,
-            )
+        problems = []  # the URL was still refreshed from Portfolio for the HTTP checks
+    gate = ctx.spec.verify.code_quality
+    revision, build = expected_of(asset)
+    messages = list(problems)
+    details: dict[str, Any] = {}
+    if not messages:
+        for check in _checks(ctx).get(asset.label, []):
+            messages.append(http_check(ctx, asset, check, session=session))
+    is_blocked = False
+    analysis_key = None
+    if gate is not None and not any(m.severity == "error" for m in messages):
+        quality, is_blocked, details = code_quality(ctx, asset, gate)
+        analysis_key = details.get("analysis_key")
+        messages.extend(quality)
+    errors = [m for m in messages if m.severity == "error"]
+    status = StepStatus.BLOCKED if is_blocked else StepStatus.FAILED if errors else StepStatus.SUCCEEDED
+    summary = f"r{revision} (build {build}) runs" if not errors else "; ".join(m.text for m in errors)
+    ctx.record(
+        timer.result(
+            status,
+            summary,
+            revision_after=revision,
+            build_key=build,
+            analysis_key=analysis_key,
+            messages=messages,
+            details=details,
         )
+    )
+    return status
+
+
+def conclude(ctx: RunContext, apps: list[AssetState]) -> None:
+    """Raise the most severe verification outcome among ``apps`` (their steps are recorded)."""
+    steps = {s.asset_key: s for s in ctx.steps if s.stage == STAGE}
+    failed = [
+        f"{a.label}: {steps[a.key].summary}"
+        for a in apps
+        if a.key in steps and steps[a.key].status is StepStatus.FAILED
+    ]
+    blocked = [
+        f"{a.label}: {steps[a.key].summary}"
+        for a in apps
+        if a.key in steps and steps[a.key].status is StepStatus.BLOCKED
+    ]
     if failed:
         raise OperationFailedError("verification failed: " + " | ".join(failed))
     if blocked:
         raise GateBlockedError("code-quality gate blocks the release: " + " | ".join(blocked))
+
+
+def run_verify(ctx: RunContext, *, session: Any = requests) -> None:
+    """The verify stage as one step: one portfolio read for every app, then each app's checks."""
+    apps = prepare_verify(ctx)
+    if not apps:
+        return
+    timers = {a.key: StepTimer(ctx, a, STAGE) for a in apps}
+    problems = check_deployed(ctx, apps)
+    for asset in apps:
+        verify_one(ctx, asset, problems=problems.get(asset.key, []), timer=timers[asset.key], session=session)
+    conclude(ctx, apps)

@@ -291,6 +291,20 @@ class FailOn(StrEnum):
     NEVER = "never"
 
 
+class BeforeDeploy(StrEnum):
+    """Which analyses must pass before an app deploys."""
+
+    ALL = "all"
+    EACH = "each"
+
+
+class OnFailure(StrEnum):
+    """What a failed asset stops: all new work, or only the work that depends on it."""
+
+    STOP_ALL = "stop-all"
+    STOP_DEPENDENTS = "stop-dependents"
+
+
 class OnUnavailable(StrEnum):
     """What to do when a check cannot be made (not analysed, feature not available)."""
 
@@ -359,13 +373,33 @@ class ImpactAnalysisStage(_Model):
     on_unavailable: OnUnavailable = Field(
         default=OnUnavailable.WARN, description="When the analysis cannot run: warn and continue, or fail."
     )
+    before_deploy: BeforeDeploy = Field(
+        default=BeforeDeploy.ALL,
+        description=(
+            "all (default): every app's analysis must pass before the first deploy starts. each: an "
+            "app deploys as soon as its own analysis passed and its producers deployed (faster; a "
+            "later blocked analysis stops new deploys but leaves the ones already made)."
+        ),
+    )
 
 
 class DeployStage(_Model):
     """Deploy to the target stage, producers (libraries) before their consumers."""
 
-    max_parallel: Annotated[int, Field(ge=1, le=20), BeforeValidator(_strict_int)] = Field(
-        default=4, description="How many deployments run at once (1 to 20)."
+    max_parallel: Annotated[int, Field(ge=1, le=50), BeforeValidator(_strict_int)] | None = Field(
+        default=None,
+        description=(
+            "At most this many builds, analyses and deployments run at once (1 to 50). Default: as "
+            "many as the platform's rate limits let progress (ODC: 50); set it to go easier on a "
+            "shared tenant."
+        ),
+    )
+    on_failure: OnFailure = Field(
+        default=OnFailure.STOP_ALL,
+        description=(
+            "stop-all (default): a failed build, deploy or verification stops all new work. "
+            "stop-dependents: only the apps that depend on the failed one stop; the others go on."
+        ),
     )
     rollback_on_failure: Bool = Field(
         default=False,

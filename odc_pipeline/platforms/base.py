@@ -394,6 +394,8 @@ class Capabilities:
       version that runs, so it is set after the plan).
     * ``release``: revisions can be tagged by the release stage; ``publish``: external library
       packages; ``code_quality``: the verify stage's code-quality gate.
+    * ``max_parallel``: how many operations a run keeps going at once when the file sets no
+      ``max-parallel``: as many as the platform's own limits let make progress.
     """
 
     parallel_deploys: bool = True
@@ -405,6 +407,7 @@ class Capabilities:
     release: bool = False
     publish: bool = False
     code_quality: bool = False
+    max_parallel: int = 4
 
 
 @dataclass(frozen=True)

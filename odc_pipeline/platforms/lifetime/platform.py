@@ -48,6 +48,7 @@ LIFETIME_CAPABILITIES = Capabilities(
     release=False,
     publish=False,
     code_quality=False,
+    max_parallel=1,  # one deployment plan per target at a time
 )
 LIFETIME_TERMS = Terms(
     platform="LifeTime",

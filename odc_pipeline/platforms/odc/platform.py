@@ -44,6 +44,10 @@ ODC_CAPABILITIES = Capabilities(
     release=True,
     publish=True,
     code_quality=True,
+    # ODC's limits are rates (10 starts and 100 requests a minute per domain), not a count of
+    # running operations: 50 concurrent waits still get a poll each about a minute from the
+    # shared poll budget, and the rate limiter and the dispatcher decide who starts when.
+    max_parallel=50,
 )
 ODC_TERMS = Terms(
     platform="ODC",
