@@ -40,12 +40,6 @@ class Timeline:
     first_deploy: float | None = None  # the first deploy POST
     last_deploy: float | None = None  # the last deploy POST
 
-    @property
-    def analysis_span(self) -> float | None:
-        if self.first_analysis is None or self.last_analysis_result is None:
-            return None
-        return self.last_analysis_result - self.first_analysis
-
     @classmethod
     def of(cls, entries: Sequence[LoggedRequest], started: float) -> Timeline:
         def times(method: str, template: str) -> list[float]:
