@@ -29,6 +29,15 @@ class ApiDomain:
     def post_limited(self, template: str) -> bool:
         return "*" in self.limited_posts or template in self.limited_posts
 
+    @property
+    def bucket(self) -> str:
+        """The rate limiter's key of the domain's window (every request of the domain counts)."""
+        return f"domain:{self.base_path}"
+
+    def post_bucket(self, template: str) -> str:
+        """The rate limiter's key of one POST endpoint's own window (when ``post_limited``)."""
+        return f"post:POST {self.base_path}{template}"
+
 
 ASSET_REPOSITORY = ApiDomain(
     "asset-repository", "v1", "asset-repository-api-v1.json", limited_posts=frozenset({"/assets"})

@@ -53,7 +53,7 @@ from odc_pipeline.api.errors import (
     error_for_status,
     permission_names,
 )
-from odc_pipeline.api.ratelimit import Limit, RateLimiter
+from odc_pipeline.api.ratelimit import Limit, RateLimiter, starting
 from odc_pipeline.clock import Clock
 from odc_pipeline.redaction import SecretRegistry
 from odc_pipeline.settings import Settings
@@ -188,9 +188,9 @@ class HttpClient:
         path = domain.base_path + _fill(template, path_params or {})
         url = self.settings.portal_url + path
         key = f"{method} {domain.base_path}{template}"
-        limits = [Limit(f"domain:{domain.base_path}", domain.per_minute)]
+        limits = [Limit(domain.bucket, domain.per_minute)]
         if method == "POST" and domain.post_limited(template):
-            limits.append(Limit(f"post:{key}", domain.post_per_minute))
+            limits.append(Limit(domain.post_bucket(template), domain.post_per_minute))
         query = openapi.serialize_query(domain.spec_file, method, template, params)
         reauthenticated = False
         while True:
@@ -373,7 +373,8 @@ class HttpClient:
         while True:
             attempt += 1
             last_attempt = attempt >= self.settings.max_attempts
-            admitted = self.rate_limiter.acquire(limits) if limits else None
+            with starting(method == "POST"):  # only a start may use its asset's reserved slot
+                admitted = self.rate_limiter.acquire(limits) if limits else None
             self._count(key)
             try:
                 response = self.session.request(

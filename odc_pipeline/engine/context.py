@@ -269,6 +269,10 @@ class RunContext:
         self._hints[key] = hint
         return hint
 
+    def cached_hint(self, key: tuple[str, ...]) -> DurationHint | None:
+        """What :meth:`history_hint` holds for ``key`` already; never reads."""
+        return self._hints.get(key)
+
     @contextmanager
     def tracking(self, key: str, what: str) -> Iterator[None]:
         """Mark an ODC operation as in flight until the block sees it end.

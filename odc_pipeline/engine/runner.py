@@ -18,6 +18,7 @@ from odc_pipeline.engine import (
     build,
     configure,
     deploy,
+    flow,
     impact,
     plan_rollback,
     plan_stages,
@@ -93,6 +94,42 @@ def _in_stage(ctx: RunContext, stage: str, work: Callable[[RunContext], None]) -
         ctx.reporter.stage_finished(stage, _stage_status(ctx, stage, exc))
         raise
     ctx.reporter.stage_finished(stage, _stage_status(ctx, stage, None))
+
+
+def _in_flow(ctx: RunContext, stages: tuple[str, ...], reached: list[str]) -> None:
+    """The flow stages as one section of the log (their work interleaves across assets); at
+    its end one line per stage with its status and span, as a stage section would close."""
+    selected = [s for s in flow.STAGES if s in stages]
+    name = " → ".join(selected)
+    ctx.reporter.stage_started(name)
+    error: BaseException | None = None
+    try:
+        if ctx.cancel.is_set():
+            raise CancelledError(f"cancelled before {selected[0]}")
+        flow.run_flow(ctx, stages, reached)
+    except BaseException as exc:
+        error = exc
+        raise
+    finally:
+        statuses = []
+        for stage in selected:
+            status = _stage_status(ctx, stage, error if stage == reached[-1] else None)
+            statuses.append(status)
+            ctx.reporter.info(f"{stage}: {status} ({_span(ctx, stage):.1f}s across assets)")
+        worst = next((s for s in _STATUS_RANK if s in statuses), StepStatus.SKIPPED)
+        ctx.reporter.stage_finished(name, worst)
+
+
+def _span(ctx: RunContext, stage: str) -> float:
+    """Seconds from the first step of ``stage`` starting to its last one ending."""
+    from datetime import datetime
+
+    steps = [s for s in ctx.steps if s.stage == stage and s.started_at and s.finished_at]
+    if not steps:
+        return 0.0
+    start = min(datetime.fromisoformat(s.started_at) for s in steps)
+    end = max(datetime.fromisoformat(s.finished_at) for s in steps)
+    return max(0.0, (end - start).total_seconds())
 
 
 def run_configure(ctx: RunContext, *, deploying: bool) -> None:
@@ -316,10 +353,19 @@ def _run_stages(ctx: RunContext) -> BaseException | None:
         else:
             _in_stage(ctx, "resolve", resolve)
         deploying = "deploy" in stages
+        flowing = flow.applies(ctx, stages)
         for stage in stages:
             current = stage
             if stage == "build" and "publish" not in stages:
                 _release_libraries_first(ctx, stages)
+            if flowing and stage in flow.STAGES:
+                if stage == next(s for s in stages if s in flow.STAGES):
+                    reached.append(stage)
+                    try:
+                        _in_flow(ctx, stages, reached)
+                    finally:
+                        current = reached[-1]
+                continue
             if stage == "configure":
                 _in_stage(ctx, stage, lambda c: run_configure(c, deploying=deploying))
             elif stage == "publish":

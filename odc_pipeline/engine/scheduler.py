@@ -114,6 +114,8 @@ def run_graph(
     failed: Callable[[R], bool] = lambda _result: False,
     priority: Callable[[N], float] | None = None,
     drop: Callable[[N, BaseException | None], Iterable[N] | None] | None = None,
+    group: Callable[[N], Hashable] | None = None,
+    caps: Mapping[Hashable, int] | None = None,
 ) -> Outcome[N, R]:
     """The one executor behind every fan-out: :func:`run_in_order` and the per-asset flow.
 
@@ -123,6 +125,7 @@ def run_graph(
     for a result ``failed`` rejected), it returns the nodes that must not start any more, or
     :data:`STOP_ALL` (the default without a hook): nothing new starts. Dropped nodes and nodes
     whose dependency failed are listed in ``not_started``; running nodes are always waited for.
+    ``group`` and ``caps`` bound how many nodes of one group run at once (below ``max_parallel``).
     """
     ordered = list(dict.fromkeys(nodes))
     topological_levels(ordered, depends_on)  # validates: raises on cycles before any work
@@ -156,6 +159,11 @@ def run_graph(
                 for node in ready:
                     if len(running) >= limit:
                         break
+                    if group is not None and caps:
+                        kind = group(node)
+                        cap = caps.get(kind)
+                        if cap is not None and sum(1 for n in running.values() if group(n) == kind) >= cap:
+                            continue
                     pending.remove(node)
                     outcome.order_started.append(node)
                     running[pool.submit(work, node)] = node

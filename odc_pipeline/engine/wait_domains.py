@@ -41,6 +41,13 @@ STAGE_KINDS: dict[str, str] = {
     "deploy": "deploy",
 }
 
+# Slots of the domain's minute kept free of polls for start POSTs. Analyses start in the same
+# domain their waits poll, and the per-asset flow keeps at most 10 of them running
+# (``Capabilities.starts_per_minute``), so 10 slots hold every start it can make while the rest
+# goes to the polls that let running analyses finish; elsewhere starts are scarcer than reads.
+RESERVES: dict[str, int] = {DEPENDENCY_MANAGEMENT.slug: 10}
+DEFAULT_RESERVE = 30
+
 _lock = threading.Lock()
 
 
@@ -60,7 +67,12 @@ def budget_for(
     with _lock:
         budget = budgets.get(domain.slug)
         if budget is None:
-            budget = PollBudget(clock, per_minute=domain.per_minute, load=_domain_load(client, domain))
+            budget = PollBudget(
+                clock,
+                per_minute=domain.per_minute,
+                reserve=RESERVES.get(domain.slug, DEFAULT_RESERVE),
+                load=_domain_load(client, domain),
+            )
             budgets[domain.slug] = budget
         return budget
 

@@ -75,6 +75,10 @@ class RunServices(Protocol):
         """How long past operations of one kind took (cached per run; failures = no hint)."""
         ...
 
+    def cached_hint(self, key: tuple[str, ...]) -> DurationHint | None:
+        """The hint :meth:`history_hint` already holds for ``key``, without reading (None: none yet)."""
+        ...
+
 
 # --- what the stages exchange with a platform -----------------------------------------------
 
@@ -396,6 +400,8 @@ class Capabilities:
       packages; ``code_quality``: the verify stage's code-quality gate.
     * ``max_parallel``: how many operations a run keeps going at once when the file sets no
       ``max-parallel``: as many as the platform's own limits let make progress.
+    * ``starts_per_minute``: how many deployments the platform lets a run start a minute (ODC:
+      10 per POST endpoint); the flow keeps no more analyses running than that.
     """
 
     parallel_deploys: bool = True
@@ -408,6 +414,7 @@ class Capabilities:
     publish: bool = False
     code_quality: bool = False
     max_parallel: int = 4
+    starts_per_minute: int = 10
 
 
 @dataclass(frozen=True)
@@ -427,6 +434,10 @@ class PlatformNotSupportedError(UsageError):
 
 
 # --- the interface --------------------------------------------------------------------------
+
+
+def _nothing_reserved() -> None:
+    """The release function of a reservation that holds nothing."""
 
 
 class Platform(ABC):
@@ -460,6 +471,16 @@ class Platform(ABC):
     def api_calls(self) -> Mapping[str, int]:
         """Calls made so far per endpoint (the report's ``api_calls``). Default: none counted."""
         return {}
+
+    def reserve_start(self, kind: str, *, priority: float, owner: str, at: float) -> Callable[[], None]:
+        """Hold a rate-limited start slot of ``kind`` (``Build``, ``Analysis``, ``Deploy``) for
+        the asset ``owner``, due at ``at`` (the run clock's ``monotonic()`` seconds), so work of
+        lower ``priority`` does not take the slot the critical asset will need when its input
+        is ready. Returns the function that releases it early (idempotent); the owner's start
+        uses it up, and it lapses on its own shortly after ``at``. The engine runs that start
+        inside ``dispatch.working(priority, owner)``. Default: the platform documents no start
+        limits, nothing to hold (a no-op)."""
+        return _nothing_reserved
 
     # resolve ------------------------------------------------------------------------------
 
@@ -725,6 +746,21 @@ class Platform(ABC):
 
     def deploy_history_hint(self, run: RunServices, request: DeployRequest) -> DurationHint | None:
         """How long similar deployments took (tunes the poll cadence). Default: no history."""
+        return None
+
+    def prefetch_deploy_history(
+        self, run: RunServices, environment: EnvironmentRef, assets: Sequence[AssetRef]
+    ) -> None:
+        """Read the deploy history of many assets at once into the run's hint cache (what
+        :meth:`deploy_history_hint` then answers without a call), where the platform can list
+        it in one read. The per-asset flow needs every duration up front to rank the critical
+        path. Default: nothing; each hint is read on its own when its wait begins."""
+        return None
+
+    def cached_deploy_hint(
+        self, run: RunServices, environment: EnvironmentRef, asset: AssetRef
+    ) -> DurationHint | None:
+        """The deploy-duration hint the run already read for ``asset`` (no call). Default: none."""
         return None
 
     def deploy(self, run: RunServices, request: DeployRequest, *, stage: str) -> DeployOutcome:

@@ -131,5 +131,7 @@ def test_connection_pool_holds_every_parallel_deploy():
     from odc_pipeline.pipeline_file.models import DeployStage
 
     adapter = _new_session().get_adapter("https://acme.outsystems.app/")
-    max_parallel = DeployStage.model_json_schema()["properties"]["max-parallel"]["maximum"]
+    field = DeployStage.model_json_schema()["properties"]["max-parallel"]
+    max_parallel = next(option["maximum"] for option in field["anyOf"] if "maximum" in option)
+    assert max_parallel == 50
     assert adapter._pool_maxsize >= max_parallel

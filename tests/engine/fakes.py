@@ -186,7 +186,7 @@ class FakeOdc:
         return [
             o
             for o in self.operations.values()
-            if o.asset_key == asset_key
+            if (asset_key is None or o.asset_key == asset_key)  # None: the whole stage's history
             and o.status == status
             and o.environment_key == environment_key
             and (not operations or o.operation in operations)

@@ -77,10 +77,10 @@ CASES = [
     ),
     Case(
         "max-parallel too high",
-        HEAD + "stages:\n  deploy:\n    max-parallel: 21\n",
+        HEAD + "stages:\n  deploy:\n    max-parallel: 51\n",
         7,
         19,
-        "must be between 1 and 20",
+        "must be between 1 and 50",
         "stages.deploy.max-parallel",
     ),
     Case(

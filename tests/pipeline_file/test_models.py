@@ -24,7 +24,8 @@ def test_absent_stages_are_none_and_empty_stages_get_defaults() -> None:
     assert stages.configure is None
     assert stages.impact_analysis is None
     assert stages.deploy is not None
-    assert stages.deploy.max_parallel == 4
+    assert stages.deploy.max_parallel is None  # the platform's own limit (ODC: 50)
+    assert stages.deploy.on_failure == "stop-all"
     assert stages.deploy.rollback_on_failure is False
     assert stages.deploy.force is False
     assert stages.build is not None

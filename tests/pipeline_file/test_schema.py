@@ -93,7 +93,7 @@ def test_schema_accepts_what_the_loader_accepts(text: str) -> None:
     "text",
     [
         MINIMAL + "  deploy-all: {}\n",
-        MINIMAL.replace("deploy: {}", "deploy: {max-parallel: 21}"),
+        MINIMAL.replace("deploy: {}", "deploy: {max-parallel: 51}"),
         MINIMAL + "timeouts: {build: soon}\n",
         MINIMAL.replace("version: 1", "version: 2"),
         MINIMAL.replace("  - Orders Portal", "  - {name: Orders Portal, revision: newest}"),

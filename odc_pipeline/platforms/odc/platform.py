@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterable, Mapping, MutableMapping, Sequence
 from typing import Any
 
+from odc_pipeline.api.endpoints import BUILDS, DEPENDENCY_MANAGEMENT, DEPLOYMENTS
 from odc_pipeline.platforms.base import (
     AssetRef,
     Capabilities,
@@ -35,6 +36,12 @@ from odc_pipeline.platforms.odc import build, configure, deploy, impact, quality
 from odc_pipeline.platforms.odc.libraries import OdcLibraries
 from odc_pipeline.report import Message
 
+# The rate-limit bucket each kind of start counts against (odc-api-notes §5.1).
+START_BUCKETS = {
+    "Build": BUILDS.post_bucket("/build-operations"),
+    "Analysis": DEPENDENCY_MANAGEMENT.bucket,
+    "Deploy": DEPLOYMENTS.post_bucket("/deployment-operations"),
+}
 ODC_CAPABILITIES = Capabilities(
     parallel_deploys=True,
     deploys_as_plan=False,
@@ -48,6 +55,7 @@ ODC_CAPABILITIES = Capabilities(
     # running operations: 50 concurrent waits still get a poll each about a minute from the
     # shared poll budget, and the rate limiter and the dispatcher decide who starts when.
     max_parallel=50,
+    starts_per_minute=10,  # odc-api-notes §5.1: 10 POSTs a minute per start endpoint
 )
 ODC_TERMS = Terms(
     platform="ODC",
@@ -86,6 +94,19 @@ class OdcPlatform(Platform):
         return dict(getattr(http, "call_counts", {}) or {})
 
     # resolve
+    def reserve_start(self, kind: str, *, priority: float, owner: str, at: float) -> Callable[[], None]:
+        """Reserve the window the start counts against: the POST endpoint's own 10/min for builds
+        and deploys; the Dependency Management domain's 100/min for analyses (that POST has no
+        limit of its own). A client without a rate limiter (a test fake) holds nothing."""
+        try:
+            bucket = START_BUCKETS[kind]
+        except KeyError:
+            raise ValueError(f"no start kind {kind!r}; expected one of {sorted(START_BUCKETS)}") from None
+        limiter = getattr(getattr(self.client, "http", None), "rate_limiter", None)
+        if limiter is None:
+            return super().reserve_start(kind, priority=priority, owner=owner, at=at)
+        return limiter.reserve(bucket, priority=priority, owner=owner, at=at).cancel
+
     def environments(self) -> list[EnvironmentRef]:
         return resolve.environments(self.client)
 
@@ -204,6 +225,14 @@ class OdcPlatform(Platform):
         self, run: RunServices, operation: OperationRef, *, what: str, stage: str, hint: Any = None
     ) -> DeployOutcome:
         return deploy.wait(self.client, run, operation, what=what, stage=stage, hint=hint)
+
+    def prefetch_deploy_history(
+        self, run: RunServices, environment: EnvironmentRef, assets: Sequence[AssetRef]
+    ) -> None:
+        deploy.prefetch_history(self.client, run, environment, [a.key for a in assets])
+
+    def cached_deploy_hint(self, run: RunServices, environment: EnvironmentRef, asset: AssetRef) -> Any:
+        return run.cached_hint(deploy.history_key(environment, asset.key, "Deploy"))
 
     def deploy_history_hint(self, run: RunServices, request: DeployRequest) -> Any:
         return deploy.history_hint(self.client, run, request.target, request.asset.key, request.kind)
