@@ -41,7 +41,7 @@ class Size:
 # Request handling costs real time, which a scaled clock multiplies by 1/scale; bigger
 # releases make more requests, so they get slower clocks (see the overhead table).
 FULL_SIZES = (Size(1, 0.01, 3), Size(10, 0.01, 3), Size(50, 0.02, 3), Size(200, 0.02, 2, sequential=False))
-QUICK_SIZES = (Size(1, 0.002, 1), Size(3, 0.002, 1))
+QUICK_SIZES = (Size(1, 0.002, 1), Size(3, 0.002, 1, sequential=False))
 # The sequential script makes a few requests per platform minute, so its own overhead is small
 # on a fast clock; it runs on one, as it takes hours of platform time.
 SEQUENTIAL_SCALE, QUICK_SEQUENTIAL_SCALE = 0.005, 0.002
@@ -240,10 +240,11 @@ def run(*, quick: bool = False) -> list[Table]:
     sizes = QUICK_SIZES if quick else FULL_SIZES
     policies: Sequence[str | None] = (None,) if quick else POLICIES
     sweep_apps, caps = (QUICK_SWEEP_APPS, QUICK_SWEEP) if quick else (SWEEP_APPS, SWEEP)
+    sequential_scale = QUICK_SEQUENTIAL_SCALE if quick else SEQUENTIAL_SCALE
     widened = widen_simulator_backlog()
     _warm_up()
     main, sequential, sweep, overhead = _tables(policies, sweep_apps)
-    measured: dict[int, tuple[Release, Outcome]] = {}
+    measured: list[tuple[Release, Outcome]] = []  # the sequential script's runs, by size
     for size in sizes:
         release = Release.of(size.apps, quick=quick)
         by_policy = {
@@ -251,50 +252,11 @@ def run(*, quick: bool = False) -> list[Table]:
             for policy in policies
         }
         for policy, runs in by_policy.items():
-            ours, seconds = _middle(runs), _median(runs)
-            floor = release.analyses_first_floor if policy in (None, "all") else release.bound
-            main.add(
-                size.apps,
-                policy or "default (no key)",
-                _seconds(runs),
-                release.bound,
-                ratio(seconds, release.bound),
-                ratio(floor, release.bound),
-                _rate_limited(runs),
-                status_calls(ours),
-                _at(ours.timeline.first_analysis),
-                _at(ours.timeline.last_analysis_result),
-                _at(ours.timeline.first_deploy),
-                _at(ours.timeline.last_deploy),
-            )
+            _main_row(main, release, policy, runs)
         default_runs = by_policy[policies[0]]
-        ours, seconds = _middle(default_runs), _median(default_runs)
         if size.sequential:
-            seq = release.sequential(QUICK_SEQUENTIAL_SCALE if quick else SEQUENTIAL_SCALE)
-            if seq.exit_code != 0:
-                raise RuntimeError(f"the sequential script failed the {size.apps}-app release")
-            measured[size.apps] = (release, seq)
-            sequential.add(
-                size.apps,
-                seq.seconds,
-                _seconds(default_runs),
-                ratio(seconds, seq.seconds),
-                ratio(seq.seconds, release.bound),
-                seq.rate_limited,
-                f"{status_calls(ours)} / {status_calls(seq)}",
-            )
-        else:
-            base, seq = measured[max(measured)]
-            estimate = seq.seconds * release.work_seconds / base.work_seconds
-            sequential.add(
-                size.apps,
-                f"≈{estimate:.0f} (extrapolated from {base.apps} apps)",
-                _seconds(default_runs),
-                ratio(seconds, estimate),
-                ratio(estimate, release.bound),
-                "–",
-                f"{status_calls(ours)} / –",
-            )
+            measured.append((release, release.sequential(sequential_scale)))
+        _sequential_row(sequential, release, default_runs, measured[-1], measured=size.sequential)
         faster = release.engine(release_stages(policies[0]), scale=size.scale / 2, repeats=size.repeats)
         overhead.add(
             size.apps,
@@ -321,10 +283,55 @@ def run(*, quick: bool = False) -> list[Table]:
         overhead,
         sizes=sizes,
         policies=policies,
-        sequential_scale=QUICK_SEQUENTIAL_SCALE if quick else SEQUENTIAL_SCALE,
+        sequential_scale=sequential_scale,
         widened=widened,
     )
     return [main, sequential, sweep, overhead]
+
+
+def _main_row(table: Table, release: Release, policy: str | None, runs: Sequence[Outcome]) -> None:
+    ours, seconds = _middle(runs), _median(runs)
+    floor = release.analyses_first_floor if policy in (None, "all") else release.bound
+    table.add(
+        release.apps,
+        policy or "default (no key)",
+        _seconds(runs),
+        release.bound,
+        ratio(seconds, release.bound),
+        ratio(floor, release.bound),
+        _rate_limited(runs),
+        status_calls(ours),
+        _at(ours.timeline.first_analysis),
+        _at(ours.timeline.last_analysis_result),
+        _at(ours.timeline.first_deploy),
+        _at(ours.timeline.last_deploy),
+    )
+
+
+def _sequential_row(
+    table: Table,
+    release: Release,
+    engine_runs: Sequence[Outcome],
+    latest: tuple[Release, Outcome],
+    *,
+    measured: bool,
+) -> None:
+    """The script's run of this size (``measured``), else the ``latest`` measured one scaled by
+    how much there is to wait for."""
+    base, seq = latest
+    if seq.exit_code != 0:
+        raise RuntimeError(f"the sequential script failed the {base.apps}-app release")
+    seconds = seq.seconds if measured else seq.seconds * release.work_seconds / base.work_seconds
+    ours = _middle(engine_runs)
+    table.add(
+        release.apps,
+        seconds if measured else f"≈{seconds:.0f} (extrapolated from the {base.apps}-app run)",
+        _seconds(engine_runs),
+        ratio(_median(engine_runs), seconds),
+        ratio(seconds, release.bound),
+        seq.rate_limited if measured else "–",
+        f"{status_calls(ours)} / {status_calls(seq) if measured else '–'}",
+    )
 
 
 def _warm_up() -> None:
@@ -407,10 +414,10 @@ def _notes(
         "Sequential: per app in dependency order, find the Release build, analyse, deploy, each waited with "
         "the docs' cadence, through the product's API client and rate limiter, once per size on a clock of "
         f"1 s = {sequential_scale * 1000:g} ms (its requests come one at a time, a few per platform "
-        "minute, so little of its time is request handling). It takes "
-        "hours of platform time at 200 apps (a minute and a half of real time), so that row is the "
-        "largest measured time × (Σ deploy + analysis seconds of the 200 apps) / (the same of the measured "
-        f"size): the script waits for each operation in turn. The engine column is the main table's "
+        "minute, so little of its time is request handling). At 200 apps it would take over six platform "
+        "hours (two real minutes), so it is not run there: an extrapolated row is the largest measured "
+        "time × (Σ deploy + analysis seconds of its apps) / (the same of the measured size), as the script "
+        "waits for each operation in turn. The engine column is the main table's "
         f"{policies[0] or 'default'} runs."
     )
     sweep.notes.append(

@@ -115,6 +115,8 @@ def test_multi_asset_quick_mode_reports_every_table(tmp_path: Path) -> None:
         assert row[6] == "0"  # no 429
         assert float(row[4].rstrip("×")) >= 1.0  # never below the bound
     assert [row[0] for row in sequential.rows] == ["1", "3"]
+    assert float(sequential.rows[0][1]) > 0
+    assert sequential.rows[1][1].endswith("(extrapolated from the 1-app run)")
     assert [row[0] for row in sweep.rows] == ["default (no key)", "1", "2"]
     assert "1.00×" in [row[3] for row in sweep.rows]  # the best one
     assert "Default / best max-parallel:" in sweep.notes[0]
