@@ -18,6 +18,7 @@ BENCHMARKS: dict[str, str] = {
     "polling": "bench.polling",
     "lifetime-polling": "bench.lifetime_polling",
     "multi-asset": "bench.multi_asset",
+    "plan-reads": "bench.plan_reads",
     "overhead": "bench.overhead",
     "upload-memory": "bench.upload_memory",
 }

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from odc_pipeline.api.client import OdcClient
 from odc_pipeline.clock import ScaledClock
+from odc_pipeline.engine.options import RunOptions
 from odc_pipeline.simulator import RunningSimulator, start_simulator
 from odc_pipeline.simulator.requestlog import LoggedRequest
 from odc_pipeline.simulator.tenant import Tenant
@@ -176,15 +177,17 @@ def run_engine(
     memory: bool = False,
     history: bool = True,
     prepare: Callable[[RunningSimulator], object] | None = None,
+    options: RunOptions | None = None,
 ) -> Outcome:
     """``odc-pipeline run`` in this process (its ``execute``), quiet, against a fresh simulator.
 
     ``prepare`` edits the simulator's state before the run (e.g. :func:`bench.tenant.give_history`);
-    ``history=False`` runs the engine without duration hints (see :func:`_without_history`).
+    ``history=False`` runs the engine without duration hints (see :func:`_without_history`);
+    ``options`` are the command line's (``RunOptions(plan=True)`` is ``--plan``).
     """
     from odc_pipeline.engine.command import execute
     from odc_pipeline.engine.fallback_reporter import FallbackReporter
-    from odc_pipeline.engine.options import RunOptions, spec_from_pipeline
+    from odc_pipeline.engine.options import spec_from_pipeline
     from odc_pipeline.pipeline_file import load_pipeline
 
     with (
@@ -202,7 +205,7 @@ def run_engine(
             spec = spec_from_pipeline(load_pipeline(path, env={}), path=str(path))
             code = execute(
                 spec,
-                RunOptions(),
+                options or RunOptions(),
                 env={},
                 overrides=overrides,
                 clock=clock,

@@ -18,9 +18,10 @@ where known), and every request it makes carries that priority to the rate limit
 producers' deploys have all started gets a start slot reserved for when they are expected to
 end, so a leaf that is ready a moment earlier does not take it.
 
-At most as many analyses run at once as the platform starts deployments a minute (ODC: 10):
-more could not make any deploy start sooner, and their start POSTs would take the Dependency
-Management budget the running analyses' polls need, which is what held the first deploys back.
+Under ``each``, at most as many analyses run at once as the platform starts deployments a
+minute (ODC: 10): more could not make any deploy start sooner, and their start POSTs would take
+the Dependency Management budget the running analyses' polls need, which is what held the
+first deploys back. Under ``all`` every analysis must end before the first deploy, so all run.
 
 What stops what: a cancel, or any failure under ``deploy.on-failure: stop-all`` (the default),
 stops all new work; under ``stop-dependents`` only the failed app's consumers stop. A blocked
@@ -80,7 +81,6 @@ class _Plan:
     building: set[str]
     analysing: set[str]
     verifying: set[str]
-    deploying: bool
 
 
 def _prepare(ctx: RunContext, selected: list[str]) -> _Plan:
@@ -95,7 +95,6 @@ def _prepare(ctx: RunContext, selected: list[str]) -> _Plan:
         building=building_keys,
         analysing={a.key for a in analysing},
         verifying={a.key for a in verifying},
-        deploying="deploy" in selected,
     )
 
 
@@ -259,7 +258,7 @@ def run_flow(ctx: RunContext, stages: Iterable[str], reached: list[str]) -> None
             priority=chains.priority,
             drop=drop,
             group=lambda task: task.stage,
-            caps={"impact-analysis": ctx.platform.capabilities.starts_per_minute},
+            caps=_caps(ctx),
         )
     finally:
         reservations.cancel_all()
@@ -273,6 +272,14 @@ def run_flow(ctx: RunContext, stages: Iterable[str], reached: list[str]) -> None
     verify.conclude(ctx, [by_key[t.key] for t in outcome.results if t.stage == "verify"])
     if ctx.cancel.is_set():
         raise CancelledError("cancelled before every asset went through the pipeline")
+
+
+def _caps(ctx: RunContext) -> dict[str, int]:
+    """Under ``each``, no more analyses at once than deploys can start a minute (see the module
+    docstring); under ``all`` every analysis must end before any deploy, so all may run."""
+    if ctx.spec.impact.before_deploy != "each":
+        return {}
+    return {"impact-analysis": ctx.platform.capabilities.starts_per_minute}
 
 
 def _downstream(consumers: dict[str, list[str]], key: str) -> set[str]:

@@ -276,8 +276,9 @@ class PollBudget:
     reads and polls all count. Two rules keep polls inside it:
 
     * **Spacing**: each wait announces the interval it plans (:meth:`plan`); a wait may poll
-      as densely as the capacity the *other* waits leave (``polls_per_minute`` minus their
-      planned rates), never less than an equal share. One wait near its end may therefore
+      as densely as the capacity the *other* waits of equal or higher priority leave
+      (``polls_per_minute`` minus their planned rates), never less than an equal share among
+      them (priority: the work's, see :meth:`share`). One wait near its end may therefore
       poll every second while the others sit at their caps; twenty near their ends at once
       are spaced out.
     * **Admission** (:meth:`admit`): a poll goes out only while fewer than
@@ -302,6 +303,7 @@ class PollBudget:
         self._lock = threading.Lock()
         self._load = load
         self._planned: dict[int, float] = {}
+        self._priority: dict[int, float] = {}
         self._polls: deque[float] = deque()
         self._ids = itertools.count()
         self.per_minute = per_minute
@@ -311,16 +313,28 @@ class PollBudget:
         self.postponed = 0  # polls admit() put off (for benchmarks and tests)
 
     @contextmanager
-    def share(self) -> Iterator[int]:
-        """Count one wait as active for the duration of the block; yields its id."""
+    def share(self, priority: float | None = None) -> Iterator[int]:
+        """Count one wait as active for the duration of the block; yields its id.
+
+        ``priority`` (default: the calling work's, :func:`odc_pipeline.dispatch.current`) ranks
+        the wait: it yields capacity only to waits of equal or higher priority, so the wait on
+        the critical chain polls as densely near its end as if it were alone, and the others
+        share what it leaves. With every priority equal this is the plain equal share.
+        """
+        if priority is None:
+            from odc_pipeline import dispatch
+
+            priority = dispatch.current().priority
         share_id = next(self._ids)
         with self._lock:
             self._planned[share_id] = math.inf
+            self._priority[share_id] = priority
         try:
             yield share_id
         finally:
             with self._lock:
                 self._planned.pop(share_id, None)
+                self._priority.pop(share_id, None)
 
     @property
     def active(self) -> int:
@@ -330,8 +344,12 @@ class PollBudget:
     def floor(self, share_id: int) -> float:
         """The shortest interval ``share_id`` may plan now (seconds)."""
         with self._lock:
-            others = sum(self.window / h for k, h in self._planned.items() if k != share_id and h > 0)
-            active = max(1, len(self._planned))
+            mine = self._priority.get(share_id, 0.0)
+            ahead = [k for k in self._planned if self._priority.get(k, 0.0) >= mine]
+            others = sum(
+                self.window / self._planned[k] for k in ahead if k != share_id and self._planned[k] > 0
+            )
+            active = max(1, len(ahead))
         free = max(self.polls_per_minute - others, self.polls_per_minute / active)
         return self.window / free
 

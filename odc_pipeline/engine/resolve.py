@@ -9,7 +9,9 @@ read can reveal fails the run here, before any change (exit code 3).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 
 from odc_pipeline.engine.context import AssetState, Environment, RunContext
 from odc_pipeline.engine.options import AssetSpec
@@ -33,9 +35,18 @@ def find_environment(ctx: RunContext, wanted: str, *, role: str) -> Environment:
 
 
 def resolve_assets(ctx: RunContext) -> None:
-    """Asset names → keys by exact match; an ambiguous name lists its candidates."""
+    """Asset names → keys by exact match; an ambiguous name lists its candidates.
+
+    The platform reads them all at once first (:meth:`Platform.prefetch_assets`), then each is
+    checked in file order, so the first bad name is still the one reported.
+    """
     states = []
     seen: dict[str, str] = {}
+    named = [s for s in ctx.spec.assets if not s.package]
+    ctx.platform.prefetch_assets(
+        names=[s.name for s in named if not s.key and s.name],
+        keys=[s.key for s in named if s.key],
+    )
     for spec in ctx.spec.assets:
         state = resolve_package_asset(ctx, spec) if spec.package else _resolve_asset(ctx, spec)
         if not state.key:  # a library its package creates: no key until it is published
@@ -127,11 +138,48 @@ def resolve_target_state(ctx: RunContext) -> None:
 def resolve_dependencies(ctx: RunContext) -> None:
     """Producers of each app among the assets of this run (Dependency Management API)."""
     members = {s.key for s in ctx.assets}
-    for state in ctx.assets:
-        if state.is_library or state.revision is None:
-            continue
-        producers = ctx.platform.producers(state.ref, state.revision_ref)
+    apps = [s for s in ctx.assets if not s.is_library and s.revision is not None]
+    with units_read_alongside(ctx):
+        graph = ctx.platform.producers_all([(s.ref, s.revision_ref) for s in apps])
+    for state in apps:
+        producers = graph.get(state.key, [])
         state.producers = tuple(dict.fromkeys(k for k in producers if k in members and k != state.key))
+
+
+@contextmanager
+def units_read_alongside(ctx: RunContext) -> Iterator[None]:
+    """In a plan, read what the build stage will look up while the producers are read.
+
+    Producers (Dependency Management) and build look-ups (Build Operations) are one call per
+    app each, in two API domains with a budget of 100 a minute each: read one after the other,
+    200 apps wait out both budgets (about two minutes); side by side, one. Only a plan does
+    this, because it changes nothing between now and its build stage; a run reads builds
+    right before it may start one. Apps whose build ``from:`` pinned are left out (their
+    search reads that build first).
+    """
+    from odc_pipeline.engine.options import selected_stages
+
+    stages = selected_stages(ctx.spec, ctx.options)
+    items = [
+        (s.ref, s.revision_ref)
+        for s in ctx.assets
+        if not s.is_library and s.revision is not None and not s.source_build_key
+    ]
+    if not ctx.plan or not items or not {"build", "deploy"} & set(stages):
+        yield
+        return
+    stop = threading.Event()
+    reader = threading.Thread(
+        target=ctx.platform.prefetch_units, args=(items,), kwargs={"stop": stop}, daemon=True
+    )
+    reader.start()
+    try:
+        yield
+    except BaseException:
+        stop.set()  # the run ends here: no reads for a build stage that will not come
+        raise
+    finally:
+        reader.join()
 
 
 def preflight(ctx: RunContext) -> None:

@@ -121,10 +121,15 @@ def _in_flow(ctx: RunContext, stages: tuple[str, ...], reached: list[str]) -> No
 
 
 def _span(ctx: RunContext, stage: str) -> float:
-    """Seconds from the first step of ``stage`` starting to its last one ending."""
+    """Seconds from the first step of ``stage`` that did work starting to its last one ending
+    (a skipped step, recorded when the flow prepared, did none)."""
     from datetime import datetime
 
-    steps = [s for s in ctx.steps if s.stage == stage and s.started_at and s.finished_at]
+    steps = [
+        s
+        for s in ctx.steps
+        if s.stage == stage and s.started_at and s.finished_at and s.status is not StepStatus.SKIPPED
+    ]
     if not steps:
         return 0.0
     start = min(datetime.fromisoformat(s.started_at) for s in steps)

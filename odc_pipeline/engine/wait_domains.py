@@ -41,11 +41,13 @@ STAGE_KINDS: dict[str, str] = {
     "deploy": "deploy",
 }
 
-# Slots of the domain's minute kept free of polls for start POSTs. Analyses start in the same
-# domain their waits poll, and the per-asset flow keeps at most 10 of them running
+# Slots of the domain's minute kept free of polls for starts. Analyses start in the same domain
+# their waits poll, and the per-asset flow keeps at most 10 of them running
 # (``Capabilities.starts_per_minute``), so 10 slots hold every start it can make while the rest
-# goes to the polls that let running analyses finish; elsewhere starts are scarcer than reads.
-RESERVES: dict[str, int] = {DEPENDENCY_MANAGEMENT.slug: 10}
+# goes to the polls that let running analyses finish. Deploys: ODC admits 10 Deploy POSTs a
+# minute, each after one read of what runs on its asset, so 20 slots; the other 80 let the waits
+# of up to 50 concurrent deploys see their end without lag. Elsewhere starts are less regular.
+RESERVES: dict[str, int] = {DEPENDENCY_MANAGEMENT.slug: 10, DEPLOYMENTS.slug: 20}
 DEFAULT_RESERVE = 30
 
 _lock = threading.Lock()

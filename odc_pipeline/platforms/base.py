@@ -29,6 +29,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Collection, Iterable, Mapping, MutableMapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from threading import Event
 from typing import TYPE_CHECKING, Any, Protocol
 
 from odc_pipeline.errors import UsageError
@@ -508,6 +509,23 @@ class Platform(ABC):
             f"{self.terms.environment}s visible to this API client: {visible}.{note}"
         )
 
+    def prefetch_units(self, items: Sequence[tuple[AssetRef, ResolvedRevision]], *, stop: Event) -> None:
+        """Read what :meth:`find_unit` will need for these revisions ahead, until ``stop`` is set.
+
+        Called by a plan's resolve in a second thread while it reads producers, so two API
+        domains spend their budgets at once rather than one after the other. The default
+        reads nothing (``find_unit`` then reads as it always does).
+        """
+        del items, stop
+
+    def prefetch_assets(self, *, names: Sequence[str], keys: Sequence[str]) -> None:
+        """Read many assets in a few calls before :meth:`resolve_asset` is asked for each.
+
+        A release of hundreds of apps would otherwise spend one call per name (minutes of a
+        rate-limited domain). The default reads nothing: each asset is then read on its own.
+        """
+        del names, keys
+
     @abstractmethod
     def get_asset(self, key: str) -> AssetRef:
         """The asset with this key (a missing key is the platform's NotFoundError)."""
@@ -569,6 +587,11 @@ class Platform(ABC):
     def producers(self, asset: AssetRef, revision: ResolvedRevision) -> list[str]:
         """Keys of the assets ``asset`` depends on (deploy order). Default: none known."""
         return []
+
+    def producers_all(self, assets: Sequence[tuple[AssetRef, ResolvedRevision]]) -> dict[str, list[str]]:
+        """:meth:`producers` of every asset of the run: asset key → producer keys. Default: one
+        :meth:`producers` per asset. ODC overrides it: one read shows a whole producer graph."""
+        return {asset.key: self.producers(asset, revision) for asset, revision in assets}
 
     def permission_probes(
         self,

@@ -231,6 +231,16 @@ class ExternalLibraries(_Model):
     )
 
 
+class DependencyGraph(_Model):
+    """What the producers read says about each producer's own producers (UNDOC)."""
+
+    producer_references: Literal["listed", "omitted"] = Field(
+        "listed",
+        description="listed: every producer entry carries the keys of its own producers, as the "
+        "spec describes; omitted: entries carry producers: null (a server that leaves it out)",
+    )
+
+
 class RateLimits(_Model):
     enabled: bool = True
     domain_per_minute: int = Field(100, ge=1)
@@ -272,6 +282,7 @@ class Tenant(_Model):
     rate_limits: RateLimits = Field(default_factory=RateLimits)
     deployment_queue: DeploymentQueue = Field(default_factory=DeploymentQueue)
     external_libraries: ExternalLibraries = Field(default_factory=ExternalLibraries)
+    dependency_graph: DependencyGraph = Field(default_factory=DependencyGraph)
     api_clients: list[ApiClientSpec] = Field(min_length=1)
     stages: list[StageSpec] = Field(min_length=1)
     assets: list[AssetSpec] = Field(default_factory=list)

@@ -136,7 +136,9 @@ def read_everything(client: OdcClient) -> None:
     """Call every reading client method, once bare and once with every optional filter."""
     assets = client.assets
     assets.find_by_name("Orders Portal")
+    assets.find_by_names(["Orders Portal", "Billing"])
     assets.get(UUID2)
+    assets.get_many([UUID2, UUID3])
     assets.latest_revision(UUID2)
     assets.highest_tag_revision(UUID2)
     list(assets.list_revisions(UUID2))
@@ -202,7 +204,9 @@ def read_everything(client: OdcClient) -> None:
         "external_libraries.log_messages",
         "assets.list_external_libraries",
         "assets.find_by_name",
+        "assets.find_by_names",
         "assets.get",
+        "assets.get_many",
         "assets.latest_revision",
         "assets.highest_tag_revision",
         "assets.list_revisions",

@@ -140,6 +140,12 @@ class FakeOdc:
     def find_by_name(self, name: str) -> list[NS]:
         return [a for a in self.assets_by_key.values() if a.name.casefold() == name.casefold()]
 
+    def find_by_names(self, names: list[str]) -> dict[str, list[NS]]:
+        return {name: self.find_by_name(name) for name in names}
+
+    def get_many(self, keys: list[str]) -> dict[str, NS]:
+        return {key: self.assets_by_key[key] for key in keys if key in self.assets_by_key}
+
     def get(self, key: str) -> NS:
         if key in self.operations:
             return self._poll_operation(key)

@@ -114,7 +114,7 @@ def test_rate_limit_storm_and_503s_while_polling_do_not_fail_the_run(tmp_path):
 
 def test_token_expiry_mid_run_costs_one_reauthentication(tmp_path):
     with simulated(tmp_path) as sim:
-        sim.simulator.faults.add("token-expiry", after=25)
+        sim.simulator.faults.add("token-expiry", after=20)
         run = sim.run(RELEASE)
         assert run.report.exit_code == 0, run.report.error
         tokens = sim.requests(method="POST", contains=TOKEN_PATH)

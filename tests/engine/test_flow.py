@@ -270,3 +270,17 @@ def test_max_parallel_defaults_to_the_platform_limit(max_parallel):
         deploy=DeployPolicy(max_parallel=max_parallel),
     )
     assert ctx.max_parallel == (max_parallel or 50)
+
+
+def test_the_flow_is_one_log_section_that_ends_with_each_stages_status_and_span():
+    odc = _tenant()
+    odc.deploy_outcome[(BASE, 2)] = "FinishedWithError"
+    _, report, reporter = _run(odc)
+    assert report.exit_code == ExitCode.FAILED
+    name = "build → impact-analysis → deploy → verify"
+    assert ("stage", name) in reporter.events
+    assert ("stage-end", f"{name}:failed") in reporter.events
+    lines = [t for t in reporter.texts("info") if "across assets" in t]
+    assert [line.split(":")[0] for line in lines] == ["build", "impact-analysis", "deploy", "verify"]
+    assert lines[2].startswith("deploy: failed (")
+    assert lines[3].startswith("verify: skipped (0.0s")  # nothing was verified after the failure

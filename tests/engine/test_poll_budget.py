@@ -135,6 +135,34 @@ def test_the_floor_is_what_the_other_waits_leave_and_never_below_an_equal_share(
     assert budget.active == 0
 
 
+def test_the_critical_wait_yields_only_to_waits_as_critical_as_itself() -> None:
+    """The wait on the longest chain polls near its end as if alone; the leaves share the rest."""
+    budget = PollBudget(ManualClock())
+    with (
+        budget.share(priority=300.0) as critical,
+        budget.share(priority=90.0) as leaf,
+        budget.share(priority=90.0) as other_leaf,
+    ):
+        budget.plan(other_leaf, 2.0)  # 30 polls a minute
+        budget.plan(leaf, 2.0)
+        assert budget.floor(critical) == pytest.approx(60.0 / 70)  # the leaves do not count
+        budget.plan(critical, 1.0)  # 60 a minute near its expected end
+        # a leaf yields to the critical wait and the other leaf: an equal share of the two
+        assert budget.floor(leaf) == pytest.approx(60.0 / (70 / 3))
+
+
+def test_the_work_priority_ranks_a_wait_when_none_is_given() -> None:
+    from odc_pipeline import dispatch
+
+    budget = PollBudget(ManualClock())
+    with budget.share(priority=10.0) as leaf:
+        budget.plan(leaf, 1.0)
+        with dispatch.working(500.0, "critical-app"), budget.share() as critical:
+            assert budget.floor(critical) == pytest.approx(60.0 / 70)
+        with budget.share() as unranked:  # priority 0 outside any work: yields to the leaf
+            assert budget.floor(unranked) == pytest.approx(60.0 / 35)
+
+
 def test_polls_wait_while_the_domain_is_busy_so_start_posts_never_queue_behind_them() -> None:
     clock = ManualClock()
     limiter = RateLimiter(clock)

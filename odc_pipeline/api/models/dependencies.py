@@ -81,4 +81,4 @@ class AssetDependency(ReadModel):
     compatibility_signature_digest: str | None = None
     model_digest: str | None = None
     is_direct_producer: bool | None = None
-    producers: NullableList[str] = Field(default_factory=list)
+    producers: list[str] | None = None  # null or absent: not said (UNDOC), never "none"

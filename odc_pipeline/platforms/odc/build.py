@@ -8,6 +8,7 @@ one ``from:<stage>`` pinned, else the one running in the target, else the newest
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from odc_pipeline.errors import OperationFailedError
@@ -45,15 +46,23 @@ def find_unit(
     *,
     pinned: str | None = None,
     running: RunningState | None = None,
+    release_builds: Callable[[], list[Any]] | None = None,
 ) -> UnitSearch:
-    """A Finished Release build of the revision, and the revision's Release builds seen."""
+    """A Finished Release build of the revision, and the revision's Release builds seen.
+
+    ``release_builds`` lists them (the platform's, which may hold the permission probe's
+    answer); by default they are read here.
+    """
     builds = client.builds
     number = revision.number
     if pinned:
         build = builds.get(pinned)
         if status(build) == FINISHED and is_release(build) and int(build.asset_revision) == number:
             return UnitSearch(unit=_unit(asset, build, number))
-    listed = list(builds.list(asset.key, revision=number, build_type="Release"))
+    if release_builds is not None:
+        listed = release_builds()
+    else:
+        listed = list(builds.list(asset.key, revision=number, build_type="Release"))
     known = tuple(str(b.build_key) for b in listed)  # tells our build apart later
     in_progress = [b for b in listed if status(b) in IN_PROGRESS and is_release(b)]
     # a Release build of this revision already in progress (say, one a cancelled run started)

@@ -8,6 +8,7 @@ as it did in the engine and a change to one concern touches one module.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Mapping, MutableMapping, Sequence
+from threading import Event
 from typing import Any
 
 from odc_pipeline.api.endpoints import BUILDS, DEPENDENCY_MANAGEMENT, DEPLOYMENTS
@@ -78,6 +79,7 @@ class OdcPlatform(Platform):
         self.client = client
         self._names = impact.Names(client)
         self._libraries = OdcLibraries(client)
+        self._directory = resolve.AssetDirectory()
 
     def poll_prior(self, stage: str) -> Any:
         from odc_pipeline.engine.wait_domains import prior_for
@@ -110,14 +112,18 @@ class OdcPlatform(Platform):
     def environments(self) -> list[EnvironmentRef]:
         return resolve.environments(self.client)
 
+    def prefetch_assets(self, *, names: Sequence[str], keys: Sequence[str]) -> None:
+        self._directory.prefetch(self.client, names=names, keys=keys)
+
     def get_asset(self, key: str) -> AssetRef:
-        return resolve.get_asset(self.client, key)
+        return self._directory.get(self.client, key)
 
     def find_assets(self, name: str) -> list[AssetRef]:
-        return resolve.find_assets(self.client, name)
+        return self._directory.find(self.client, name)
 
     def resolve_revision(self, asset: AssetRef, selector: str, *, label: str) -> ResolvedRevision:
-        return resolve.revision_for(self.client, asset, selector, label=label)
+        latest = self._directory.take_latest(asset.key)
+        return resolve.revision_for(self.client, asset, selector, label=label, latest=latest)
 
     def running(self, environment: EnvironmentRef, asset: AssetRef) -> RunningState | None:
         return self.running_all(environment, [asset]).get(asset.key)
@@ -125,8 +131,14 @@ class OdcPlatform(Platform):
     def running_all(self, environment: EnvironmentRef, assets: Sequence[AssetRef]) -> dict[str, RunningState]:
         return resolve.running_all(self.client, environment, [a.key for a in assets])
 
+    def prefetch_units(self, items: Sequence[tuple[AssetRef, ResolvedRevision]], *, stop: Event) -> None:
+        self._directory.prefetch_release_builds(self.client, items, stop=stop)
+
     def producers(self, asset: AssetRef, revision: ResolvedRevision) -> list[str]:
         return resolve.producers(self.client, asset, revision)
+
+    def producers_all(self, assets: Sequence[tuple[AssetRef, ResolvedRevision]]) -> dict[str, list[str]]:
+        return resolve.producers_all(self.client, assets)
 
     def permission_probes(
         self,
@@ -137,7 +149,12 @@ class OdcPlatform(Platform):
         code_quality: bool = False,
     ) -> list[tuple[str, Callable[[], object]]]:
         return resolve.permission_probes(
-            self.client, target, stages=stages, apps=apps, code_quality=code_quality
+            self.client,
+            target,
+            stages=stages,
+            apps=apps,
+            code_quality=code_quality,
+            directory=self._directory,
         )
 
     def probe_deploy(
@@ -157,7 +174,15 @@ class OdcPlatform(Platform):
         pinned: str | None = None,
         running: RunningState | None = None,
     ) -> UnitSearch:
-        return build.find_unit(self.client, asset, revision, pinned=pinned, running=running)
+        number = revision.number
+        listed = (
+            (lambda: self._directory.list_release_builds(self.client, asset.key, number))
+            if number is not None
+            else None
+        )
+        return build.find_unit(
+            self.client, asset, revision, pinned=pinned, running=running, release_builds=listed
+        )
 
     def start_unit(self, run: RunServices, request: UnitRequest) -> str:
         return build.start(self.client, request)

@@ -144,7 +144,8 @@ def producers(ctx: Context, req: Request) -> Response:
                 revision = max(producer.revisions)
             item = _dependency(producer, revision)
             item["isDirectProducer"] = depth == 0
-            item["producers"] = producer.producers_of(revision)
+            listed = ctx.state.tenant.dependency_graph.producer_references == "listed"
+            item["producers"] = producer.producers_of(revision) if listed else None
             found[producer_key] = item
             frontier.append((producer, revision, depth + 1))
     results = [
