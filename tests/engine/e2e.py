@@ -35,6 +35,30 @@ SCALE = 0.002
 MUTATING = {"POST", "PATCH", "PUT", "DELETE"}
 
 
+def two_stage_tenant(name: str, assets: list[dict[str, Any]], **sections: Any) -> str:
+    """A tenant file's text: one all-permissions API client ``ci``/``ci-secret``, the stages
+    Development and QA, ``assets``, and any further top-level ``sections``."""
+    data: dict[str, Any] = {
+        "organization": {"name": name},
+        "api_clients": [
+            {"client_id": "ci", "client_secret": "ci-secret", "default": True, "permissions": {"*": ["all"]}}
+        ],
+        "stages": [
+            {"name": "Development", "purpose": "Development", "order": 0},
+            {"name": "QA", "purpose": "NonProduction", "order": 1000},
+        ],
+        "assets": assets,
+        **sections,
+    }
+    return yaml.safe_dump(data, sort_keys=False)
+
+
+RATE_LIMITED = {
+    "durations": {"build": 60, "deployment": 90, "analysis": 3},
+    "rate_limits": {"enabled": True, "domain_per_minute": 100, "post_per_minute": 10},
+}
+
+
 def tenant_file(tmp: Path, edit: Callable[[dict[str, Any]], None] | None = None) -> Path:
     data = yaml.safe_load((EXAMPLES / "tenant.yaml").read_text())
     if edit is not None:

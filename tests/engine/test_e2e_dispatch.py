@@ -21,8 +21,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
-
 from odc_pipeline import dispatch
 from odc_pipeline.api import OdcClient
 from odc_pipeline.api.ratelimit import RateLimiter, Reservation
@@ -30,6 +28,7 @@ from odc_pipeline.clock import Clock, LockstepClock, ScaledClock
 from odc_pipeline.settings import Settings
 from odc_pipeline.simulator import parse_tenant, start_simulator
 
+from .e2e import RATE_LIMITED, two_stage_tenant
 from .test_e2e_rate_limits import most_in_a_minute
 
 FILL = [f"Fill {n:02d}" for n in range(1, 11)]
@@ -41,29 +40,18 @@ DEPLOY_BUCKET = "post:POST /api/deployments/v1/deployment-operations"
 
 
 def tenant() -> str:
-    data = {
-        "organization": {"name": "Critical Path"},
-        "durations": {"build": 60, "deployment": 90, "analysis": 3},
-        "rate_limits": {"enabled": True, "domain_per_minute": 100, "post_per_minute": 10},
-        "api_clients": [
-            {"client_id": "ci", "client_secret": "ci-secret", "default": True, "permissions": {"*": ["all"]}}
-        ],
-        "stages": [
-            {"name": "Development", "purpose": "Development", "order": 0},
-            {"name": "QA", "purpose": "NonProduction", "order": 1000},
-        ],
-        "assets": [
-            {
-                "name": name,
-                "type": "WebApplication",
-                "revisions": [{"revision": 1}, {"revision": 2}],
-                "builds": [{"revision": 2, "type": "Release"}],
-            }
-            for name in NAMES
-        ],
-        "deployments": {"QA": dict.fromkeys(NAMES, 1)},
-    }
-    return yaml.safe_dump(data, sort_keys=False)
+    assets = [
+        {
+            "name": name,
+            "type": "WebApplication",
+            "revisions": [{"revision": 1}, {"revision": 2}],
+            "builds": [{"revision": 2, "type": "Release"}],
+        }
+        for name in NAMES
+    ]
+    return two_stage_tenant(
+        "Critical Path", assets, deployments={"QA": dict.fromkeys(NAMES, 1)}, **RATE_LIMITED
+    )
 
 
 @dataclass

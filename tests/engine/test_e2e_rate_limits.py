@@ -9,36 +9,23 @@ from __future__ import annotations
 
 import bisect
 
-import yaml
-
 from odc_pipeline.clock import ScaledClock
 from odc_pipeline.simulator import parse_tenant, start_simulator
 
-from .e2e import Sim, pipeline_file
+from .e2e import RATE_LIMITED, Sim, pipeline_file, two_stage_tenant
 
 APPS = 12
 
 
 def wide_tenant(apps: int) -> str:
     names = [f"App {i:02d}" for i in range(1, apps + 1)]
-    data = {
-        "organization": {"name": "Wide Release"},
-        "durations": {"build": 60, "deployment": 90, "analysis": 3},
-        "rate_limits": {"enabled": True, "domain_per_minute": 100, "post_per_minute": 10},
-        "api_clients": [
-            {"client_id": "ci", "client_secret": "ci-secret", "default": True, "permissions": {"*": ["all"]}}
-        ],
-        "stages": [
-            {"name": "Development", "purpose": "Development", "order": 0},
-            {"name": "QA", "purpose": "NonProduction", "order": 1000},
-        ],
-        "assets": [
-            {"name": name, "type": "WebApplication", "revisions": [{"revision": 1}, {"revision": 2}]}
-            for name in names
-        ],
-        "deployments": {"QA": dict.fromkeys(names, 1)},
-    }
-    return yaml.safe_dump(data, sort_keys=False)
+    assets = [
+        {"name": name, "type": "WebApplication", "revisions": [{"revision": 1}, {"revision": 2}]}
+        for name in names
+    ]
+    return two_stage_tenant(
+        "Wide Release", assets, deployments={"QA": dict.fromkeys(names, 1)}, **RATE_LIMITED
+    )
 
 
 def most_in_a_minute(times: list[float]) -> int:

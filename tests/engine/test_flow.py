@@ -20,6 +20,7 @@ from odc_pipeline.errors import ExitCode
 from odc_pipeline.report import StepStatus
 
 from .fakes import ENV_DEV, ENV_QA, FakeOdc, make_ctx
+from .test_stages import _broken_consumer, _report
 
 LEAF, BASE, TOP = "key-leaf", "key-base", "key-top"
 NAMES = {LEAF: "Leaf App", BASE: "Base App", TOP: "Top App"}
@@ -79,26 +80,8 @@ def _analyses(odc: FakeOdc) -> list[str]:
 
 
 def _blocked(odc: FakeOdc, key: str) -> None:
-    odc.analysis_report[key] = NS(
-        status="ErrorsFound",
-        impacted_assets=[
-            NS(
-                asset_key=LEAF,
-                reference_type="Consumer",
-                application_level_issues=[],
-                element_level_issues=[
-                    NS(
-                        name="GetOrders",
-                        type="ServiceAction",
-                        conflict_type="MissingElement",
-                        conflict_severity="Error",
-                        incompatibility_type="MissingServiceAction",
-                        hint="restore GetOrders",
-                    )
-                ],
-            )
-        ],
-    )
+    """``key``'s analysis finds a consumer it would break (ErrorsFound)."""
+    odc.analysis_report[key] = _report("ErrorsFound", [_broken_consumer()])
 
 
 def test_the_longest_chain_gets_the_first_deploy_although_it_is_listed_later():

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from odc_pipeline.clock import ScaledClock
 from odc_pipeline.engine.options import RunOptions
@@ -25,7 +24,7 @@ from odc_pipeline.platforms.odc import resolve
 from odc_pipeline.platforms.odc.platform import OdcPlatform
 from odc_pipeline.simulator import parse_tenant, start_simulator
 
-from .e2e import Sim, pipeline_file
+from .e2e import Sim, pipeline_file, two_stage_tenant
 
 APPS = 24
 BY_KEY = 3  # the last apps are named by key in the file
@@ -42,32 +41,21 @@ def names(apps: int) -> list[str]:
 
 def tenant(apps: int, *, extra: list[dict[str, object]] | None = None) -> str:
     app_names = names(apps)
-    data = {
-        "organization": {"name": "Plan Reads"},
-        "api_clients": [
-            {"client_id": "ci", "client_secret": "ci-secret", "default": True, "permissions": {"*": ["all"]}}
-        ],
-        "stages": [
-            {"name": "Development", "purpose": "Development", "order": 0},
-            {"name": "QA", "purpose": "NonProduction", "order": 1000},
-        ],
-        "assets": [
-            {
-                "name": name,
-                "type": "WebApplication",
-                "producers": [app_names[i - 1]] if i % 3 else [],
-                "revisions": [{"revision": 1}, {"revision": 2}],
-                "builds": [{"revision": 1, "type": "Release"}, {"revision": 2, "type": "Release"}],
-            }
-            for i, name in enumerate(app_names)
-        ]
-        + (extra or []),
-        "deployments": {
-            "Development": dict.fromkeys(app_names, 2),
-            "QA": {name: (2 if i % 4 == 0 else 1) for i, name in enumerate(app_names)},
-        },
+    assets: list[dict[str, object]] = [
+        {
+            "name": name,
+            "type": "WebApplication",
+            "producers": [app_names[i - 1]] if i % 3 else [],
+            "revisions": [{"revision": 1}, {"revision": 2}],
+            "builds": [{"revision": 1, "type": "Release"}, {"revision": 2, "type": "Release"}],
+        }
+        for i, name in enumerate(app_names)
+    ]
+    deployments = {
+        "Development": dict.fromkeys(app_names, 2),
+        "QA": {name: (2 if i % 4 == 0 else 1) for i, name in enumerate(app_names)},
     }
-    return yaml.safe_dump(data, sort_keys=False)
+    return two_stage_tenant("Plan Reads", assets + (extra or []), deployments=deployments)
 
 
 def pipeline(sim: Sim, tmp: Path, apps: list[str]) -> Path:
