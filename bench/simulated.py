@@ -24,7 +24,37 @@ from odc_pipeline.api.client import OdcClient
 from odc_pipeline.clock import ScaledClock
 from odc_pipeline.engine.options import RunOptions
 from odc_pipeline.simulator import RunningSimulator, start_simulator
+from odc_pipeline.simulator.requestlog import LoggedRequest
 from odc_pipeline.simulator.tenant import Tenant
+
+ANALYSES = "/api/dependency-management/v1/deployment-analyses"
+DEPLOYS = "/api/deployments/v1/deployment-operations"
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """When a release's work happened, in platform seconds after the run started, read off the
+    simulator's request log (accepted requests only); None when the run had no such request."""
+
+    first_analysis: float | None = None  # the first analysis POST
+    last_analysis_result: float | None = None  # the last analysis status GET
+    first_deploy: float | None = None  # the first deploy POST
+    last_deploy: float | None = None  # the last deploy POST
+
+    @classmethod
+    def of(cls, entries: Sequence[LoggedRequest], started: float) -> Timeline:
+        def times(method: str, template: str) -> list[float]:
+            endpoint = f"{method} {template}"
+            return [e.time - started for e in entries if e.endpoint == endpoint and e.status < 300]
+
+        posts, reads = times("POST", ANALYSES), times("GET", ANALYSES + "/{analysisKey}")
+        deploys = times("POST", DEPLOYS)
+        return cls(
+            min(posts, default=None),
+            max(reads, default=None),
+            min(deploys, default=None),
+            max(deploys, default=None),
+        )
 
 
 @dataclass(frozen=True)
@@ -38,6 +68,7 @@ class Outcome:
     peak_bytes: int | None = None
     real_seconds: float = 0.0
     slept_real_seconds: float = 0.0
+    timeline: Timeline = Timeline()
 
     @property
     def total_calls(self) -> int:
@@ -183,7 +214,12 @@ def run_engine(
             )
         seconds, real = clock.monotonic() - started, time.perf_counter() - real_started
         outcome = _outcome(sim, seconds, code, peak)
-        return replace(outcome, real_seconds=real, slept_real_seconds=clock.slept_real - slept_before)
+        return replace(
+            outcome,
+            real_seconds=real,
+            slept_real_seconds=clock.slept_real - slept_before,
+            timeline=Timeline.of(sim.request_log.entries(), started),
+        )
 
 
 def run_with_client(tenant: Tenant, work: Callable[[OdcClient], None], *, scale: float) -> Outcome:

@@ -12,7 +12,6 @@ import pytest
 
 from bench import concurrent, polling
 from bench.__main__ import main
-from bench.multi_asset import lower_bound
 from bench.strategies import DOCS, OURS, STRATEGIES
 from bench.tenant import layered_graph
 from odc_pipeline.clock import ManualClock
@@ -78,33 +77,6 @@ def test_layered_graph_has_the_requested_depth_and_producers_one_level_down() ->
         assert all(level_of[p] == level_of[app] - 1 for p in producers)
         assert bool(producers) == (level_of[app] > 0)
     assert layered_graph(1).depth == 1
-
-
-def test_lower_bound_is_set_by_the_longest_chain_or_by_the_post_limit() -> None:
-    one = layered_graph(1)
-    assert lower_bound(one, {"App L0 N00": 90.0}, analysis=3.0) == 93.0
-    ten = layered_graph(10)
-    flat = dict.fromkeys(ten.apps, 90.0)
-    assert lower_bound(ten, flat, analysis=3.0) == 3.0 + 3 * 90.0
-    slow_root = {**flat, "App L0 N00": 200.0}  # App L1 N00 and its consumer App L2 N00 wait for it
-    assert lower_bound(ten, slow_root, analysis=3.0) == 3.0 + 200.0 + 90.0 + 90.0
-    fifty = layered_graph(50)
-    assert lower_bound(fifty, dict.fromkeys(fifty.apps, 90.0), analysis=3.0) == 3.0 + 4 * 60.0 + 90.0
-
-
-def test_multi_asset_benchmark_runs_both_strategies_on_the_simulator(tmp_path: Path) -> None:
-    out = tmp_path / "results.md"
-    assert main(["--quick", "--only", "multi-asset", "--output", str(out)]) == 0
-    written, overhead = out.read_text(encoding="utf-8").split("### Harness overhead")
-    rows = [line for line in written.splitlines() if line.startswith("| 1 |") or line.startswith("| 3 |")]
-    assert len(rows) == 2
-    overhead_rows = [line for line in overhead.splitlines() if line.startswith(("| 1 |", "| 3 |"))]
-    assert len(overhead_rows) == 2  # the harness says how much of each figure is its own
-    assert all(float(row.split("|")[3]) > 0 for row in rows)  # the engine took platform time
-    header = next(line for line in written.splitlines() if line.startswith("| apps |"))
-    assert "engine with history s" in header
-    column = [c.strip() for c in header.split("|")].index("engine with history s")
-    assert all(float(row.split("|")[column].split()[0]) > 0 for row in rows)
 
 
 def test_give_history_makes_past_deploys_last_about_the_apps_own_duration() -> None:
