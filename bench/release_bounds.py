@@ -17,8 +17,9 @@ from bench.tenant import Graph
 POSTS_PER_MINUTE = 10
 DOMAIN_PER_MINUTE = 100
 # Requests one app needs in the Dependency Management domain before it may deploy: the
-# resolve's read of its producers, the analysis POST and at least one status GET.
-ANALYSIS_DOMAIN_REQUESTS = 3
+# analysis POST and at least one status GET; the producers reads come on top, one per graph
+# (an app no other app uses: no other read lists it), see :func:`graph_reads`.
+ANALYSIS_DOMAIN_REQUESTS = 2
 
 
 def earliest_request(index: int, per_minute: int) -> float:
@@ -47,15 +48,23 @@ def lower_bound(graph: Graph, deploys: Mapping[str, float], *, analysis: float) 
     return analysis + deploy_span(graph, deploys)
 
 
+def graph_reads(graph: Graph) -> int:
+    """Producers reads no client can skip: one per app that no other app of the run uses (the
+    graph of any app that uses it lists it, with its own producers, and so spares its read)."""
+    used = {p for producers in graph.producers.values() for p in producers}
+    return sum(1 for app in graph.apps if app not in used)
+
+
 def analyses_first_floor(graph: Graph, deploys: Mapping[str, float], *, analysis: float) -> float:
     """A release that passes every analysis before its first deploy (``before-deploy: all``).
 
     The gate opens after the last analysis result was read: all the apps' Dependency
-    Management requests fit the domain's 100 a minute, and the last analysis POST (after the
-    resolve's producer reads, which come first) still takes an analysis. At 50 apps that is a
-    minute where :func:`lower_bound` counts one analysis.
+    Management requests (:func:`graph_reads`, then two per app) fit the domain's 100 a minute,
+    and the last analysis POST still takes an analysis. At 50 apps that is a minute where
+    :func:`lower_bound` counts one analysis.
     """
     apps = len(graph.apps)
-    last_post = earliest_request(2 * apps - 1, DOMAIN_PER_MINUTE) + analysis
-    last_read = earliest_request(ANALYSIS_DOMAIN_REQUESTS * apps - 1, DOMAIN_PER_MINUTE)
+    reads = graph_reads(graph)
+    last_post = earliest_request(reads + apps - 1, DOMAIN_PER_MINUTE) + analysis
+    last_read = earliest_request(reads + ANALYSIS_DOMAIN_REQUESTS * apps - 1, DOMAIN_PER_MINUTE)
     return max(last_post, last_read, analysis) + deploy_span(graph, deploys)

@@ -15,7 +15,7 @@ import pytest
 from bench import multi_asset
 from bench.__main__ import main
 from bench.multi_asset import harness_overhead, lower_bound, release_stages
-from bench.release_bounds import analyses_first_floor, earliest_request
+from bench.release_bounds import analyses_first_floor, earliest_request, graph_reads
 from bench.simulated import Outcome, Timeline, pipeline_yaml
 from bench.tenant import layered_graph
 from odc_pipeline.pipeline_file import load_pipeline
@@ -46,14 +46,15 @@ def test_passing_every_analysis_first_costs_the_domain_budget_of_all_of_them() -
     # 30 Dependency Management requests fit one minute: only the one analysis counts
     assert analyses_first_floor(ten, flat, analysis=3.0) == lower_bound(ten, flat, analysis=3.0)
     fifty = layered_graph(50)
-    # 150 requests: the 101st comes a minute after the first
+    # 16 graph reads + 100 requests: the 101st comes a minute after the first
     assert (
         analyses_first_floor(fifty, dict.fromkeys(fifty.apps, 90.0), analysis=3.0) == 60.0 + 4 * 60.0 + 90.0
     )
     many = layered_graph(200)
-    # 600 requests: the last status GET 5 minutes in (the last POST, request 400, only 3 + 3 s)
+    assert graph_reads(many) == 66  # apps no other app uses: each one's graph must be read
+    # 66 + 400 requests: the last status GET 4 minutes in (the last POST, request 266, only 2 + 3 s)
     assert (
-        analyses_first_floor(many, dict.fromkeys(many.apps, 90.0), analysis=3.0) == 300.0 + 19 * 60.0 + 90.0
+        analyses_first_floor(many, dict.fromkeys(many.apps, 90.0), analysis=3.0) == 240.0 + 19 * 60.0 + 90.0
     )
 
 
