@@ -176,7 +176,11 @@ class _Reservations:
         self._cancels: list[Callable[[], None]] = []
 
     def first_deploys(self, plan: _Plan) -> None:
-        """Apps with no producer in the run deploy right after their build and analysis."""
+        """Under ``each``, apps with no producer in the run deploy right after their own build
+        and analysis, so that is when their slot is held. Under ``all`` they wait for the whole
+        gate, whose end is not known here; their consumers' slots are still held later."""
+        if self._ctx.spec.impact.before_deploy != "each":
+            return
         now = self._ctx.clock.monotonic()
         for asset in plan.apps:
             if any(p in self._by_key for p in asset.producers if p != asset.key):

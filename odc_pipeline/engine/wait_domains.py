@@ -84,5 +84,5 @@ def _domain_load(client: Any, domain: ApiDomain) -> Callable[[], int] | None:
     limiter = getattr(getattr(client, "http", None), "rate_limiter", None)
     if limiter is None:
         return None
-    key = f"domain:{domain.base_path}"
+    key = domain.bucket
     return lambda: limiter.in_window(key)
