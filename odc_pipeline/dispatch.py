@@ -27,7 +27,7 @@ read that arrived after it, and a stream of polls cannot starve it.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -40,10 +40,14 @@ class WorkContext:
     ``priority``: higher is more critical (the engine uses the asset's longest remaining chain
     in seconds); 0 is ordinary work such as reads. ``owner``: the asset key doing the work, so
     a slot reserved for that asset (``RateLimiter.reserve``) is used by its own request.
+    ``slack``: how many seconds the work may end late before the whole release does, as the
+    engine estimates it when called (None: not known); the poller waits more densely near the
+    expected end of work with little slack, where lag is the release's own.
     """
 
     priority: float = 0.0
     owner: str | None = None
+    slack: Callable[[], float] | None = None
 
 
 DEFAULT = WorkContext()
@@ -56,13 +60,15 @@ def current() -> WorkContext:
 
 
 @contextmanager
-def working(priority: float, owner: str | None) -> Iterator[WorkContext]:
-    """Requests made inside the block carry ``priority`` and ``owner``; the previous work is
-    restored on exit. A NaN priority is refused: it would make every comparison false and
-    silently disable the ordering."""
+def working(
+    priority: float, owner: str | None, *, slack: Callable[[], float] | None = None
+) -> Iterator[WorkContext]:
+    """Requests made inside the block carry ``priority`` and ``owner`` (and waits ``slack``);
+    the previous work is restored on exit. A NaN priority is refused: it would make every
+    comparison false and silently disable the ordering."""
     if math.isnan(priority):
         raise ValueError("priority must be a number, not NaN")
-    work = WorkContext(float(priority), owner)
+    work = WorkContext(float(priority), owner, slack)
     token = _CURRENT.set(work)
     try:
         yield work

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from odc_pipeline import dispatch
 from odc_pipeline.clock import Clock
 from odc_pipeline.engine.options import AssetSpec, EngineSpec, RunOptions
 from odc_pipeline.engine.poller import DurationHint, PollBudget, hint_from_operations, wait_for
@@ -244,8 +245,15 @@ class RunContext:
             cancel=self.cancel,
             hint=hint,
             prior=self.platform.poll_prior(stage),
-            budget=self.platform.poll_budget(self._poll_budgets, self.clock, stage),
+            budget=self.poll_budget(stage),
+            slack=dispatch.current().slack,
         )
+
+    def poll_budget(self, stage: str) -> PollBudget | None:
+        """The poll budget ``stage``'s waits share (its API domain's, for the run), or ``None``
+        where the platform documents no rate limit."""
+        budget: PollBudget | None = self.platform.poll_budget(self._poll_budgets, self.clock, stage)
+        return budget
 
     def history_hint(self, key: tuple[str, ...], read: Callable[[], Iterable[object]]) -> DurationHint | None:
         """How long recent operations like the one about to be waited for took, or ``None``.

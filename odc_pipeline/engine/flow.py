@@ -33,6 +33,7 @@ work across assets.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -168,12 +169,18 @@ class _Chains:
 class _Reservations:
     """Start slots held for critical apps whose producers are expected to finish soon."""
 
+    # A producer may run this much longer than its history's median before its consumer's
+    # slot lapses: the history's own spread (about x/÷ 1.3 for two thirds of runs) with room.
+    LATE_FRACTION = 0.5
+
     def __init__(self, ctx: RunContext, chains: _Chains, by_key: dict[str, AssetState]) -> None:
         self._ctx = ctx
         self._chains = chains
         self._by_key = by_key
+        self._lock = threading.Lock()
         self._ends: dict[str, float] = {}
         self._cancels: list[Callable[[], None]] = []
+        self._gate_open = False
 
     def first_deploys(self, plan: _Plan) -> None:
         """Under ``each``, apps with no producer in the run deploy right after their own build
@@ -188,28 +195,112 @@ class _Reservations:
             lead = (PRIORS["build"].median if asset.key in plan.building else 0.0) + (
                 PRIORS["analysis"].median if asset.key in plan.analysing else 0.0
             )
-            self._reserve(asset.key, now + lead)
+            self._reserve(asset.key, now + lead, grace=10.0)
+
+    def gate_opened(self, plan: _Plan) -> None:
+        """Under ``all``, every analysis just passed: the apps with no producer in the run all
+        become ready at once, and whichever reaches the POST window first would take its 10
+        slots. Holding one for each, at its chain's priority, gives them out in chain order
+        (a reservation holds back only lower priorities). Only the first call counts."""
+        with self._lock:
+            if self._gate_open:
+                return
+            self._gate_open = True
+        now = self._ctx.clock.monotonic()
+        for asset in plan.apps:
+            if not any(p in self._by_key for p in asset.producers if p != asset.key):
+                self._reserve(asset.key, now, grace=10.0)
 
     def deploy_started(self, key: str) -> None:
-        """``key``'s deploy begins: consumers whose every producer now runs get a slot held."""
-        self._ends[key] = self._ctx.clock.monotonic() + self._chains.deploy_seconds.get(key, 0.0)
-        for consumer in self._chains.consumers.get(key, ()):
-            producers = [p for p in self._by_key[consumer].producers if p in self._by_key and p != consumer]
-            if all(p in self._ends for p in producers):
-                self._reserve(consumer, max(self._ends[p] for p in producers))
+        """``key``'s deploy is running (its start POST went out, which may have waited a
+        minute for a slot): consumers whose every producer now runs get a slot held for when
+        the last of them is expected to end. Called again when it ends (a deploy that needed
+        no start ends at once); only the first call counts."""
+        now = self._ctx.clock.monotonic()
+        with self._lock:
+            if key in self._ends:
+                return
+            self._ends[key] = now + self._chains.deploy_seconds.get(key, 0.0)
+            due = []
+            for consumer in self._chains.consumers.get(key, ()):
+                producers = [
+                    p for p in self._by_key[consumer].producers if p in self._by_key and p != consumer
+                ]
+                if all(p in self._ends for p in producers):
+                    longest = max(self._chains.deploy_seconds.get(p, 0.0) for p in producers)
+                    due.append((consumer, max(self._ends[p] for p in producers), longest))
+        for consumer, at, longest in due:
+            self._reserve(consumer, at, grace=10.0 + self.LATE_FRACTION * longest)
 
-    def _reserve(self, key: str, at: float) -> None:
+    def _reserve(self, key: str, at: float, *, grace: float) -> None:
         if self._chains.deploy_seconds.get(key, 0.0) <= 0:
             return  # up to date: it starts no deploy
-        self._cancels.append(
-            self._ctx.platform.reserve_start(
-                "Deploy", priority=self._chains.chain.get(key, 0.0), owner=key, at=at
-            )
+        cancel = self._ctx.platform.reserve_start(
+            "Deploy", priority=self._chains.chain.get(key, 0.0), owner=key, at=at, grace=grace
         )
+        with self._lock:
+            self._cancels.append(cancel)
 
     def cancel_all(self) -> None:
-        for cancel in self._cancels:
+        with self._lock:
+            cancels = list(self._cancels)
+        for cancel in cancels:
             cancel()
+
+
+class _Horizon:
+    """When the release is expected to end, and how much later each deploy may end than its
+    chain needs: its slack, which tells the poller whose lag is the release's own.
+
+    A running deploy's chain is expected to end at ``max(started + its duration, now)`` plus
+    its consumers' chain; a finished one whose consumers have not all started holds theirs
+    (``now`` plus the longest of the ones not started). The release ends with the latest of
+    them. A deploy counts as
+    started when its wait first asks (right after its start POST, which may have waited for a
+    slot), so the estimate is never ahead of the platform.
+    """
+
+    def __init__(self, ctx: RunContext, chains: _Chains, on_start: Callable[[str], None]) -> None:
+        self._clock = ctx.clock
+        self._chains = chains
+        self._on_start = on_start
+        self._lock = threading.Lock()
+        self._started: dict[str, float] = {}
+        self._done: set[str] = set()
+
+    def slack(self, key: str) -> Callable[[], float]:
+        """What the deploy's wait asks before each status call; its first question is the
+        moment the deploy is known to run, which ``on_start`` hears of."""
+
+        def left() -> float:
+            with self._lock:
+                now = self._clock.monotonic()
+                first = key not in self._started
+                self._started.setdefault(key, now)
+                ends = [self._chain_end(k, now) for k in self._started if self._holds_chain(k)]
+                slack = max(ends, default=now) - self._chain_end(key, now)
+            if first:
+                self._on_start(key)
+            return slack
+
+        return left
+
+    def finished(self, key: str) -> None:
+        with self._lock:
+            self._done.add(key)
+
+    def _waiting(self, key: str) -> list[str]:
+        return [c for c in self._chains.consumers[key] if c not in self._started]
+
+    def _holds_chain(self, key: str) -> bool:
+        return key not in self._done or bool(self._waiting(key))
+
+    def _chain_end(self, key: str, now: float) -> float:
+        if key in self._done:
+            return now + max((self._chains.chain.get(c, 0.0) for c in self._waiting(key)), default=0.0)
+        own = self._chains.deploy_seconds.get(key, 0.0)
+        rest = self._chains.chain.get(key, own) - own
+        return max(self._started[key] + own, now) + rest
 
 
 def run_flow(ctx: RunContext, stages: Iterable[str], reached: list[str]) -> None:
@@ -224,19 +315,32 @@ def run_flow(ctx: RunContext, stages: Iterable[str], reached: list[str]) -> None
     chains = _Chains(ctx, plan)
     reservations = _Reservations(ctx, chains, by_key)
     reservations.first_deploys(plan)
+    horizon = _Horizon(ctx, chains, on_start=reservations.deploy_started)
+    _announce_starts(ctx, plan)
     verdicts: dict[str, impact.Verdict] = {}
+    gated = ctx.spec.impact.before_deploy != "each"
 
     def work(task: Task) -> Any:
         asset = by_key[task.key]
+        if task.stage == "deploy":
+            with dispatch.working(chains.priority(task), asset.key, slack=horizon.slack(task.key)):
+                try:
+                    return deploy.deploy_one(ctx, asset)
+                finally:
+                    horizon.finished(task.key)
+                    reservations.deploy_started(task.key)  # no-op unless it never waited
         with dispatch.working(chains.priority(task), asset.key):
             if task.stage == "build":
                 return build.build_one(ctx, asset)
             if task.stage == "impact-analysis":
-                verdicts[task.key] = impact.analyse_one(ctx, asset)
-                return verdicts[task.key]
-            if task.stage == "deploy":
-                reservations.deploy_started(task.key)
-                return deploy.deploy_one(ctx, asset)
+                verdict = verdicts[task.key] = impact.analyse_one(ctx, asset)
+                if (
+                    gated
+                    and len(verdicts) == len(plan.analysing)
+                    and not any(v.stops for v in verdicts.values())
+                ):
+                    reservations.gate_opened(plan)
+                return verdict
             return verify.verify_one(ctx, asset)
 
     def failed(result: Any) -> bool:
@@ -276,6 +380,16 @@ def run_flow(ctx: RunContext, stages: Iterable[str], reached: list[str]) -> None
     verify.conclude(ctx, [by_key[t.key] for t in outcome.results if t.stage == "verify"])
     if ctx.cancel.is_set():
         raise CancelledError("cancelled before every asset went through the pipeline")
+
+
+def _announce_starts(ctx: RunContext, plan: _Plan) -> None:
+    """Tell the analyses' poll budget how many analyses will start: each enters its wait right
+    after its start, so once every one has, the polls may use the slots kept for starts (the
+    gate under ``all`` is the last of 50 results, more than a minute's budget). Deploys are
+    not announced: a deploy may wait for an operation already running before its own start."""
+    budget = ctx.poll_budget("impact-analysis")
+    if budget is not None and plan.analysing:
+        budget.expect_starts(len(plan.analysing))
 
 
 def _caps(ctx: RunContext) -> dict[str, int]:

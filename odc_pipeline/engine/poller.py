@@ -39,7 +39,7 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
@@ -49,6 +49,9 @@ from odc_pipeline.errors import CancelledError, OperationTimeoutError
 T = TypeVar("T")
 
 HEARTBEAT_SECONDS = 30.0
+# How soon a poll the domain's window had no room for asks again (clock seconds): a slot
+# freed is then used within this much, and a check costs a lock, no request.
+BUSY_RECHECK = 0.5
 _EDGE = 1e-6  # seconds: see PollBudget.admit
 _SQRT2 = math.sqrt(2.0)
 
@@ -200,6 +203,18 @@ class PollSchedule:
     discard_below: float = 0.01
     prior_call_cost: float = 0.7
     call_at_once: bool = False
+    urgent_call_cost: float = 0.05
+    urgent_slack: float = 30.0
+
+    def urgent(self) -> PollSchedule:
+        """The cadence of a wait on the release's critical path (:func:`wait_for`'s ``slack``).
+
+        There a second of lag is a second of the whole release, while a wait with minutes of
+        slack loses nothing by it, so near the expected end a call is worth ``urgent_call_cost``
+        seconds of lag instead of ``call_cost``: about twice as many calls in that stretch for
+        half the lag. Only history-hinted waits change (a prior is too wide to be dense on).
+        """
+        return replace(self, call_cost=min(self.call_cost, self.urgent_call_cost))
 
     def delay(self, attempt: int, rng: random.Random) -> float:
         """The geometric no-history interval number ``attempt`` (0: ``initial``)."""
@@ -286,6 +301,14 @@ class PollBudget:
       client's rate-limiter count for the domain), the domain window keeps ``reserve`` free
       slots. Otherwise the poll is postponed rather than queued in the rate limiter, so the
       limiter never makes a start POST wait behind polls.
+
+    The reserve is only worth keeping while starts can still come. A run that knows how many
+    it will make here says so (:meth:`expect_starts`); once each of them has entered its wait,
+    no start is left to protect, and the polls get the whole window, queued in the rate
+    limiter, which hands each slot out the moment it reopens. Releasing 50 impact analyses
+    with ``before-deploy: all`` is where it counts: their 50 results need more than the
+    minute's 100 requests, every one of them gates the first deploy, and 10 slots idle for
+    starts that will not come would add the seconds the next window takes to hand them back.
     """
 
     def __init__(
@@ -311,6 +334,8 @@ class PollBudget:
         self.polls_per_minute = per_minute - reserve
         self.window = window
         self.postponed = 0  # polls admit() put off (for benchmarks and tests)
+        self._starts_expected: int | None = None  # None: not said, keep the reserve
+        self._waiting: dict[int, float] = {}  # postponed shares and their priorities
 
     @contextmanager
     def share(self, priority: float | None = None) -> Iterator[int]:
@@ -327,6 +352,8 @@ class PollBudget:
             priority = dispatch.current().priority
         share_id = next(self._ids)
         with self._lock:
+            if self._starts_expected:
+                self._starts_expected -= 1
             self._planned[share_id] = math.inf
             self._priority[share_id] = priority
         try:
@@ -335,6 +362,30 @@ class PollBudget:
             with self._lock:
                 self._planned.pop(share_id, None)
                 self._priority.pop(share_id, None)
+                self._waiting.pop(share_id, None)
+
+    def expect_starts(self, count: int) -> None:
+        """The run will start ``count`` more operations in this domain, each followed at once
+        by its wait here (a :meth:`share`; a wait that reuses an operation instead of starting
+        one counts too: no start comes for it either). Until they all have, the reserve holds;
+        a budget never told keeps it for the whole run."""
+        if count < 0:
+            raise ValueError("count must be >= 0")
+        with self._lock:
+            self._starts_expected = (self._starts_expected or 0) + count
+
+    @property
+    def keeps_reserve(self) -> bool:
+        """Whether polls still leave ``reserve`` slots of the domain's window to starts."""
+        with self._lock:
+            return self._keeps_reserve()
+
+    def _keeps_reserve(self) -> bool:
+        return self._starts_expected is None or self._starts_expected > 0
+
+    def _poll_share(self) -> int:
+        """Polls a minute may take now (lock held): all of it once no start can come."""
+        return self.polls_per_minute if self._keeps_reserve() else self.per_minute
 
     @property
     def active(self) -> int:
@@ -350,7 +401,8 @@ class PollBudget:
                 self.window / self._planned[k] for k in ahead if k != share_id and self._planned[k] > 0
             )
             active = max(1, len(ahead))
-        free = max(self.polls_per_minute - others, self.polls_per_minute / active)
+            share = self._poll_share()
+        free = max(share - others, share / active)
         return self.window / free
 
     def plan(self, share_id: int, interval: float) -> float:
@@ -361,8 +413,14 @@ class PollBudget:
                 self._planned[share_id] = interval
         return interval
 
-    def admit(self) -> float:
-        """0 and the poll is recorded, or the seconds to wait before asking again."""
+    def admit(self, share_id: int | None = None) -> float:
+        """0 and the poll is recorded, or the seconds to wait before asking again.
+
+        While the domain is busy, postponed polls go out in priority order: a poll of
+        ``share_id`` is put off as long as a wait of higher priority is postponed too, so the
+        critical wait's poll takes the first slot that frees instead of the leaf's that asked
+        a moment earlier.
+        """
         with self._lock:
             now = self._clock.monotonic()
             # A slot reopens a hair (1 µs) after the window, never on its edge: at the edge,
@@ -370,14 +428,26 @@ class PollBudget:
             while self._polls and self._polls[0] + self.window + _EDGE < now:
                 self._polls.popleft()
             wait = 0.0
-            if len(self._polls) >= self.polls_per_minute:
-                oldest = self._polls[len(self._polls) - self.polls_per_minute]
+            share = self._poll_share()
+            mine = self._priority.get(share_id, 0.0) if share_id is not None else 0.0
+            if len(self._polls) >= share:
+                oldest = self._polls[len(self._polls) - share]
                 wait = max(_EDGE, oldest + self.window + 2 * _EDGE - now)
-            elif self._load is not None and self._load() >= self.per_minute - self.reserve:
-                wait = 1.0  # the domain is busy with other requests: look again shortly
+            elif (
+                self._keeps_reserve()
+                and self._load is not None
+                and self._load() >= self.per_minute - self.reserve
+            ):
+                wait = BUSY_RECHECK  # the domain is busy with other requests: look again shortly
+            elif any(p > mine for k, p in self._waiting.items() if k != share_id):
+                wait = BUSY_RECHECK / 2  # a more critical poll waits for this slot: let it go first
             if wait > 0:
                 self.postponed += 1
+                if share_id is not None:
+                    self._waiting[share_id] = mine
                 return wait
+            if share_id is not None:
+                self._waiting.pop(share_id, None)
             self._polls.append(now)
             return 0.0
 
@@ -397,6 +467,7 @@ def wait_for(
     hint: DurationHint | None = None,
     prior: DurationHint | None = None,
     budget: PollBudget | None = None,
+    slack: Callable[[], float] | None = None,
 ) -> T:
     """Call ``fetch`` until ``is_done`` holds for its result; return that result.
 
@@ -416,10 +487,22 @@ def wait_for(
     domain's :class:`PollBudget` shared with the other concurrent waits: it may lengthen an
     interval or postpone a call, but never beyond the deadline (the last call at the deadline
     is made regardless, as one request within the reserve).
+
+    ``slack`` (e.g. the flow's, :attr:`odc_pipeline.dispatch.WorkContext.slack`) says how many
+    seconds the operation may end late before the whole release does, as estimated at each
+    call: while it is under the schedule's ``urgent_slack`` a :class:`PollSchedule` waits on
+    its :meth:`~PollSchedule.urgent` cadence. Other cadences have no urgent mode.
     """
     rng = rng or random.Random()
     if hint is None:
         hint = prior
+    pressing = schedule.urgent() if slack is not None and isinstance(schedule, PollSchedule) else None
+
+    def cadence() -> Schedule:
+        if pressing is None or slack is None:
+            return schedule
+        return pressing if slack() < pressing.urgent_slack else schedule
+
     with ExitStack() as stack:
         share_id = stack.enter_context(budget.share()) if budget is not None else None
         started = clock.monotonic()
@@ -433,13 +516,13 @@ def wait_for(
                 seconds = budget.plan(share_id, seconds)
             beats.sleep(clock, min(seconds, max(0.0, deadline - clock.monotonic())), cancel)
             while budget is not None and clock.monotonic() < deadline:
-                postpone = budget.admit()
+                postpone = budget.admit(share_id)
                 if postpone <= 0:
                     return
                 beats.sleep(clock, min(postpone, deadline - clock.monotonic()), cancel)
 
         attempt = 0
-        first = min(schedule.first_delay(hint, rng), max(0.0, timeout))
+        first = min(cadence().first_delay(hint, rng), max(0.0, timeout))
         if first > 0 or budget is not None:
             pause(first)
         while True:
@@ -457,7 +540,7 @@ def wait_for(
                 raise OperationTimeoutError(
                     f"timed out after {timeout:.0f}s waiting for {what} (last status: {describe(result)})"
                 )
-            pause(min(schedule.next_delay(attempt, elapsed, hint, rng), remaining))
+            pause(min(cadence().next_delay(attempt, elapsed, hint, rng), remaining))
             attempt += 1
 
 

@@ -473,12 +473,15 @@ class Platform(ABC):
         """Calls made so far per endpoint (the report's ``api_calls``). Default: none counted."""
         return {}
 
-    def reserve_start(self, kind: str, *, priority: float, owner: str, at: float) -> Callable[[], None]:
+    def reserve_start(
+        self, kind: str, *, priority: float, owner: str, at: float, grace: float = 10.0
+    ) -> Callable[[], None]:
         """Hold a rate-limited start slot of ``kind`` (``Build``, ``Analysis``, ``Deploy``) for
         the asset ``owner``, due at ``at`` (the run clock's ``monotonic()`` seconds), so work of
         lower ``priority`` does not take the slot the critical asset will need when its input
         is ready. Returns the function that releases it early (idempotent); the owner's start
-        uses it up, and it lapses on its own shortly after ``at``. The engine runs that start
+        uses it up, and it lapses on its own ``grace`` seconds after ``at`` (an input that
+        may run late warrants a longer one). The engine runs that start
         inside ``dispatch.working(priority, owner)``. Default: the platform documents no start
         limits, nothing to hold (a no-op)."""
         return _nothing_reserved

@@ -207,8 +207,8 @@ def test_cancel_mid_flow_starts_nothing_more_and_lists_what_runs():
     assert steps["Top App"] is StepStatus.CANCELLED
 
 
-def _reservations(monkeypatch, before_deploy: str) -> dict[str, tuple[float, float]]:
-    """Run the release; the slot each app got held: name → (priority, seconds ahead)."""
+def _reservations(monkeypatch, before_deploy: str) -> dict[str, tuple[float, float, float]]:
+    """Run the release; the slot each app got held: name → (priority, seconds ahead, grace)."""
     odc = _tenant(history={LEAF: 30.0, BASE: 100.0, TOP: 50.0})
     ctx, _ = make_ctx(
         odc,
@@ -217,33 +217,38 @@ def _reservations(monkeypatch, before_deploy: str) -> dict[str, tuple[float, flo
         impact=ImpactPolicy(before_deploy=before_deploy),
         deploy=DeployPolicy(max_parallel=1),
     )
-    held: list[tuple[str, float, float, float]] = []
+    held: list[tuple[str, float, float, float, float]] = []
 
-    def reserve(kind, *, priority, owner, at):
+    def reserve(kind, *, priority, owner, at, grace):
         assert kind == "Deploy"
-        held.append((NAMES[owner], priority, at, ctx.clock.monotonic()))
+        held.append((NAMES[owner], priority, at, ctx.clock.monotonic(), grace))
         return lambda: None
 
     monkeypatch.setattr(ctx.platform, "reserve_start", reserve)
     report = run_pipeline(ctx)
     assert report.exit_code == 0, report.error
-    return {name: (priority, at - now) for name, priority, at, now in held}
+    assert len({name for name, *_ in held}) == len(held), "one reservation per app"
+    return {name: (priority, at - now, grace) for name, priority, at, now, grace in held}
 
 
 def test_critical_apps_get_a_start_slot_reserved_for_when_their_producers_end(monkeypatch):
     first = _reservations(monkeypatch, "each")
     # at the start: the apps without producers in the run, right after their analysis (prior 3 s)
-    assert first["Leaf App"] == pytest.approx((30.0, 3.0))
-    assert first["Base App"] == pytest.approx((150.0, 3.0))  # its chain: Base 100 s + Top 50 s
-    # when Base's deploy starts, Top (its only producer now running) is expected 100 s later
-    assert first["Top App"] == pytest.approx((50.0, 100.0))
+    assert first["Leaf App"] == pytest.approx((30.0, 3.0, 10.0))
+    assert first["Base App"] == pytest.approx((150.0, 3.0, 10.0))  # its chain: Base 100 s + Top 50 s
+    # when Base's deploy runs, Top (its only producer now running) is expected 100 s later, and
+    # its slot outlasts that by half of Base's duration: Base may run late
+    assert first["Top App"] == pytest.approx((50.0, 100.0, 10.0 + 50.0))
 
 
-def test_under_all_only_consumers_get_a_slot_held(monkeypatch):
-    """The first deploys wait for the whole gate, whose end is unknown: no slot is held for them."""
+def test_under_all_the_first_deploys_get_their_slots_held_when_the_gate_opens(monkeypatch):
+    """Before the gate its end is unknown; once the last analysis passed, every app without a
+    producer in the run is ready at once and gets a slot held at its chain's priority, so the
+    first POSTs go in chain order whichever thread reaches the window first."""
     held = _reservations(monkeypatch, "all")
-    assert set(held) == {"Top App"}
-    assert held["Top App"] == pytest.approx((50.0, 100.0))
+    assert held["Base App"] == pytest.approx((150.0, 0.0, 10.0))
+    assert held["Leaf App"] == pytest.approx((30.0, 0.0, 10.0))
+    assert held["Top App"] == pytest.approx((50.0, 100.0, 60.0))
 
 
 def test_the_flow_is_not_used_for_a_plan_or_without_deploy():

@@ -302,3 +302,56 @@ def test_the_budget_reads_the_clients_rate_limiter_for_its_domain() -> None:
     assert deploys is not None
     assert builds.admit() > 0  # the builds domain is busy
     assert deploys.admit() == 0.0  # the deployments domain is not
+
+
+def test_the_reserve_is_kept_until_every_announced_start_has_entered_its_wait() -> None:
+    """Ten slots of the minute stay free for starts only while starts can still come: once the
+    run's announced starts have all begun their waits, polls may use the whole window."""
+    clock = ManualClock()
+    load = [95]  # the domain's window is nearly full
+    budget = PollBudget(clock, per_minute=100, reserve=10, load=lambda: load[0])
+    assert budget.keeps_reserve  # never told: the reserve holds for the whole run
+    budget.expect_starts(2)
+    with budget.share() as first:
+        assert budget.admit(first) > 0  # one start is still to come
+        with budget.share() as second:
+            assert not budget.keeps_reserve
+            assert budget.admit(second) == 0.0  # queued in the limiter, which hands out slots
+    assert budget.floor(first) == pytest.approx(60.0 / 100)  # and the spacing counts them all
+    with pytest.raises(ValueError, match="count"):
+        budget.expect_starts(-1)
+
+
+def test_a_postponed_critical_poll_goes_out_before_a_leafs_that_asks_later() -> None:
+    clock = ManualClock()
+    load = [80]
+    budget = PollBudget(clock, per_minute=100, reserve=20, load=lambda: load[0])
+    with budget.share(priority=400.0) as critical, budget.share(priority=30.0) as leaf:
+        assert budget.admit(critical) > 0  # the domain is busy: both wait
+        load[0] = 79  # one slot frees
+        assert budget.admit(leaf) > 0  # the leaf asks first, but the critical poll is waiting
+        assert budget.admit(critical) == 0.0
+        assert budget.admit(leaf) == 0.0  # nobody more critical waits any more
+
+
+def test_a_wait_on_the_critical_path_polls_densely_and_sees_the_end_sooner() -> None:
+    """Same operation, same hint, same jitter: with no slack (its lag is the release's) the wait
+    spends more calls near the expected end for less lag; with slack it keeps the usual cadence."""
+    results = {}
+    for name, slack in (("relaxed", lambda: 300.0), ("critical", lambda: 0.0), ("none", None)):
+        clock = ManualClock()
+        calls: list[float] = []
+        _wait(clock, 133.0, calls, hint=TIGHT, slack=slack)
+        results[name] = (len(calls), calls[-1] - 133.0)
+    assert results["relaxed"] == results["none"]
+    (critical_calls, critical_lag), (usual_calls, usual_lag) = results["critical"], results["none"]
+    assert critical_calls > usual_calls
+    assert critical_lag < usual_lag
+
+
+def test_the_urgent_cadence_only_lowers_the_price_of_a_call_on_history() -> None:
+    urgent = DEFAULT_SCHEDULE.urgent()
+    assert urgent.call_cost == DEFAULT_SCHEDULE.urgent_call_cost < DEFAULT_SCHEDULE.call_cost
+    assert urgent.prior_call_cost == DEFAULT_SCHEDULE.prior_call_cost
+    for elapsed in (100.0, 120.0, 140.0):  # around the expected end (120 s)
+        assert urgent.hinted_interval(elapsed, TIGHT) < DEFAULT_SCHEDULE.hinted_interval(elapsed, TIGHT)

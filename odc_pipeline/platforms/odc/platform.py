@@ -96,7 +96,9 @@ class OdcPlatform(Platform):
         return dict(getattr(http, "call_counts", {}) or {})
 
     # resolve
-    def reserve_start(self, kind: str, *, priority: float, owner: str, at: float) -> Callable[[], None]:
+    def reserve_start(
+        self, kind: str, *, priority: float, owner: str, at: float, grace: float = 10.0
+    ) -> Callable[[], None]:
         """Reserve the window the start counts against: the POST endpoint's own 10/min for builds
         and deploys; the Dependency Management domain's 100/min for analyses (that POST has no
         limit of its own). A client without a rate limiter (a test fake) holds nothing."""
@@ -106,8 +108,8 @@ class OdcPlatform(Platform):
             raise ValueError(f"no start kind {kind!r}; expected one of {sorted(START_BUCKETS)}") from None
         limiter = getattr(getattr(self.client, "http", None), "rate_limiter", None)
         if limiter is None:
-            return super().reserve_start(kind, priority=priority, owner=owner, at=at)
-        return limiter.reserve(bucket, priority=priority, owner=owner, at=at).cancel
+            return super().reserve_start(kind, priority=priority, owner=owner, at=at, grace=grace)
+        return limiter.reserve(bucket, priority=priority, owner=owner, at=at, grace=grace).cancel
 
     def environments(self) -> list[EnvironmentRef]:
         return resolve.environments(self.client)
