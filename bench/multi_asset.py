@@ -40,7 +40,7 @@ class Size:
 
 # Request handling costs real time, which a scaled clock multiplies by 1/scale; bigger
 # releases make more requests, so they get slower clocks (see the overhead table).
-FULL_SIZES = (Size(1, 0.02, 3), Size(10, 0.02, 3), Size(50, 0.04, 3), Size(200, 0.03, 2, sequential=False))
+FULL_SIZES = (Size(1, 0.02, 3), Size(10, 0.02, 3), Size(50, 0.08, 3), Size(200, 0.03, 2, sequential=False))
 QUICK_SIZES = (Size(1, 0.002, 1), Size(3, 0.002, 1, sequential=False))
 # The sequential script makes a few requests per platform minute, so its own overhead is small
 # on a fast clock; it runs on one, as it takes hours of platform time.

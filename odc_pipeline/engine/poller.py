@@ -413,13 +413,15 @@ class PollBudget:
                 self._planned[share_id] = interval
         return interval
 
-    def admit(self, share_id: int | None = None) -> float:
+    def admit(self, share_id: int | None = None, *, urgent: bool = False) -> float:
         """0 and the poll is recorded, or the seconds to wait before asking again.
 
         While the domain is busy, postponed polls go out in priority order: a poll of
         ``share_id`` is put off as long as a wait of higher priority is postponed too, so the
         critical wait's poll takes the first slot that frees instead of the leaf's that asked
-        a moment earlier.
+        a moment earlier. An ``urgent`` poll (its wait is on the release's critical path) may
+        also use half the start reserve: a start then waits at most a slot longer, where the
+        poll's lag would be the whole release's.
         """
         with self._lock:
             now = self._clock.monotonic()
@@ -436,7 +438,7 @@ class PollBudget:
             elif (
                 self._keeps_reserve()
                 and self._load is not None
-                and self._load() >= self.per_minute - self.reserve
+                and self._load() >= self.per_minute - (self.reserve // 2 if urgent else self.reserve)
             ):
                 wait = BUSY_RECHECK  # the domain is busy with other requests: look again shortly
             elif any(p > mine for k, p in self._waiting.items() if k != share_id):
@@ -516,7 +518,7 @@ def wait_for(
                 seconds = budget.plan(share_id, seconds)
             beats.sleep(clock, min(seconds, max(0.0, deadline - clock.monotonic())), cancel)
             while budget is not None and clock.monotonic() < deadline:
-                postpone = budget.admit(share_id)
+                postpone = budget.admit(share_id, urgent=cadence() is pressing)
                 if postpone <= 0:
                     return
                 beats.sleep(clock, min(postpone, deadline - clock.monotonic()), cancel)

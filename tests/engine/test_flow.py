@@ -286,3 +286,28 @@ def test_the_flow_is_one_log_section_that_ends_with_each_stages_status_and_span(
     assert [line.split(":")[0] for line in lines] == ["build", "impact-analysis", "deploy", "verify"]
     assert lines[2].startswith("deploy: failed (")
     assert lines[3].startswith("verify: skipped (0.0s")  # nothing was verified after the failure
+
+
+def test_deploy_waits_carry_their_slack_and_analyses_none(monkeypatch):
+    """The flow tells the poller how late each deploy may end (README: urgent cadence; the
+    arithmetic is in test_flow_horizon). One deploy at a time, in chain order (Base 100 s →
+    Top 50 s, then Leaf 30 s): each is the release's last work when it runs, so none has slack.
+    Analyses carry none at all (the gate waits for every one)."""
+    from odc_pipeline.engine import context
+
+    seen: list[tuple[str, float | None]] = []
+    real_wait_for = context.wait_for
+
+    def wait_for(fetch, is_done, *, what, slack=None, **kwargs):
+        seen.append((what, slack() if slack is not None else None))
+        return real_wait_for(fetch, is_done, what=what, slack=slack, **kwargs)
+
+    monkeypatch.setattr(context, "wait_for", wait_for)
+    odc = _tenant(history={LEAF: 30.0, BASE: 100.0, TOP: 50.0})
+    _, report, _ = _run(odc)
+    assert report.exit_code == 0, report.error
+    assert _deploys(odc) == ["Base App", "Top App", "Leaf App"]
+    deploys = [s for what, s in seen if "deploy " in what]
+    analyses = [s for what, s in seen if "impact analysis" in what]
+    assert deploys == [0.0, 0.0, 0.0]
+    assert analyses == [None, None, None]

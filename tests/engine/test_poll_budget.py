@@ -355,3 +355,14 @@ def test_the_urgent_cadence_only_lowers_the_price_of_a_call_on_history() -> None
     assert urgent.prior_call_cost == DEFAULT_SCHEDULE.prior_call_cost
     for elapsed in (100.0, 120.0, 140.0):  # around the expected end (120 s)
         assert urgent.hinted_interval(elapsed, TIGHT) < DEFAULT_SCHEDULE.hinted_interval(elapsed, TIGHT)
+
+
+def test_an_urgent_poll_may_use_half_the_start_reserve() -> None:
+    clock = ManualClock()
+    load = [85]  # 15 of the reserve's 20 slots are free
+    budget = PollBudget(clock, per_minute=100, reserve=20, load=lambda: load[0])
+    with budget.share(priority=10.0) as wait:
+        assert budget.admit(wait) > 0
+        assert budget.admit(wait, urgent=True) == 0.0
+        load[0] = 90  # half the reserve is what a start may still need
+        assert budget.admit(wait, urgent=True) > 0
