@@ -16,7 +16,9 @@ expected durations plus its longest chain of consumers, from the tenant's deploy
 where known), and every request it makes carries that priority to the rate limiter
 (:mod:`odc_pipeline.dispatch`), so start slots go to the critical path. An app whose
 producers' deploys have all started gets a start slot reserved for when they are expected to
-end, so a leaf that is ready a moment earlier does not take it.
+end, so a leaf that is ready a moment earlier does not take it. Each deploy's wait is told its
+slack (how late it may end before the release does, from the running chains): on the critical
+path it polls densely near its expected end, as its lag is the release's.
 
 Under ``each``, at most as many analyses run at once as the platform starts deployments a
 minute (ODC: 10): more could not make any deploy start sooner, and their start POSTs would take
@@ -255,9 +257,8 @@ class _Horizon:
     A running deploy's chain is expected to end at ``max(started + its duration, now)`` plus
     its consumers' chain; a finished one whose consumers have not all started holds theirs
     (``now`` plus the longest of the ones not started). The release ends with the latest of
-    them. A deploy counts as
-    started when its wait first asks (right after its start POST, which may have waited for a
-    slot), so the estimate is never ahead of the platform.
+    them. A deploy counts as started when its wait first asks (right after its start POST,
+    which may have waited for a slot), so the estimate is never ahead of the platform.
     """
 
     def __init__(self, ctx: RunContext, chains: _Chains, on_start: Callable[[str], None]) -> None:
