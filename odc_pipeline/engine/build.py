@@ -16,7 +16,7 @@ from odc_pipeline.api.errors import OutcomeUnknownError
 from odc_pipeline.engine.context import AssetState, RunContext, StepTimer, outcome_unknown, unfinished_status
 from odc_pipeline.engine.scheduler import run_in_order
 from odc_pipeline.errors import CancelledError, OdcPipelineError, OperationFailedError
-from odc_pipeline.platforms.base import RunningState, UnitRequest
+from odc_pipeline.platforms.base import AssetRef, ResolvedRevision, RunningState, UnitRequest
 from odc_pipeline.report import StepResult, StepStatus
 
 STAGE = "build"
@@ -196,6 +196,16 @@ def prepare_builds(ctx: RunContext) -> list[AssetState]:
     return to_build
 
 
+def unit_lookups(ctx: RunContext) -> list[tuple[AssetRef, ResolvedRevision]]:
+    """The revisions whose deployable units the decisions look up: every app's, except one
+    whose build ``from:`` pinned (its search reads that build first)."""
+    return [
+        (a.ref, a.revision_ref)
+        for a in ctx.assets
+        if not a.is_library and a.revision is not None and not a.source_build_key
+    ]
+
+
 def read_ahead(ctx: RunContext) -> None:
     """Read what the decisions below look up for every app, several at a time.
 
@@ -204,11 +214,7 @@ def read_ahead(ctx: RunContext) -> None:
     :meth:`Platform.find_unit` (:meth:`Platform.prefetch_units`, quiet on errors: the search
     then reads again and reports as it always did), and a cancel stops the readers.
     """
-    items = [
-        (a.ref, a.revision_ref)
-        for a in ctx.assets
-        if not a.is_library and a.revision is not None and not a.source_build_key
-    ]
+    items = unit_lookups(ctx)
     if len(items) < 2:
         return
     readers = [

@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
+from odc_pipeline.engine.build import unit_lookups
 from odc_pipeline.engine.context import AssetState, Environment, RunContext
 from odc_pipeline.engine.options import AssetSpec
 from odc_pipeline.engine.publish import preflight as preflight_publish
@@ -160,11 +161,7 @@ def units_read_alongside(ctx: RunContext) -> Iterator[None]:
     from odc_pipeline.engine.options import selected_stages
 
     stages = selected_stages(ctx.spec, ctx.options)
-    items = [
-        (s.ref, s.revision_ref)
-        for s in ctx.assets
-        if not s.is_library and s.revision is not None and not s.source_build_key
-    ]
+    items = unit_lookups(ctx)
     if not ctx.plan or not items or not {"build", "deploy"} & set(stages):
         yield
         return
