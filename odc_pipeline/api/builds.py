@@ -77,6 +77,15 @@ class BuildsApi:
         )
         return [Build.model_validate(item) for item in results_of(body, "builds")]
 
+    def list_tenant_wide(self, *, build_type: str | None = None) -> builtins.list[Build]:
+        """Builds of every asset: the list call with no ``assetKey`` (the spec types it optional).
+
+        What a tenant answers to that is UNDOC (all builds, a refusal, nothing, or a cut-short
+        list), so callers take the answer as sightings, never as "these are all there are".
+        """
+        body = self._http.request("GET", BUILDS, "/build-operations", params={"byBuildType": build_type})
+        return [Build.model_validate(item) for item in results_of(body, "builds")]
+
     def log_messages(self, build_key: str) -> builtins.list[BuildLogMessage]:
         body = self._http.request(
             "GET",

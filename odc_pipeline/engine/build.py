@@ -25,15 +25,18 @@ STAGE = "build"
 LOOKUP_READERS = 8
 
 
-def find_reusable(ctx: RunContext, asset: AssetState) -> str | None:
-    """The key of a finished deployable unit (ODC: Release build) of the asset's revision."""
+def find_reusable(ctx: RunContext, asset: AssetState, *, to_produce: bool = False) -> str | None:
+    """The key of a finished deployable unit (ODC: Release build) of the asset's revision.
+
+    ``to_produce``: a unit is produced whatever is found (see :meth:`Platform.find_unit`).
+    """
     running = None
     if asset.deployed_revision is not None:
         running = RunningState(
             asset.key, ctx.target_key, revision=asset.deployed_revision, unit_key=asset.deployed_build_key
         )
     search = ctx.platform.find_unit(
-        asset.ref, asset.revision_ref, pinned=asset.source_build_key, running=running
+        asset.ref, asset.revision_ref, pinned=asset.source_build_key, running=running, to_produce=to_produce
     )
     if search.known_keys is not None:
         asset.known_build_keys = search.known_keys  # tells our build apart later
@@ -147,8 +150,10 @@ def prepare_builds(ctx: RunContext) -> list[AssetState]:
             )
             continue
         changed = changed_library(ctx, asset)
-        reusable = find_reusable(ctx, asset)  # also notes a Release build already running
-        if ctx.spec.force_rebuild or changed:
+        rebuild = bool(ctx.spec.force_rebuild or changed)
+        # also notes a Release build already running
+        reusable = find_reusable(ctx, asset, to_produce=rebuild)
+        if rebuild:
             reusable = None
         if changed:
             asset.running_build_key = None  # started before the library changed: it lacks it
@@ -206,15 +211,31 @@ def unit_lookups(ctx: RunContext) -> list[tuple[AssetRef, ResolvedRevision]]:
     ]
 
 
-def read_ahead(ctx: RunContext) -> None:
-    """Read what the decisions below look up for every app, several at a time.
+def lookups_after_wide_read(ctx: RunContext) -> list[tuple[AssetRef, ResolvedRevision]]:
+    """Settle what one wide read can of :func:`unit_lookups` and return the rest.
 
-    One after another, 50 apps' look-ups keep the whole release waiting for 50 round trips
-    before its first analysis can start. The platform keeps what it read for
-    :meth:`Platform.find_unit` (:meth:`Platform.prefetch_units`, quiet on errors: the search
-    then reads again and reports as it always did), and a cancel stops the readers.
+    Apps that build whatever is found (force-rebuild, a changed library) are left out of the
+    wide read: their search needs the revision's full list anyway.
     """
     items = unit_lookups(ctx)
+    rebuilt = {a.key for a in ctx.assets if ctx.spec.force_rebuild or changed_library(ctx, a)}
+    rest = ctx.platform.sight_units([i for i in items if i[0].key not in rebuilt])
+    return [i for i in items if i[0].key in rebuilt] + rest
+
+
+def read_ahead(ctx: RunContext) -> None:
+    """Read what the decisions below look up for every app: one wide read, then the rest
+    several at a time.
+
+    One after another, 50 apps' look-ups keep the whole release waiting for 50 round trips
+    before its first analysis can start; at 200 apps they are two minutes of the domain's
+    budget, which one wide read (:meth:`Platform.sight_units`) spares where the platform has
+    one. Apps that build whatever is found skip it (their search needs the full list). The
+    platform keeps what it read for :meth:`Platform.find_unit` (:meth:`Platform.prefetch_units`,
+    quiet on errors: the search then reads again and reports as it always did), and a cancel
+    stops the readers.
+    """
+    items = lookups_after_wide_read(ctx)
     if len(items) < 2:
         return
     readers = [

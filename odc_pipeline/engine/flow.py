@@ -386,11 +386,16 @@ def run_flow(ctx: RunContext, stages: Iterable[str], reached: list[str]) -> None
 def _announce_starts(ctx: RunContext, plan: _Plan) -> None:
     """Tell the analyses' poll budget how many analyses will start: each enters its wait right
     after its start, so once every one has, the polls may use the slots kept for starts (the
-    gate under ``all`` is the last of 50 results, more than a minute's budget). Deploys are
-    not announced: a deploy may wait for an operation already running before its own start."""
+    gate under ``all`` is the last of 50 results, more than a minute's budget). Under ``each``
+    none is announced as coming: no more analyses run at once than :func:`_caps` allows, and
+    the result of one running unlocks a deploy where a start only begins another wait, so its
+    polls get the whole window from the first (200 apps' producers reads leave the first
+    minute a third of it). Deploys are not announced: a deploy may wait for an operation
+    already running before its own start."""
     budget = ctx.poll_budget("impact-analysis")
     if budget is not None and plan.analysing:
-        budget.expect_starts(len(plan.analysing))
+        each = ctx.spec.impact.before_deploy == "each"
+        budget.expect_starts(0 if each else len(plan.analysing))
 
 
 def _caps(ctx: RunContext) -> dict[str, int]:

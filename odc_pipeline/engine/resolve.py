@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
-from odc_pipeline.engine.build import unit_lookups
+from odc_pipeline.engine.build import lookups_after_wide_read, unit_lookups
 from odc_pipeline.engine.context import AssetState, Environment, RunContext
 from odc_pipeline.engine.options import AssetSpec
 from odc_pipeline.engine.publish import preflight as preflight_publish
@@ -166,9 +166,12 @@ def units_read_alongside(ctx: RunContext) -> Iterator[None]:
         yield
         return
     stop = threading.Event()
-    reader = threading.Thread(
-        target=ctx.platform.prefetch_units, args=(items,), kwargs={"stop": stop}, daemon=True
-    )
+    platform = ctx.platform
+
+    def read() -> None:
+        platform.prefetch_units(lookups_after_wide_read(ctx), stop=stop)
+
+    reader = threading.Thread(target=read, daemon=True)
     reader.start()
     try:
         yield

@@ -521,6 +521,18 @@ class Platform(ABC):
         """
         del items, stop
 
+    def sight_units(
+        self, items: Sequence[tuple[AssetRef, ResolvedRevision]]
+    ) -> list[tuple[AssetRef, ResolvedRevision]]:
+        """The batched form of :meth:`prefetch_units`: settle as many look-ups as one wide read
+        can, and return those still to read one by one.
+
+        A platform that can list the units of many assets at once overrides it (ODC lists the
+        tenant's Release builds); :meth:`find_unit` then reuses what that read showed. The
+        default reads nothing and leaves every item to the per-item reads.
+        """
+        return list(items)
+
     def prefetch_assets(self, *, names: Sequence[str], keys: Sequence[str]) -> None:
         """Read many assets in a few calls before :meth:`resolve_asset` is asked for each.
 
@@ -634,9 +646,14 @@ class Platform(ABC):
         *,
         pinned: str | None = None,
         running: RunningState | None = None,
+        to_produce: bool = False,
     ) -> UnitSearch:
         """An existing deployable unit of ``revision`` to reuse (the one ``pinned`` by the
         selector, else the one running in the target, else the newest), and what else was seen.
+
+        ``to_produce``: the caller produces a unit whatever is found (force-rebuild, a changed
+        library), so ``known_keys`` and ``running_key`` must come from the revision's own full
+        list, not from a wide read's sighting.
         """
 
     @abstractmethod

@@ -241,6 +241,23 @@ class DependencyGraph(_Model):
     )
 
 
+class BuildListing(_Model):
+    """What ``GET /build-operations`` answers without ``assetKey`` (UNDOC).
+
+    The spec types every filter as optional but summarises the call as "builds created for a
+    given revision of a given asset", so a tenant-wide listing may be answered in full,
+    refused, answered empty, or cut short; the client must decide the same in every case.
+    """
+
+    without_asset_key: Literal["all", "rejected", "not-found", "empty", "capped"] = Field(
+        "all",
+        description="all: every build matching the other filters (the spec's optional filters); "
+        "rejected: 400; not-found: 404 as for an unknown asset; empty: no builds; capped: only "
+        "the oldest `cap` builds (a server that cuts unpaged answers short)",
+    )
+    cap: int = Field(50, ge=0, description="builds a capped answer holds")
+
+
 class RateLimits(_Model):
     enabled: bool = True
     domain_per_minute: int = Field(100, ge=1)
@@ -283,6 +300,7 @@ class Tenant(_Model):
     deployment_queue: DeploymentQueue = Field(default_factory=DeploymentQueue)
     external_libraries: ExternalLibraries = Field(default_factory=ExternalLibraries)
     dependency_graph: DependencyGraph = Field(default_factory=DependencyGraph)
+    build_listing: BuildListing = Field(default_factory=BuildListing)
     api_clients: list[ApiClientSpec] = Field(min_length=1)
     stages: list[StageSpec] = Field(min_length=1)
     assets: list[AssetSpec] = Field(default_factory=list)

@@ -151,6 +151,7 @@ def read_everything(client: OdcClient) -> None:
     builds.list(UUID2)
     builds.list(UUID2, revision=3, build_type="Release")
     builds.list(UUID2, build_type="Debug")
+    builds.list_tenant_wide(build_type="Release")  # no assetKey: the spec types it optional
     builds.log_messages(UUID1)
     builds.get_generated_code(UUID1)
     builds.finder(UUID2, 3)()
@@ -213,6 +214,7 @@ def read_everything(client: OdcClient) -> None:
         "assets.get_revision",
         "builds.get",
         "builds.list",
+        "builds.list_tenant_wide",
         "builds.log_messages",
         "builds.get_generated_code",
         "builds.finder",

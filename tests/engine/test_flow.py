@@ -311,3 +311,22 @@ def test_deploy_waits_carry_their_slack_and_analyses_none(monkeypatch):
     analyses = [s for what, s in seen if "impact analysis" in what]
     assert deploys == [0.0, 0.0, 0.0]
     assert analyses == [None, None, None]
+
+
+@pytest.mark.parametrize(("before_deploy", "reserve_kept"), [("all", True), ("each", False)])
+def test_analysis_polls_keep_slots_for_starts_only_where_the_gate_needs_every_result(
+    before_deploy: str, reserve_kept: bool
+) -> None:
+    """Under ``all`` the reserve holds until every analysis waits (starts first: the gate is the
+    last result); under ``each`` a running analysis's result unlocks a deploy, and no more run
+    at once than deploys can start a minute, so its polls get the whole window at once."""
+    from odc_pipeline.clock import ManualClock
+    from odc_pipeline.engine.poller import PollBudget
+
+    budget = PollBudget(ManualClock(), per_minute=100, reserve=30, load=lambda: 90)
+    ctx = NS(poll_budget=lambda stage: budget, spec=NS(impact=NS(before_deploy=before_deploy)))
+    plan = NS(analysing={"a", "b", "c"})
+    flow._announce_starts(ctx, plan)  # type: ignore[arg-type]
+    with budget.share(priority=1.0) as first:
+        assert budget.keeps_reserve is reserve_kept
+        assert (budget.admit(first) == 0.0) is not reserve_kept  # the window is 90 % full

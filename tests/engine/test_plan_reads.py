@@ -72,7 +72,8 @@ def pipeline(sim: Sim, tmp: Path, apps: list[str]) -> Path:
 @contextmanager
 def per_asset_reads(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Resolve as it read before batching (as ``bench.plan_reads.per_asset_reads``): each name,
-    key and latest revision on its own, no kept build probe, no build look-ups at resolve."""
+    key and latest revision on its own, no kept build probe, no build look-ups at resolve, no
+    tenant-wide build listing."""
 
     def read_each_time(self: object, client: Any, key: str, revision: int, *, keep: bool = False) -> list:
         return list(client.builds.list(key, revision=revision, build_type="Release"))
@@ -80,6 +81,7 @@ def per_asset_reads(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     with monkeypatch.context() as patched:
         patched.setattr(OdcPlatform, "prefetch_assets", lambda self, *, names, keys: None)
         patched.setattr(OdcPlatform, "prefetch_units", lambda self, items, *, stop: None)
+        patched.setattr(OdcPlatform, "sight_units", lambda self, items: list(items))
         patched.setattr(resolve.AssetDirectory, "take_latest", lambda self, key: None)
         patched.setattr(resolve.AssetDirectory, "list_release_builds", read_each_time)
         yield
@@ -116,8 +118,9 @@ def test_a_plan_of_many_apps_reads_each_asset_once_in_a_batch(tmp_path: Path) ->
     assert seen[f"GET {AR}/assets/{{assetKey}}/latest-revision"] == 0
     assert seen[f"GET {PF}/deployed-assets"] == 1
     assert seen[f"GET {DM}/assets/{{assetKey}}/revisions/{{revisionNumber}}/producers"] <= APPS
-    assert seen[f"GET {BUILDS}/build-operations"] == APPS  # the Open probe's answer serves the first app
-    assert sum(seen.values()) <= 2 * APPS + 6
+    # the Open probe's read, then one tenant-wide listing shows every app's Release build
+    assert seen[f"GET {BUILDS}/build-operations"] == 2
+    assert sum(seen.values()) <= APPS + 8
 
 
 def test_batched_and_per_asset_reads_plan_the_same_release(
@@ -142,7 +145,8 @@ def test_batched_and_per_asset_reads_plan_the_same_release(
         per_asset_calls[f"GET {AR}/assets/{{assetKey}}/latest-revision"] == APPS
     )  # the switch does rebuild "before"
     saved = sum(per_asset_calls.values()) - sum(batched_calls.values())
-    assert saved == 2 * APPS - math.ceil(BY_KEY / KEYS_PER_REQUEST)  # and the build probe's second read
+    # names, latest revisions, the build probe's second read, and all build look-ups but one
+    assert saved == 2 * APPS - math.ceil(BY_KEY / KEYS_PER_REQUEST) + APPS - 2
 
 
 @pytest.mark.parametrize(
@@ -182,10 +186,12 @@ def test_a_plan_reads_build_look_ups_while_it_reads_producers(tmp_path: Path) ->
         mark = sim.mark()
         run = sim.run(pipeline(sim, tmp_path, names(APPS)), options=RunOptions(plan=True))
         assert run.report.exit_code == 0, run.report.error
-        builds = [e.time for e in sim.requests(mark, contains="/build-operations")]
+        builds = sim.requests(mark, contains="/build-operations")
         producers = [e.time for e in sim.requests(mark, contains="/producers")]
-    assert len(builds) == APPS
-    assert min(builds) < max(producers)
+    assert len(builds) == 2  # the probe's and the tenant-wide listing
+    wide = [e.time for e in builds if "assetKey" not in e.query]
+    assert len(wide) == 1
+    assert wide[0] < max(producers)
 
 
 def test_a_run_reads_builds_in_its_build_stage_not_at_resolve(tmp_path: Path) -> None:

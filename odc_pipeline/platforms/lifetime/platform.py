@@ -143,6 +143,7 @@ class LifetimePlatform(Platform):
         *,
         pinned: str | None = None,
         running: RunningState | None = None,
+        to_produce: bool = False,
     ) -> UnitSearch:
         if pinned:
             revision = replace(revision, unit_key=pinned, needs_unit=False)

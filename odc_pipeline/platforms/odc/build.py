@@ -8,7 +8,7 @@ one ``from:<stage>`` pinned, else the one running in the target, else the newest
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from odc_pipeline.errors import OperationFailedError
@@ -47,11 +47,15 @@ def find_unit(
     pinned: str | None = None,
     running: RunningState | None = None,
     release_builds: Callable[[], list[Any]] | None = None,
+    sighted: Sequence[Any] = (),
 ) -> UnitSearch:
     """A Finished Release build of the revision, and the revision's Release builds seen.
 
     ``release_builds`` lists them (the platform's, which may hold the permission probe's
-    answer); by default they are read here.
+    answer); by default they are read here. ``sighted`` are builds a tenant-wide listing
+    showed, which may not be all: one is reused only where the full list would pick it too
+    (the one running in the target, when the target runs this revision); otherwise the
+    revision's own list is read.
     """
     builds = client.builds
     number = revision.number
@@ -59,6 +63,9 @@ def find_unit(
         build = builds.get(pinned)
         if status(build) == FINISHED and is_release(build) and int(build.asset_revision) == number:
             return UnitSearch(unit=_unit(asset, build, number))
+    sighting = _pick(sighted, number, running)
+    if sighting is not None:
+        return UnitSearch(unit=_unit(asset, sighting, number))
     if release_builds is not None:
         listed = release_builds()
     else:
@@ -78,6 +85,19 @@ def find_unit(
                 return UnitSearch(unit=_unit(asset, build, number), known_keys=known, running_key=producing)
     candidates.sort(key=lambda b: str(getattr(b, "finished_date_time", "") or ""), reverse=True)
     return UnitSearch(unit=_unit(asset, candidates[0], number), known_keys=known, running_key=producing)
+
+
+def _pick(sighted: Sequence[Any], number: int | None, running: RunningState | None) -> Any | None:
+    """The sighted build the revision's full list would pick, when a sighting can tell."""
+    candidates = [
+        b for b in sighted if status(b) == FINISHED and is_release(b) and int(b.asset_revision) == number
+    ]
+    if running is not None and running.revision == number:
+        # the target runs this revision: only its own build is "already deployed"; a listing
+        # that does not show it says nothing about it, so the full list decides
+        return next((b for b in candidates if str(b.build_key) == running.unit_key), None)
+    candidates.sort(key=lambda b: str(getattr(b, "finished_date_time", "") or ""), reverse=True)
+    return candidates[0] if candidates else None
 
 
 def _unit(asset: AssetRef, build: Any, number: int | None) -> DeployableUnit:

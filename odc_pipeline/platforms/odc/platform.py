@@ -136,6 +136,11 @@ class OdcPlatform(Platform):
     def prefetch_units(self, items: Sequence[tuple[AssetRef, ResolvedRevision]], *, stop: Event) -> None:
         self._directory.prefetch_release_builds(self.client, items, stop=stop)
 
+    def sight_units(
+        self, items: Sequence[tuple[AssetRef, ResolvedRevision]]
+    ) -> list[tuple[AssetRef, ResolvedRevision]]:
+        return self._directory.sight_release_builds(self.client, items)
+
     def producers(self, asset: AssetRef, revision: ResolvedRevision) -> list[str]:
         return resolve.producers(self.client, asset, revision)
 
@@ -175,6 +180,7 @@ class OdcPlatform(Platform):
         *,
         pinned: str | None = None,
         running: RunningState | None = None,
+        to_produce: bool = False,
     ) -> UnitSearch:
         number = revision.number
         listed = (
@@ -182,8 +188,15 @@ class OdcPlatform(Platform):
             if number is not None
             else None
         )
+        sighted = self._directory.take_sighting(asset.key, number) if number is not None else []
         return build.find_unit(
-            self.client, asset, revision, pinned=pinned, running=running, release_builds=listed
+            self.client,
+            asset,
+            revision,
+            pinned=pinned,
+            running=running,
+            release_builds=listed,
+            sighted=[] if to_produce else sighted,
         )
 
     def start_unit(self, run: RunServices, request: UnitRequest) -> str:

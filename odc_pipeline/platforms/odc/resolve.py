@@ -15,6 +15,9 @@ from odc_pipeline.errors import UsageError
 from odc_pipeline.platforms.base import AssetRef, EnvironmentRef, ResolvedRevision, RunningState
 
 SELECTORS = "latest, a number, tag:X.Y.Z, highest-tag or from:<stage>"
+# Look-ups from which one tenant-wide build listing is tried before the per-revision reads:
+# below it the reads cost a few round trips; at 200 apps they cost two minutes of the domain.
+SIGHTING_FROM = 10
 
 
 def environments(client: Any) -> list[EnvironmentRef]:
@@ -49,6 +52,7 @@ class AssetDirectory:
     keys: dict[str, AssetRef] = field(default_factory=dict)
     latest: dict[str, int] = field(default_factory=dict)
     release_builds: dict[tuple[str, int], list[Any]] = field(default_factory=dict)
+    sighted: dict[tuple[str, int], list[Any]] = field(default_factory=dict)
 
     def prefetch(self, client: Any, *, names: Sequence[str], keys: Sequence[str]) -> None:
         if len(names) > 1:
@@ -101,6 +105,48 @@ class AssetDirectory:
                 self.list_release_builds(client, asset.key, revision.number, keep=True)
             except Exception:
                 return
+
+    def sight_release_builds(
+        self, client: Any, items: Sequence[tuple[AssetRef, ResolvedRevision]]
+    ) -> list[tuple[AssetRef, ResolvedRevision]]:
+        """Look for the revisions' Finished Release builds in one tenant-wide listing; return
+        the items it did not settle (still to be read one by one).
+
+        Whether a tenant lists every build without ``assetKey`` is UNDOC (it may refuse, answer
+        nothing or cut the list short), so what it shows is kept as a sighting: enough to reuse
+        a Finished build it lists, never proof that a revision has no other build. A revision
+        it shows no Finished build of is read on its own, as is every item when the listing
+        fails or leaves out a build that a revision's own list (the permission probe's, kept)
+        holds: a listing cut short could hide a newer build of a revision it shows.
+        """
+        items = [(a, r) for a, r in items if not self._settled(a.key, r.number)]
+        wanted = {(a.key, r.number) for a, r in items if r.number is not None}
+        if len(wanted) < SIGHTING_FROM:
+            return items
+        try:
+            listed = client.builds.list_tenant_wide(build_type="Release")
+        except Exception:
+            return items
+        shown = {str(b.build_key) for b in listed}
+        for own in self.release_builds.values():
+            if any(str(b.build_key) not in shown for b in own):
+                return items
+        for build in listed:
+            key = (str(build.asset_key), int(build.asset_revision))
+            if key in wanted and str(build.build_type) == "Release":
+                self.sighted.setdefault(key, []).append(build)
+        return [(a, r) for a, r in items if not self._settled(a.key, r.number)]
+
+    def _settled(self, key: str, revision: int | None) -> bool:
+        """Whether the build stage's search has what it needs: the revision's own list, or a
+        sighting of a Finished build of it."""
+        if revision is None or (key, revision) in self.release_builds:
+            return True
+        return any(str(b.status) == "Finished" for b in self.sighted.get((key, revision), []))
+
+    def take_sighting(self, key: str, revision: int) -> list[Any]:
+        """The Release builds of the revision the tenant-wide listing showed (once; may be none)."""
+        return self.sighted.pop((key, revision), [])
 
     def _seen(self, found: Any) -> AssetRef:
         ref = asset_ref(found)

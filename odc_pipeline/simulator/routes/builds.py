@@ -61,6 +61,13 @@ def list_builds(ctx: Context, req: Request) -> Response:
     if build_type is not None and build_type not in ("Debug", "Release"):
         raise ApiProblem(400, "BuildType is invalid.")
     builds = list(ctx.state.builds.values())
+    listing = ctx.state.tenant.build_listing
+    if not asset_key and listing.without_asset_key == "rejected":
+        raise ApiProblem(400, "The assetKey field is required.")
+    if not asset_key and listing.without_asset_key == "not-found":
+        raise ApiProblem(404, "Couldn't find asset key or revision.")
+    if not asset_key and listing.without_asset_key == "empty":
+        return Response(200, {"builds": []})
     if asset_key:
         check_uuid(asset_key, "assetKey")
         if asset_key not in ctx.state.assets:
@@ -73,6 +80,8 @@ def list_builds(ctx: Context, req: Request) -> Response:
     if build_type:
         builds = [b for b in builds if b.build_type == build_type]
     builds.sort(key=lambda b: b.started_at)
+    if not asset_key and listing.without_asset_key == "capped":
+        builds = builds[: listing.cap]
     return Response(200, {"builds": [build_json(ctx, b) for b in builds]})
 
 
