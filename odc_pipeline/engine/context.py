@@ -19,6 +19,7 @@ from odc_pipeline import dispatch
 from odc_pipeline.clock import Clock
 from odc_pipeline.engine.options import AssetSpec, EngineSpec, RunOptions
 from odc_pipeline.engine.poller import DurationHint, PollBudget, hint_from_operations, wait_for
+from odc_pipeline.engine.stage_reads import StageReads
 from odc_pipeline.errors import OdcPipelineError
 from odc_pipeline.platforms.base import AssetRef, EnvironmentRef, Platform, ResolvedRevision, SettingChange
 from odc_pipeline.redaction import SECRETS, SecretRegistry
@@ -167,6 +168,7 @@ class RunContext:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _hints: dict[tuple[str, ...], DurationHint | None] = field(default_factory=dict)
     _poll_budgets: dict[str, PollBudget] = field(default_factory=dict)
+    stage_reads: StageReads = field(default_factory=StageReads)
 
     def __post_init__(self) -> None:
         """Stages speak to ``platform``; a context built with only a client is an ODC run."""

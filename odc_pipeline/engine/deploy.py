@@ -42,6 +42,7 @@ from odc_pipeline.engine.operations import (
 )
 from odc_pipeline.engine.resolve import deployments_by_asset
 from odc_pipeline.engine.scheduler import run_in_order, topological_levels
+from odc_pipeline.engine.stage_reads import SharedAnswer
 from odc_pipeline.errors import (
     CancelledError,
     OdcPipelineError,
@@ -93,14 +94,18 @@ def build_hint(ctx: RunContext) -> str:
     return "the pipeline file has a build stage, but --skip build leaves it out; drop build from --skip"
 
 
-def _attach_or_wait(ctx: RunContext, asset: AssetState) -> str | None:
+def _attach_or_wait(ctx: RunContext, asset: AssetState, shared: SharedAnswer | None = None) -> str | None:
     """Handle operations already running on this asset in the stage.
 
     Returns the key of a running Deploy of exactly our revision (and build) that we attached
-    to and that finished; waits out anything else first.
+    to and that finished; waits out anything else first. ``shared``: the stage read taken for
+    the deploys starting together with this one (else the asset's own read).
     """
     attached = None
-    for operation in running_operations(ctx, asset.key, ["Deploy", "ApplyConfigs"]):
+    running = shared.operations if shared is not None else None
+    if running is None:
+        running = running_operations(ctx, asset.key, ["Deploy", "ApplyConfigs"])
+    for operation in running:
         key = operation.key
         same = (
             operation.kind == "Deploy"
@@ -176,8 +181,9 @@ def deploy_one(ctx: RunContext, asset: AssetState) -> StepResult:
     """Everything for one app: attach/wait, configure, deploy (rollback: see ``rollback.py``)."""
     timer = StepTimer(ctx, asset, STAGE)
     before = asset.deployed_revision
+    shared = ctx.stage_reads.take(ctx, asset.key)
     try:
-        attached = _attach_or_wait(ctx, asset)
+        attached = _attach_or_wait(ctx, asset, shared)
     except OperationFailedError as error:
         ctx.record(
             timer.result(
@@ -216,8 +222,10 @@ def deploy_one(ctx: RunContext, asset: AssetState) -> StepResult:
                 operation_key=attached,
             )
         )
+    if shared is not None and shared.operations:
+        shared = None  # it waited those out: what runs now is read again
     if not asset.up_to_date:
-        _refresh(ctx, asset)  # an operation may have finished since resolve (a re-run after a cancel)
+        _refresh(ctx, asset, shared)  # an operation may have finished since resolve (a re-run after a cancel)
     if asset.up_to_date and not ctx.force:
         if asset.config_changes:
             configure.apply_configs(ctx, asset)
@@ -300,9 +308,13 @@ def _record_failed_configuration(
         )
 
 
-def _refresh(ctx: RunContext, asset: AssetState) -> None:
-    """Re-read what runs now, right before deciding to deploy (one GET per app)."""
-    deployment = deployments_by_asset(ctx, [asset.key], ctx.target_key).get(asset.key)
+def _refresh(ctx: RunContext, asset: AssetState, shared: SharedAnswer | None = None) -> None:
+    """Re-read what runs now, right before deciding to deploy (one GET per app, unless the
+    deploys starting together shared one read: ``shared``)."""
+    if shared is not None:
+        deployment = shared.running
+    else:
+        deployment = deployments_by_asset(ctx, [asset.key], ctx.target_key).get(asset.key)
     if (
         deployment is not None
         and deployment.revision == asset.revision

@@ -209,9 +209,11 @@ class _Reservations:
                 return
             self._gate_open = True
         now = self._ctx.clock.monotonic()
-        for asset in plan.apps:
-            if not any(p in self._by_key for p in asset.producers if p != asset.key):
-                self._reserve(asset.key, now, grace=10.0)
+        roots = [a for a in plan.apps if not any(p in self._by_key for p in a.producers if p != a.key)]
+        for asset in roots:
+            self._reserve(asset.key, now, grace=10.0)
+        # they all read what runs and is running in the target before deciding: one read each
+        self._ctx.stage_reads.read_for(self._ctx, [a for a in roots if not a.up_to_date])
 
     def deploy_started(self, key: str) -> None:
         """``key``'s deploy is running (its start POST went out, which may have waited a

@@ -203,18 +203,24 @@ class PollSchedule:
     discard_below: float = 0.01
     prior_call_cost: float = 0.7
     call_at_once: bool = False
-    urgent_call_cost: float = 0.05
+    urgent_call_cost: float = 0.02
     urgent_slack: float = 30.0
+    urgent_floor: float = 0.5
 
     def urgent(self) -> PollSchedule:
         """The cadence of a wait on the release's critical path (:func:`wait_for`'s ``slack``).
 
         There a second of lag is a second of the whole release, while a wait with minutes of
         slack loses nothing by it, so near the expected end a call is worth ``urgent_call_cost``
-        seconds of lag instead of ``call_cost``: about twice as many calls in that stretch for
-        half the lag. Only history-hinted waits change (a prior is too wide to be dense on).
+        seconds of lag instead of ``call_cost``, and the interval may go down to
+        ``urgent_floor``: two to three times the calls in that stretch for a quarter of the
+        lag. Only history-hinted waits change (a prior is too wide to be dense on).
         """
-        return replace(self, call_cost=min(self.call_cost, self.urgent_call_cost))
+        return replace(
+            self,
+            call_cost=min(self.call_cost, self.urgent_call_cost),
+            floor=min(self.floor, self.urgent_floor),
+        )
 
     def delay(self, attempt: int, rng: random.Random) -> float:
         """The geometric no-history interval number ``attempt`` (0: ``initial``)."""

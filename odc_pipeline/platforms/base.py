@@ -771,6 +771,15 @@ class Platform(ABC):
     ) -> list[OperationRef]:
         """Deployments of ``asset`` still running in ``environment`` (attach or wait them out)."""
 
+    def running_operations_all(
+        self, environment: EnvironmentRef, assets: Sequence[AssetRef], kinds: Iterable[str]
+    ) -> dict[str, list[OperationRef]]:
+        """:meth:`running_operations` for many assets (asset key → its operations; every key
+        present). The default asks per asset; a platform that lists a stage's operations in
+        one call overrides it."""
+        kinds = tuple(kinds)
+        return {asset.key: self.running_operations(environment, asset, kinds) for asset in assets}
+
     @abstractmethod
     def start_deploy(self, run: RunServices, request: DeployRequest) -> OperationRef:
         """Start one deployment; an unknown outcome is looked up (find-again), never re-sent."""

@@ -355,6 +355,11 @@ def test_the_urgent_cadence_only_lowers_the_price_of_a_call_on_history() -> None
     assert urgent.prior_call_cost == DEFAULT_SCHEDULE.prior_call_cost
     for elapsed in (100.0, 120.0, 140.0):  # around the expected end (120 s)
         assert urgent.hinted_interval(elapsed, TIGHT) < DEFAULT_SCHEDULE.hinted_interval(elapsed, TIGHT)
+    # where the end is nearly certain the usual cadence stops at its 1 s floor; the urgent one
+    # goes down to its own
+    certain = DurationHint(median=120.0, spread=0.005)
+    assert DEFAULT_SCHEDULE.hinted_interval(120.0, certain) == DEFAULT_SCHEDULE.floor
+    assert urgent.hinted_interval(120.0, certain) == urgent.urgent_floor < DEFAULT_SCHEDULE.floor
 
 
 def test_an_urgent_poll_may_use_half_the_start_reserve() -> None:

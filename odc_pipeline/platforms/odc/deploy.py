@@ -7,7 +7,7 @@ app (deploy, configure without a deploy, rollback) uses these rather than pollin
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from odc_pipeline.platforms.base import (
@@ -76,6 +76,21 @@ def running_operations(
             environment_key=environment.key, asset_key=asset_key, status=RUNNING, operations=list(kinds)
         )
     ]
+
+
+def running_operations_of(
+    client: Any, environment: EnvironmentRef, asset_keys: Sequence[str], kinds: Iterable[str]
+) -> dict[str, list[OperationRef]]:
+    """:func:`running_operations` of several assets from one listing of the stage's running
+    operations (no ``assetKey``: the filter is optional; the listing pages as usual)."""
+    found: dict[str, list[OperationRef]] = {key: [] for key in asset_keys}
+    listing = client.deployments.list(environment_key=environment.key, status=RUNNING, operations=list(kinds))
+    for op in listing:
+        ref = operation_ref(op)
+        for key in ref.asset_keys:
+            if key in found:
+                found[key].append(ref)
+    return found
 
 
 def start(client: Any, run: RunServices, request: DeployRequest) -> OperationRef:

@@ -258,6 +258,11 @@ class OdcPlatform(Platform):
     ) -> list[OperationRef]:
         return deploy.running_operations(self.client, environment, asset.key, kinds)
 
+    def running_operations_all(
+        self, environment: EnvironmentRef, assets: Sequence[AssetRef], kinds: Iterable[str]
+    ) -> dict[str, list[OperationRef]]:
+        return deploy.running_operations_of(self.client, environment, [a.key for a in assets], kinds)
+
     def start_deploy(self, run: RunServices, request: DeployRequest) -> OperationRef:
         return deploy.start(self.client, run, request)
 
