@@ -290,6 +290,11 @@ PRIORS: Mapping[str, DurationHint] = {
 }
 
 
+# A wait expected to end within this many seconds and calls is not spaced (PollBudget.plan).
+UNSPACED_SECONDS = 10.0
+UNSPACED_CALLS = 4
+
+
 class PollBudget:
     """The status-call budget of one API domain, shared by every concurrent wait on it.
 
@@ -300,8 +305,9 @@ class PollBudget:
       as densely as the capacity the *other* waits of equal or higher priority leave
       (``polls_per_minute`` minus their planned rates), never less than an equal share among
       them (priority: the work's, see :meth:`share`). One wait near its end may therefore
-      poll every second while the others sit at their caps; twenty near their ends at once
-      are spaced out.
+      poll every second while the others sit at their caps; twenty with minutes to go are
+      spaced out. A wait expected to end within seconds (:meth:`plan`'s ``ends_in``)
+      keeps its own interval: it has no rate to spread, and admission holds the minute.
     * **Admission** (:meth:`admit`): a poll goes out only while fewer than
       ``polls_per_minute`` polls fell in the last minute *and*, when ``load`` is given (the
       client's rate-limiter count for the domain), the domain window keeps ``reserve`` free
@@ -411,9 +417,20 @@ class PollBudget:
         free = max(share - others, share / active)
         return self.window / free
 
-    def plan(self, share_id: int, interval: float) -> float:
-        """Record the interval ``share_id`` is about to sleep; return it raised to the floor."""
-        interval = max(interval, self.floor(share_id))
+    def plan(self, share_id: int, interval: float, *, ends_in: float | None = None) -> float:
+        """Record the interval ``share_id`` is about to sleep; return it raised to the floor.
+
+        ``ends_in``: the seconds until the wait's operation is expected to end (its hint's).
+        Spacing spreads a sustained rate; a wait expected to end within
+        :data:`UNSPACED_SECONDS` and a few calls (an impact analysis, a deploy at its very
+        end) has none, and spacing its last calls only delays a result the minute has room
+        for: its interval is its own, and admission still caps the minute.
+        """
+        about_to_end = (
+            ends_in is not None and ends_in <= UNSPACED_SECONDS and ends_in < UNSPACED_CALLS * interval
+        )
+        if not about_to_end:
+            interval = max(interval, self.floor(share_id))
         with self._lock:
             if share_id in self._planned:
                 self._planned[share_id] = interval
@@ -521,7 +538,8 @@ def wait_for(
             """Sleep ``seconds`` (raised to the budget's floor), then until the budget admits
             the call; never past the deadline."""
             if budget is not None and share_id is not None and seconds > 0:
-                seconds = budget.plan(share_id, seconds)
+                ends_in = max(0.0, hint.median - (clock.monotonic() - started)) if hint is not None else None
+                seconds = budget.plan(share_id, seconds, ends_in=ends_in)
             beats.sleep(clock, min(seconds, max(0.0, deadline - clock.monotonic())), cancel)
             while budget is not None and clock.monotonic() < deadline:
                 postpone = budget.admit(share_id, urgent=cadence() is pressing)

@@ -11,6 +11,7 @@ import itertools
 import random
 import threading
 from collections.abc import Sequence
+from contextlib import ExitStack
 
 import pytest
 
@@ -114,8 +115,13 @@ def test_the_same_wait_is_spaced_out_when_the_domain_is_crowded() -> None:
         budget.plan(share.__enter__(), 1.0)  # 34 waits at their ends, one call a second each
     calls: list[float] = []
     _wait(clock, 125.0, calls, hint=TIGHT, budget=budget, schedule=PollSchedule(jitter=0.0))
-    gaps = [b - a for a, b in itertools.pairwise(calls)]
+    before_end = [t for t in calls if t <= TIGHT.median]
+    gaps = [b - a for a, b in itertools.pairwise(before_end)]
+    assert len(gaps) >= 2
     assert min(gaps) >= 60.0 / (budget.polls_per_minute / 35) - 1e-9  # an equal share: 30 s
+    # within a few calls of its expected end it keeps its own cadence (admission still caps
+    # the minute), so the end is seen seconds after it, not half a minute
+    assert calls[-1] - 125.0 < 6.0
     for share in crowd:
         share.__exit__(None, None, None)
     assert budget.active == 0
@@ -371,3 +377,24 @@ def test_an_urgent_poll_may_use_half_the_start_reserve() -> None:
         assert budget.admit(wait, urgent=True) == 0.0
         load[0] = 90  # half the reserve is what a start may still need
         assert budget.admit(wait, urgent=True) > 0
+
+
+def test_a_wait_about_to_end_is_not_spaced_but_still_admitted_within_the_minute() -> None:
+    """Sixty impact analyses share a domain: spacing their rate would put 36 s between the
+    one or two calls each still makes. A wait expected to end within seconds keeps its own
+    interval; admission still holds the minute to the polls' share."""
+    from odc_pipeline.engine.poller import UNSPACED_CALLS, UNSPACED_SECONDS
+
+    clock = ManualClock()
+    budget = PollBudget(clock, per_minute=100, reserve=0)
+    with ExitStack() as stack:
+        ids = [stack.enter_context(budget.share(priority=1.0)) for _ in range(60)]
+        for share_id in ids:
+            budget.plan(share_id, 3.0)
+        spaced = 60.0 / (100 / 60)
+        assert budget.plan(ids[0], 3.0) == pytest.approx(spaced)  # a sustained rate: spaced
+        assert budget.plan(ids[1], 3.0, ends_in=3.0) == 3.0  # an analysis about to end: its own
+        assert budget.plan(ids[2], 3.0, ends_in=UNSPACED_SECONDS + 1) == pytest.approx(spaced)
+        assert budget.plan(ids[3], 1.0, ends_in=UNSPACED_CALLS * 1.0) == pytest.approx(spaced)
+        admitted = sum(budget.admit(share_id) == 0.0 for share_id in ids for _ in range(2))
+    assert admitted == 100  # 120 calls asked for in one instant, the minute's 100 admitted
