@@ -199,21 +199,21 @@ class _Reservations:
             )
             self._reserve(asset.key, now + lead, grace=10.0)
 
-    def gate_opened(self, plan: _Plan) -> None:
+    def gate_opened(self, plan: _Plan) -> list[AssetState]:
         """Under ``all``, every analysis just passed: the apps with no producer in the run all
         become ready at once, and whichever reaches the POST window first would take its 10
         slots. Holding one for each, at its chain's priority, gives them out in chain order
-        (a reservation holds back only lower priorities). Only the first call counts."""
+        (a reservation holds back only lower priorities). Only the first call counts; it
+        returns those apps (later calls: none)."""
         with self._lock:
             if self._gate_open:
-                return
+                return []
             self._gate_open = True
         now = self._ctx.clock.monotonic()
         roots = [a for a in plan.apps if not any(p in self._by_key for p in a.producers if p != a.key)]
         for asset in roots:
             self._reserve(asset.key, now, grace=10.0)
-        # they all read what runs and is running in the target before deciding: one read each
-        self._ctx.stage_reads.read_for(self._ctx, [a for a in roots if not a.up_to_date])
+        return roots
 
     def deploy_started(self, key: str) -> None:
         """``key``'s deploy is running (its start POST went out, which may have waited a
@@ -342,7 +342,9 @@ def run_flow(ctx: RunContext, stages: Iterable[str], reached: list[str]) -> None
                     and len(verdicts) == len(plan.analysing)
                     and not any(v.stops for v in verdicts.values())
                 ):
-                    reservations.gate_opened(plan)
+                    released = reservations.gate_opened(plan)
+                    # they all read what runs and is running in the target before deciding
+                    ctx.stage_reads.read_for(ctx, [a for a in released if not a.up_to_date])
                 return verdict
             return verify.verify_one(ctx, asset)
 

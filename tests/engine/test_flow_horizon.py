@@ -29,13 +29,10 @@ def _ctx(clock: ManualClock, held: list[tuple[str, float, float, float]], before
         held.append((owner, priority, at, grace))
         return lambda: None
 
-    shared_reads: list[list[str]] = []
     return NS(
         clock=clock,
         platform=NS(reserve_start=reserve_start),
         spec=NS(impact=NS(before_deploy=before_deploy)),
-        stage_reads=NS(read_for=lambda ctx, assets: shared_reads.append([a.key for a in assets])),
-        shared_reads=shared_reads,
     )
 
 
@@ -107,12 +104,9 @@ def test_the_gate_holds_one_slot_per_first_deploy_once() -> None:
     clock = ManualClock(5.0)
     held: list[tuple[str, float, float, float]] = []
     by_key = {k: NS(producers=p) for k, p in PRODUCERS.items()}
-    ctx = _ctx(clock, held)
-    reservations = _Reservations(ctx, _chains(), by_key)
-    plan = NS(apps=[NS(key=k, producers=p, up_to_date=k == "leaf") for k, p in PRODUCERS.items()])
-    reservations.gate_opened(plan)  # type: ignore[arg-type]
-    reservations.gate_opened(plan)  # type: ignore[arg-type]
+    reservations = _Reservations(_ctx(clock, held), _chains(), by_key)
+    plan = NS(apps=[NS(key=k, producers=p) for k, p in PRODUCERS.items()])
+    released = reservations.gate_opened(plan)  # type: ignore[arg-type]
+    assert reservations.gate_opened(plan) == []  # type: ignore[arg-type]
     assert sorted(held) == [("base", 150.0, 5.0, 10.0), ("leaf", 30.0, 5.0, 10.0)]
-    # the first deploys read what runs in the target together, once (an up-to-date app has no
-    # deploy decision to make)
-    assert ctx.shared_reads == [["base"]]
+    assert sorted(a.key for a in released) == ["base", "leaf"]  # the first deploys, for their shared read

@@ -63,7 +63,7 @@ def find_unit(
         build = builds.get(pinned)
         if status(build) == FINISHED and is_release(build) and int(build.asset_revision) == number:
             return UnitSearch(unit=_unit(asset, build, number))
-    sighting = _pick(sighted, number, running)
+    sighting = _pick(sighted, number, running, complete=False)
     if sighting is not None:
         return UnitSearch(unit=_unit(asset, sighting, number))
     if release_builds is not None:
@@ -74,28 +74,28 @@ def find_unit(
     in_progress = [b for b in listed if status(b) in IN_PROGRESS and is_release(b)]
     # a Release build of this revision already in progress (say, one a cancelled run started)
     producing = str(in_progress[0].build_key) if in_progress else None
-    candidates = [
-        b for b in listed if status(b) == FINISHED and is_release(b) and int(b.asset_revision) == number
-    ]
-    if not candidates:
-        return UnitSearch(known_keys=known, running_key=producing)
-    if running is not None and running.revision == number:
-        for build in candidates:
-            if str(build.build_key) == running.unit_key:
-                return UnitSearch(unit=_unit(asset, build, number), known_keys=known, running_key=producing)
-    candidates.sort(key=lambda b: str(getattr(b, "finished_date_time", "") or ""), reverse=True)
-    return UnitSearch(unit=_unit(asset, candidates[0], number), known_keys=known, running_key=producing)
+    chosen = _pick(listed, number, running, complete=True)
+    unit = _unit(asset, chosen, number) if chosen is not None else None
+    return UnitSearch(unit=unit, known_keys=known, running_key=producing)
 
 
-def _pick(sighted: Sequence[Any], number: int | None, running: RunningState | None) -> Any | None:
-    """The sighted build the revision's full list would pick, when a sighting can tell."""
+def _pick(
+    builds: Sequence[Any], number: int | None, running: RunningState | None, *, complete: bool
+) -> Any | None:
+    """The Finished Release build of the revision to reuse: the one the target runs, when it
+    runs this revision, else the newest.
+
+    From a list that may not be ``complete`` (a sighting) only a pick the full list would
+    make too: where the target runs this revision, its build or nothing (a listing that does
+    not show it says nothing about it).
+    """
     candidates = [
-        b for b in sighted if status(b) == FINISHED and is_release(b) and int(b.asset_revision) == number
+        b for b in builds if status(b) == FINISHED and is_release(b) and int(b.asset_revision) == number
     ]
     if running is not None and running.revision == number:
-        # the target runs this revision: only its own build is "already deployed"; a listing
-        # that does not show it says nothing about it, so the full list decides
-        return next((b for b in candidates if str(b.build_key) == running.unit_key), None)
+        own = next((b for b in candidates if str(b.build_key) == running.unit_key), None)
+        if own is not None or not complete:
+            return own
     candidates.sort(key=lambda b: str(getattr(b, "finished_date_time", "") or ""), reverse=True)
     return candidates[0] if candidates else None
 
