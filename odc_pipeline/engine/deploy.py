@@ -42,7 +42,7 @@ from odc_pipeline.engine.operations import (
 )
 from odc_pipeline.engine.resolve import deployments_by_asset
 from odc_pipeline.engine.scheduler import run_in_order, topological_levels
-from odc_pipeline.engine.stage_reads import SharedAnswer
+from odc_pipeline.engine.stage_reads import KINDS, SharedAnswer
 from odc_pipeline.errors import (
     CancelledError,
     OdcPipelineError,
@@ -104,7 +104,7 @@ def _attach_or_wait(ctx: RunContext, asset: AssetState, shared: SharedAnswer | N
     attached = None
     running = shared.operations if shared is not None else None
     if running is None:
-        running = running_operations(ctx, asset.key, ["Deploy", "ApplyConfigs"])
+        running = running_operations(ctx, asset.key, KINDS)
     for operation in running:
         key = operation.key
         same = (

@@ -13,6 +13,7 @@ from typing import Any
 
 from odc_pipeline.errors import UsageError
 from odc_pipeline.platforms.base import AssetRef, EnvironmentRef, ResolvedRevision, RunningState
+from odc_pipeline.platforms.odc.build import FINISHED, is_release, status
 
 SELECTORS = "latest, a number, tag:X.Y.Z, highest-tag or from:<stage>"
 # Look-ups from which one tenant-wide build listing is tried before the per-revision reads:
@@ -133,7 +134,7 @@ class AssetDirectory:
                 return items
         for build in listed:
             key = (str(build.asset_key), int(build.asset_revision))
-            if key in wanted and str(build.build_type) == "Release":
+            if key in wanted and is_release(build):
                 self.sighted.setdefault(key, []).append(build)
         return [(a, r) for a, r in items if not self._settled(a.key, r.number)]
 
@@ -142,7 +143,7 @@ class AssetDirectory:
         sighting of a Finished build of it."""
         if revision is None or (key, revision) in self.release_builds:
             return True
-        return any(str(b.status) == "Finished" for b in self.sighted.get((key, revision), []))
+        return any(status(b) == FINISHED for b in self.sighted.get((key, revision), []))
 
     def take_sighting(self, key: str, revision: int) -> list[Any]:
         """The Release builds of the revision the tenant-wide listing showed (once; may be none)."""
